@@ -1,0 +1,36 @@
+// Bundles the three entry points into dist/ with esbuild.
+// The bundles are CommonJS (VS Code loads extensions with require); ESM-only
+// dependencies such as multiformats and kubo-rpc-client are inlined.
+import { build } from 'esbuild';
+import { mkdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // Some ESM dependencies read import.meta.url; in a CJS bundle it maps to the file URL.
+  define: { 'import.meta.url': 'importMetaUrl', VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
+  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
+mkdirSync('dist', { recursive: true });
+// The package is ESM for sources and tests; the bundles are CommonJS.
+writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
+
+await Promise.all([
+  build({ ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  build({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' }),
+  build({
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
+  }),
+]);
+chmodSync('dist/cli.js', 0o755);

@@ -1,0 +1,65 @@
+// `npm test`: installs what is missing (npm packages, Nix, Kubo, code-server, Chromium),
+// builds, type-checks, then runs every suite in one `node --test` run so it ends with
+// the runner's own summary line.
+//   npm test                         every suite
+//   npm test -- --suite unit         one suite (unit | integration | e2e), may repeat
+//   npm test -- test/unit/x.test.ts  given files
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { root, log, ensureNpmDependencies, ensureNix, ensureKubo, nixConfig } from './setup.mjs';
+
+const args = process.argv.slice(2);
+const suites = [];
+const files = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--suite') suites.push(args[++i]);
+  else files.push(path.resolve(args[i]));
+}
+const chosen = suites.length ? suites : ['unit', 'integration', 'e2e'];
+
+function testFiles(dir) {
+  const full = path.join(root, 'test', dir);
+  return readdirSync(full, { recursive: true })
+    .map((f) => path.join(full, String(f)))
+    .filter((f) => /\.test\.ts$/.test(f) && statSync(f).isFile())
+    .sort();
+}
+
+function step(what, cmd, cmdArgs, options = {}) {
+  log(what);
+  const result = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
+  if (result.status !== 0) {
+    log(`${what} failed`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+const started = Date.now();
+ensureNpmDependencies();
+const env = { ...process.env, NIX_CONFIG: nixConfig };
+const needsReal = files.length > 0 || chosen.some((s) => s !== 'unit');
+if (needsReal) {
+  ensureNix();
+  env.NIX_IPFS_KUBO_BIN = ensureKubo();
+}
+if (files.length > 0 || chosen.includes('e2e')) {
+  const { ensureE2E } = await import('./setup-e2e.mjs');
+  Object.assign(env, ensureE2E());
+}
+log(`set-up took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+step('build', process.execPath, ['scripts/build.mjs']);
+step('type-check', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']);
+
+const selected = files.length ? files : chosen.flatMap(testFiles);
+if (selected.length === 0) {
+  log('no test files found: refusing to report success with zero tests');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=900000', ...selected],
+  { stdio: 'inherit', cwd: root, env },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,18 @@
+import type { ParseArgsConfig } from 'node:util';
+
+/** One `nix-ipfs <name>` subcommand. `run` returns the process exit code. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Usage lines printed by `--help`, after `nix-ipfs <name>`. */
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(args: { values: Record<string, unknown>; positionals: string[] }): Promise<number>;
+}
+
+/** An error the user can act on: printed without a stack trace, exit code 1 (or `exitCode`). */
+export class UsageError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}

@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from './command';
+import { commands } from './commands';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: nix-ipfs <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'nix-ipfs <command> --help' for a command's options.",
+  ].join('\n');
+}
+
+function commandHelp(command: Command): string {
+  const options = Object.entries(command.options).map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`);
+  return [`Usage: nix-ipfs ${command.name} ${command.usage}`, '', command.summary, '', 'Options:', ...options, '  --help'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) throw new UsageError(`unknown command '${name}'\n\n${help()}`, 2);
+  const parsed = parseArgs({
+    args: rest,
+    options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (parsed.values.help) {
+    process.stdout.write(commandHelp(command) + '\n');
+    return 0;
+  }
+  return command.run({ values: parsed.values as Record<string, unknown>, positionals: parsed.positionals });
+}
+
+declare const VERSION: string;
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
+    process.stderr.write(`nix-ipfs: ${known || !(error instanceof Error) ? String((error as Error).message ?? error) : error.stack}\n`);
+    process.exitCode = error instanceof UsageError ? error.exitCode : known ? 2 : 1;
+  },
+);
