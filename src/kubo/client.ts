@@ -1,0 +1,266 @@
+import { create, type KuboRPCClient } from 'kubo-rpc-client';
+import { CID } from 'multiformats/cid';
+import { apiBaseUrl } from './endpoint';
+
+export interface KuboOptions {
+  /** Multiaddr (`/ip4/127.0.0.1/tcp/5001`) or URL of the RPC API. */
+  api: string;
+  /** Value of Kubo's `API.Authorizations` secret: `Bearer …`, `Basic …`, or a bare token (sent as Bearer). */
+  token?: string;
+  /** How long one request (or the gap between two chunks of a stream) may take. */
+  timeoutMs?: number;
+}
+
+/** Every failure of a Kubo call, with a message a user can act on. */
+export class KuboError extends Error {
+  override name = 'KuboError';
+}
+export class KuboUnreachableError extends KuboError {
+  override name = 'KuboUnreachableError';
+}
+export class KuboAuthError extends KuboError {
+  override name = 'KuboAuthError';
+}
+export class KuboTimeoutError extends KuboError {
+  override name = 'KuboTimeoutError';
+}
+
+export interface MfsStat {
+  cid: string;
+  size: number;
+  cumulativeSize: number;
+  type: 'file' | 'directory';
+}
+
+export interface AddOptions {
+  chunker?: string;
+  pin?: boolean;
+  /** Add by reference to a file on the node's disk (needs Experimental.FilestoreEnabled). */
+  nocopy?: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The Kubo RPC API, as nix-ipfs uses it: every call is bounded in time and fails with a KuboError. */
+export class Kubo {
+  readonly apiUrl: URL;
+  readonly timeoutMs: number;
+  private readonly rpc: KuboRPCClient;
+
+  constructor(readonly options: KuboOptions) {
+    this.apiUrl = apiBaseUrl(options.api);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const headers: Record<string, string> = {};
+    if (options.token) headers.authorization = /^(Bearer|Basic) /i.test(options.token) ? options.token : `Bearer ${options.token}`;
+    this.rpc = create({ url: new URL('/api/v0', this.apiUrl), headers });
+  }
+
+  /** Describes the API for messages; never includes the token. */
+  get address(): string {
+    return this.apiUrl.origin;
+  }
+
+  async version(): Promise<string> {
+    return (await this.call('version', (signal) => this.rpc.version({ signal }))).version;
+  }
+
+  async id(): Promise<{ peerId: string; addresses: string[]; agentVersion: string }> {
+    const id = await this.call('id', (signal) => this.rpc.id({ signal }));
+    return { peerId: id.id.toString(), addresses: id.addresses.map(String), agentVersion: id.agentVersion };
+  }
+
+  async peerCount(): Promise<number> {
+    return (await this.call('swarm/peers', (signal) => this.rpc.swarm.peers({ signal }))).length;
+  }
+
+  async repoStat(): Promise<{ repoSize: bigint; storageMax: bigint; numObjects: bigint }> {
+    return this.call('repo/stat', (signal) => this.rpc.repo.stat({ signal }));
+  }
+
+  async config(key: string): Promise<unknown> {
+    return this.call('config', (signal) => this.rpc.config.get(key, { signal }));
+  }
+
+  /** The node's own HTTP gateway, from its `Addresses.Gateway`. */
+  async gatewayUrl(): Promise<string> {
+    const configured = await this.config('Addresses.Gateway');
+    const first = Array.isArray(configured) ? configured[0] : configured;
+    if (typeof first !== 'string') throw new KuboError(`Kubo at ${this.address} has no HTTP gateway (Addresses.Gateway is empty)`);
+    const url = apiBaseUrl(first);
+    if (url.port === '0') throw new KuboError(`Kubo at ${this.address} listens on a random gateway port: pass the gateway URL explicitly`);
+    return url.origin;
+  }
+
+  /** Adds one file as CIDv1 with raw leaves. */
+  async add(content: Uint8Array | AsyncIterable<Uint8Array>, options: AddOptions = {}): Promise<{ cid: string; size: number }> {
+    const result = await this.call('add', (signal) =>
+      this.rpc.add(content, {
+        cidVersion: 1,
+        rawLeaves: true,
+        pin: options.pin ?? false,
+        chunker: options.chunker,
+        ...(options.nocopy ? { nocopy: true } : {}),
+        signal,
+      }),
+    );
+    return { cid: result.cid.toString(), size: result.size };
+  }
+
+  async pin(cid: string): Promise<void> {
+    await this.call('pin/add', (signal) => this.rpc.pin.add(CID.parse(cid), { signal }));
+  }
+
+  async unpin(cid: string): Promise<void> {
+    await this.call('pin/rm', (signal) => this.rpc.pin.rm(CID.parse(cid), { signal }));
+  }
+
+  async isPinned(cid: string): Promise<boolean> {
+    try {
+      await this.call('pin/ls', async (signal) => {
+        for await (const _ of this.rpc.pin.ls({ paths: [CID.parse(cid)], signal })) return;
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof KuboError && /not pinned|is not pinned/.test(error.message)) return false;
+      throw error;
+    }
+  }
+
+  /** Streams a file by CID or `/ipfs/…` path. */
+  cat(path: string, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    return this.stream('cat', (s) => this.rpc.cat(path, { signal: s }), signal);
+  }
+
+  async mfsStat(path: string): Promise<MfsStat | undefined> {
+    try {
+      const stat = await this.call('files/stat', (signal) => this.rpc.files.stat(path, { signal }));
+      return { cid: stat.cid.toString(), size: Number(stat.size), cumulativeSize: Number(stat.cumulativeSize), type: stat.type === 'directory' ? 'directory' : 'file' };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Reads a whole (small) MFS file, or undefined when it does not exist. */
+  async mfsRead(path: string): Promise<Uint8Array | undefined> {
+    try {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of this.stream('files/read', (signal) => this.rpc.files.read(path, { signal }))) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Replaces an MFS file with the given bytes (parents created). */
+  async mfsWrite(path: string, content: Uint8Array): Promise<void> {
+    await this.call('files/write', (signal) =>
+      this.rpc.files.write(path, content, { create: true, parents: true, truncate: true, cidVersion: 1, rawLeaves: true, signal }),
+    );
+  }
+
+  /** Links existing content (by CID) at an MFS path, replacing what was there. */
+  async mfsLink(cid: string, path: string): Promise<void> {
+    await this.mfsRemove(path);
+    await this.call('files/cp', (signal) => this.rpc.files.cp(`/ipfs/${cid}`, path, { parents: true, signal }));
+  }
+
+  async mfsMkdir(path: string): Promise<void> {
+    await this.call('files/mkdir', (signal) => this.rpc.files.mkdir(path, { parents: true, cidVersion: 1, signal }));
+  }
+
+  async mfsList(path: string): Promise<{ name: string; type: 'file' | 'directory'; size: number; cid: string }[]> {
+    try {
+      const entries = [];
+      for await (const entry of this.stream('files/ls', (signal) => this.rpc.files.ls(path, { signal }))) {
+        entries.push({ name: entry.name, type: entry.type === 'directory' ? ('directory' as const) : ('file' as const), size: Number(entry.size), cid: entry.cid.toString() });
+      }
+      return entries;
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  }
+
+  async mfsRemove(path: string): Promise<void> {
+    try {
+      await this.call('files/rm', (signal) => this.rpc.files.rm(path, { recursive: true, signal }));
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  }
+
+  /** The IPNS name of a key, creating the key when it does not exist. */
+  async ensureKey(name: string): Promise<string> {
+    const keys = await this.call('key/list', (signal) => this.rpc.key.list({ signal }));
+    const existing = keys.find((k) => k.name === name);
+    if (existing) return existing.id;
+    return (await this.call('key/gen', (signal) => this.rpc.key.gen(name, { type: 'ed25519', signal }))).id;
+  }
+
+  /** Points an IPNS key at a CID; works without peers (`allow-offline`). */
+  async publishName(cid: string, keyName: string): Promise<string> {
+    const result = await this.call('name/publish', (signal) =>
+      this.rpc.name.publish(`/ipfs/${cid}`, { key: keyName, allowOffline: true, resolve: false, signal }),
+    );
+    return result.name;
+  }
+
+  /** Resolves a name or path to its CID. */
+  async resolve(path: string): Promise<string> {
+    const resolved = await this.call('resolve', (signal) => this.rpc.resolve(path, { recursive: true, signal }));
+    return resolved.replace(/^\/ipfs\//, '');
+  }
+
+  /** Runs one request with the timeout and turns every failure into a KuboError. */
+  private async call<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    try {
+      return await run(signal);
+    } catch (error) {
+      throw this.explain(what, error, signal);
+    }
+  }
+
+  /** A streamed response whose every chunk must arrive within the timeout. */
+  private async *stream(what: string, open: (signal: AbortSignal) => AsyncIterable<Uint8Array | any>, outer?: AbortSignal): AsyncIterable<any> {
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener('abort', onOuterAbort);
+    let timer = setTimeout(() => controller.abort(new DOMException('stream stalled', 'TimeoutError')), this.timeoutMs);
+    try {
+      for await (const chunk of open(controller.signal)) {
+        clearTimeout(timer);
+        yield chunk;
+        timer = setTimeout(() => controller.abort(new DOMException('stream stalled', 'TimeoutError')), this.timeoutMs);
+      }
+    } catch (error) {
+      throw this.explain(what, error, controller.signal);
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  private explain(what: string, error: unknown, signal: AbortSignal): KuboError {
+    if (error instanceof KuboError) return error;
+    if (signal.aborted && (signal.reason as Error)?.name === 'TimeoutError') {
+      return new KuboTimeoutError(`Kubo API at ${this.address} did not answer '${what}' within ${this.timeoutMs} ms`);
+    }
+    const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string }; response?: { status?: number } };
+    const code = err.cause?.code ?? '';
+    if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|UND_ERR_SOCKET|EAI_AGAIN/.test(code) || err.message === 'fetch failed') {
+      return new KuboUnreachableError(`Kubo API at ${this.address} is not reachable: ${err.cause?.message ?? err.message}. Is the daemon running ('ipfs daemon')?`);
+    }
+    const status = err.response?.status;
+    if (status === 401 || status === 403) {
+      return new KuboAuthError(`Kubo API at ${this.address} refused '${what}' (HTTP ${status}): set the API token from Kubo's API.Authorizations`);
+    }
+    return new KuboError(`Kubo '${what}' failed: ${err.message ?? String(error)}`);
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof KuboError && /does not exist|file does not exist|no link named|not found/i.test(error.message);
+}

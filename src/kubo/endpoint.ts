@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+export const DEFAULT_KUBO_API = '/ip4/127.0.0.1/tcp/5001';
+
+/**
+ * The Kubo API address the CLI uses when `--api` is not given, in the order Kubo's own
+ * CLI looks: `$IPFS_API`, then the `api` file of `$IPFS_PATH` (or `~/.ipfs`), then the default.
+ */
+export function defaultKuboApi(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.IPFS_API) return env.IPFS_API;
+  const repo = env.IPFS_PATH || path.join(homedir(), '.ipfs');
+  try {
+    return readFileSync(path.join(repo, 'api'), 'utf8').trim();
+  } catch {
+    return DEFAULT_KUBO_API;
+  }
+}
+
+/** `/ip4/127.0.0.1/tcp/5001` or `http://host:port[/]` → `http://host:port`. */
+export function apiBaseUrl(api: string): URL {
+  const trimmed = api.trim();
+  const multiaddr = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)(\/(https?|tls\/http))?\/?$/.exec(trimmed);
+  if (multiaddr) {
+    const host = multiaddr[1] === 'ip6' ? `[${multiaddr[2]}]` : multiaddr[2];
+    const scheme = multiaddr[5] === 'https' || multiaddr[5] === 'tls/http' ? 'https' : 'http';
+    return new URL(`${scheme}://${host}:${multiaddr[3]}`);
+  }
+  if (/^https?:\/\//.test(trimmed)) return new URL(trimmed.replace(/\/+(api\/v0\/?)?$/, ''));
+  throw new Error(`'${api}' is not a Kubo API address: use a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001`);
+}
+
+/** True when the API is reached over plain HTTP on a host other than loopback. */
+export function isInsecureRemoteApi(api: string): boolean {
+  const url = apiBaseUrl(api);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
+  return url.protocol === 'http:' && !loopback;
+}

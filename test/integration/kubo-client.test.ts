@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { startKuboNode } from '../helpers/kubo';
+import { Kubo, KuboUnreachableError, KuboTimeoutError } from '../../src/kubo/client';
+
+async function* chunks(...parts: string[]): AsyncIterable<Uint8Array> {
+  for (const part of parts) yield new TextEncoder().encode(part);
+}
+
+test('Kubo adapter: add a stream, pin, MFS write/read/link/list, IPNS', async () => {
+  const node = await startKuboNode();
+  const kubo = new Kubo({ api: node.apiAddr });
+  assert.match(await kubo.version(), /^0\.\d+/);
+  const { cid, size } = await kubo.add(chunks('hello ', 'world\n'));
+  assert.match(cid, /^bafkrei/);
+  assert.equal(size, 12);
+  assert.equal(await kubo.isPinned(cid), false);
+  await kubo.pin(cid);
+  assert.equal(await kubo.isPinned(cid), true);
+
+  assert.equal(await kubo.mfsStat('/nix-ipfs/missing'), undefined);
+  assert.equal(await kubo.mfsRead('/nix-ipfs/missing'), undefined);
+  await kubo.mfsWrite('/nix-ipfs/a/b.txt', new TextEncoder().encode('first'));
+  await kubo.mfsWrite('/nix-ipfs/a/b.txt', new TextEncoder().encode('2nd'));
+  assert.equal(Buffer.from((await kubo.mfsRead('/nix-ipfs/a/b.txt'))!).toString(), '2nd');
+  await kubo.mfsLink(cid, '/nix-ipfs/a/c');
+  assert.deepEqual((await kubo.mfsList('/nix-ipfs/a')).map((e) => e.name).sort(), ['b.txt', 'c']);
+  const root = (await kubo.mfsStat('/nix-ipfs'))!;
+  const text = await (await fetch(`${node.gatewayUrl}/ipfs/${root.cid}/a/c`)).text();
+  assert.equal(text, 'hello world\n');
+
+  const name = await kubo.ensureKey('nix-ipfs');
+  assert.equal(await kubo.ensureKey('nix-ipfs'), name);
+  assert.equal(await kubo.publishName(root.cid, 'nix-ipfs'), name);
+  assert.equal(await kubo.resolve(`/ipns/${name}`), root.cid);
+});
+
+test('Kubo adapter: a closed port fails fast with an actionable message', async () => {
+  const kubo = new Kubo({ api: '/ip4/127.0.0.1/tcp/9', timeoutMs: 2000 });
+  await assert.rejects(kubo.version(), (error: Error) => {
+    assert.ok(error instanceof KuboUnreachableError);
+    assert.match(error.message, /Kubo API at http:\/\/127\.0\.0\.1:9 is not reachable/);
+    return true;
+  });
+});
+
+test('Kubo adapter: a server that never answers times out within the configured timeout', async (t) => {
+  const sockets: import('node:net').Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket)).listen(0, '127.0.0.1');
+  t.after(() => {
+    sockets.forEach((s) => s.destroy());
+    server.close();
+  });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const kubo = new Kubo({ api: `http://127.0.0.1:${port}`, timeoutMs: 300 });
+  await assert.rejects(kubo.version(), KuboTimeoutError);
+  await assert.rejects(async () => {
+    for await (const _ of kubo.cat('bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am'));
+  }, /did not answer 'cat' within 300 ms/);
+});
