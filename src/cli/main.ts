@@ -51,8 +51,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
-    process.stderr.write(`nix-ipfs: ${known || !(error instanceof Error) ? String((error as Error).message ?? error) : error.stack}\n`);
-    process.exitCode = error instanceof UsageError ? error.exitCode : known ? 2 : 1;
+    // Messages are written for users; the stack only helps when debugging nix-ipfs itself.
+    const message = error instanceof Error ? (process.env.NIX_IPFS_DEBUG ? error.stack : error.message) : String(error);
+    process.stderr.write(`nix-ipfs: ${message}\n`);
+    const parseArgsError = error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+    process.exitCode = error instanceof UsageError ? error.exitCode : parseArgsError ? 2 : 1;
   },
 );

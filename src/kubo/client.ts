@@ -50,9 +50,7 @@ export class Kubo {
   constructor(readonly options: KuboOptions) {
     this.apiUrl = apiBaseUrl(options.api);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = /^(Bearer|Basic) /i.test(options.token) ? options.token : `Bearer ${options.token}`;
-    this.rpc = create({ url: new URL('/api/v0', this.apiUrl), headers });
+    this.rpc = create({ url: new URL('/api/v0', this.apiUrl), headers: this.authHeader() });
   }
 
   /** Describes the API for messages; never includes the token. */
@@ -106,6 +104,47 @@ export class Kubo {
     return { cid: result.cid.toString(), size: result.size };
   }
 
+  /**
+   * Adds a file on the node's own disk by reference (Kubo's filestore, `add --nocopy`): the
+   * blocks point into the file instead of copying it, so the file must stay where it is.
+   */
+  async addByReference(absolutePath: string, options: Omit<AddOptions, 'nocopy'> = {}): Promise<{ cid: string; size: number }> {
+    if ((await this.config('Experimental.FilestoreEnabled')) !== true) {
+      throw new KuboError(`Kubo at ${this.address} has no filestore: run 'ipfs config --json Experimental.FilestoreEnabled true' and restart it, or add without --nocopy`);
+    }
+    const url = new URL('/api/v0/add', this.apiUrl);
+    url.search = new URLSearchParams({ 'cid-version': '1', 'raw-leaves': 'true', nocopy: 'true', pin: String(options.pin ?? false), ...(options.chunker ? { chunker: options.chunker } : {}) }).toString();
+    const boundary = `nix-ipfs-${Date.now().toString(36)}`;
+    const name = encodeURIComponent(absolutePath.slice(absolutePath.lastIndexOf('/') + 1));
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nAbspath: ${absolutePath}\r\nContent-Type: application/octet-stream\r\n\r\n`;
+    const { createReadStream } = await import('node:fs');
+    async function* body() {
+      yield new TextEncoder().encode(head);
+      for await (const chunk of createReadStream(absolutePath)) yield chunk as Uint8Array;
+      yield new TextEncoder().encode(`\r\n--${boundary}--\r\n`);
+    }
+    const text = await this.call('add', async (signal) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        body: ReadableStream.from(body()) as unknown as RequestInit['body'],
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...this.authHeader() },
+        signal,
+        duplex: 'half',
+      } as RequestInit);
+      const payload = await response.text();
+      if (!response.ok) throw Object.assign(new Error(JSON.parse(payload || '{}').Message ?? payload), { response });
+      return payload;
+    });
+    const last = JSON.parse(text.trim().split('\n').pop()!) as { Hash: string; Size: string };
+    return { cid: last.Hash, size: Number(last.Size) };
+  }
+
+  private authHeader(): Record<string, string> {
+    const token = this.options.token;
+    if (!token) return {};
+    return { authorization: /^(Bearer|Basic) /i.test(token) ? token : `Bearer ${token}` };
+  }
+
   async pin(cid: string): Promise<void> {
     await this.call('pin/add', (signal) => this.rpc.pin.add(CID.parse(cid), { signal }));
   }
@@ -153,11 +192,13 @@ export class Kubo {
     }
   }
 
-  /** Replaces an MFS file with the given bytes (parents created). */
+  /**
+   * Replaces an MFS file with the given bytes (parents created). The bytes are added first and
+   * linked in one step, so a crash leaves the old file or the new one, never half of one.
+   */
   async mfsWrite(path: string, content: Uint8Array): Promise<void> {
-    await this.call('files/write', (signal) =>
-      this.rpc.files.write(path, content, { create: true, parents: true, truncate: true, cidVersion: 1, rawLeaves: true, signal }),
-    );
+    const { cid } = await this.add(content);
+    await this.mfsLink(cid, path);
   }
 
   /** Links existing content (by CID) at an MFS path, replacing what was there. */

@@ -1,4 +1,19 @@
 import type { Command } from '../command';
+import { fetchCommand } from './fetch';
+import { keygenCommand } from './keygen';
+import { nixConfCommand } from './nix-conf';
+import { pinCommand } from './pin';
+import { publishCommand } from './publish';
+import { statusCommand } from './status';
+import { verifyCommand } from './verify';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  publishCommand,
+  pinCommand,
+  verifyCommand,
+  fetchCommand,
+  nixConfCommand,
+  statusCommand,
+  keygenCommand,
+];

@@ -1,0 +1,19 @@
+import { formatPublicKey, publicKeyOf } from '../../core/signature';
+import { nixConfLines } from '../../services/nix-conf';
+import type { Command } from '../command';
+import { gatewayUrl, nodeOptions, print, readSecretKey, serviceContext } from '../context';
+
+export const nixConfCommand: Command = {
+  name: 'nix-conf',
+  summary: 'Print the nix.conf lines that make stock Nix substitute and fetch through your Kubo gateway',
+  usage: '[--key-file sk | --public-key name:base64] [--gateway URL]',
+  options: { ...nodeOptions, 'key-file': { type: 'string' }, 'public-key': { type: 'string', multiple: true } },
+  async run({ values }) {
+    const ctx = serviceContext(values);
+    const secret = await readSecretKey(values['key-file'] as string | undefined);
+    const publicKeys = [...((values['public-key'] as string[] | undefined) ?? []), ...(secret ? [formatPublicKey(publicKeyOf(secret))] : [])];
+    const input = { gatewayUrl: await gatewayUrl(ctx, values), ipnsName: await ctx.kubo.ensureKey(ctx.keyName), publicKeys };
+    print(values, input, nixConfLines(input));
+    return 0;
+  },
+};

@@ -1,0 +1,51 @@
+import { realpath } from 'node:fs/promises';
+import { publish } from '../../services/publish';
+import type { Command } from '../command';
+import { UsageError } from '../command';
+import { gatewayUrl, nodeOptions, print, readSecretKey, serviceContext } from '../context';
+
+export const publishCommand: Command = {
+  name: 'publish',
+  summary: 'Publish store paths and their closures as a Nix binary cache in IPFS',
+  usage: '<store-path | result-link | file.nix>... [--key-file sk] [--api …] [--json]',
+  options: { ...nodeOptions, 'key-file': { type: 'string' } },
+  async run({ values, positionals }) {
+    if (positionals.length === 0) throw new UsageError('name at least one store path, result link or .nix file to build', 2);
+    const ctx = serviceContext(values);
+    const secretKey = await readSecretKey(values['key-file'] as string | undefined);
+    const paths = (await Promise.all(positionals.map((p) => resolveInstallable(ctx.nix, p)))).flat();
+    const result = await publish(ctx, paths, {
+      secretKey,
+      onProgress: (e) => {
+        if (!values.json) process.stderr.write(`[${e.done}/${e.total}] ${e.status} ${e.storePath}\n`);
+      },
+    });
+    const cacheUrl = result.ipnsName ? `${await gatewayUrl(ctx, values).catch(() => '<gateway>')}/ipns/${result.ipnsName}/cache` : undefined;
+    const published = result.paths.filter((p) => p.status === 'published').length;
+    print(
+      values,
+      { ...result, cacheUrl },
+      [
+        `${published} published, ${result.paths.length - published} already published, ${result.failed.length} failed`,
+        ...result.failed.map((f) => `failed: ${f.storePath}: ${f.error}`),
+        ...(cacheUrl ? [`cache: ${cacheUrl}`, `root: /ipfs/${result.rootCid}`] : []),
+        ...(secretKey ? [] : ['note: nothing was signed (no --key-file); Nix will only accept these paths with require-sigs = false']),
+      ].join('\n'),
+    );
+    return result.failed.length > 0 ? 1 : 0;
+  },
+};
+
+/** A store path, a symlink into the store (`./result`), or a .nix file to build. */
+async function resolveInstallable(nix: import('../../nix/cli').Nix, installable: string): Promise<string[]> {
+  if (installable.startsWith('/nix/store/')) return [installable];
+  let resolved: string;
+  try {
+    resolved = await realpath(installable);
+  } catch {
+    throw new UsageError(`${installable} is neither a store path nor an existing file`);
+  }
+  if (resolved.startsWith('/nix/store/')) return [resolved.split('/').slice(0, 4).join('/')];
+  if (resolved.endsWith('.nix')) return nix.build(resolved);
+  throw new UsageError(`${installable} is not in /nix/store and is not a .nix file to build`);
+}

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { parsePathInfoJson, type PathInfo } from '../core/path-info';
+
+export interface NixOptions {
+  /** Directory holding `nix`/`nix-store`, or empty to use PATH. */
+  binDir?: string;
+  /** `--store` for every command (a second local store, or a `daemon`/`local` URI). */
+  store?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+type NixCommand = 'nix' | 'nix-store' | 'nix-build' | 'nix-prefetch-url';
+
+export class NixError extends Error {
+  override name = 'NixError';
+}
+
+/** The nix CLI, as nix-ipfs uses it. Every failure is a NixError carrying Nix's own message. */
+export class Nix {
+  constructor(readonly options: NixOptions = {}) {}
+
+  private bin(name: NixCommand): string {
+    return this.options.binDir ? `${this.options.binDir}/${name}` : name;
+  }
+
+  private storeArgs(): string[] {
+    return this.options.store ? ['--store', this.options.store] : [];
+  }
+
+  /** Runs a command to completion; rejects with Nix's stderr on failure. */
+  async run(name: NixCommand, args: string[], input?: Uint8Array): Promise<string> {
+    const child = spawn(this.bin(name), args, { env: this.options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.stdin.end(input);
+    const code = await exitCode(child, name);
+    if (code !== 0) throw new NixError(`${name} ${args.join(' ')} failed: ${Buffer.concat(err).toString().trim() || `exit code ${code}`}`);
+    return Buffer.concat(out).toString();
+  }
+
+  async version(): Promise<string> {
+    return (await this.run('nix', ['--version'])).trim();
+  }
+
+  /** `nix path-info --json --sigs`, optionally of the whole closure. */
+  async pathInfo(paths: string[], options: { recursive?: boolean } = {}): Promise<PathInfo[]> {
+    const args = ['path-info', ...this.storeArgs(), '--json', '--sigs', ...(options.recursive ? ['--recursive'] : []), ...paths];
+    return parsePathInfoJson(await this.run('nix', args));
+  }
+
+  async isValid(path: string): Promise<boolean> {
+    try {
+      await this.run('nix-store', [...this.storeArgs(), '--check-validity', path]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Streams `nix-store --dump PATH` (the NAR serialisation); throws when Nix fails. */
+  async *dump(path: string): AsyncIterable<Uint8Array> {
+    const child = spawn(this.bin('nix-store'), [...this.storeArgs(), '--dump', path], { env: this.options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const exited = exitCode(child, 'nix-store');
+    try {
+      for await (const chunk of child.stdout) yield chunk as Uint8Array;
+    } finally {
+      if (child.exitCode === null) child.kill();
+    }
+    const code = await exited;
+    if (code !== 0) throw new NixError(`nix-store --dump ${path} failed: ${Buffer.concat(err).toString().trim() || `exit code ${code}`}`);
+  }
+
+  /** `nix-store --add-fixed ALGO [--recursive] FILE`: the resulting store path. */
+  async addFixed(file: string, options: { algo: string; recursive: boolean }): Promise<string> {
+    const args = [...this.storeArgs(), '--add-fixed', ...(options.recursive ? ['--recursive'] : []), options.algo, file];
+    return (await this.run('nix-store', args)).trim();
+  }
+
+  /** `nix show-config` as a map of setting → value. */
+  async showConfig(): Promise<Map<string, string>> {
+    const text = await this.run('nix', ['show-config']);
+    const settings = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      const match = /^([\w-]+) = (.*)$/.exec(line);
+      if (match) settings.set(match[1], match[2]);
+    }
+    return settings;
+  }
+
+  /** The public keys this Nix trusts (`trusted-public-keys`). */
+  async trustedPublicKeys(): Promise<string[]> {
+    return ((await this.showConfig()).get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean);
+  }
+
+  /** Builds an installable (a file path, flake ref or expression file) and returns its output paths. */
+  async build(installable: string): Promise<string[]> {
+    const out = await this.run('nix-build', ['--no-out-link', installable]);
+    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+}
+
+function exitCode(child: ReturnType<typeof spawn>, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new NixError(error.code === 'ENOENT' ? `${name} was not found: install Nix (https://nixos.org/download) or set nixIpfs.nixPath / --nix-bin` : error.message)),
+    );
+    child.once('close', (code) => resolve(code ?? 1));
+  });
+}

@@ -1,0 +1,115 @@
+import { parseHash, NixHash } from '../core/hash';
+import { NarHasher } from '../core/nar';
+import { fingerprint, formatNarInfo, parseNarInfo, type NarInfo } from '../core/narinfo';
+import { formatNixCacheInfo } from '../core/nix-cache-info';
+import { signFingerprint, type SecretKey } from '../core/signature';
+import { parseStorePath } from '../core/store-path';
+import type { PathInfo } from '../core/path-info';
+import { mapLimit } from './concurrency';
+import { publishRoot, type ServiceContext } from './context';
+import { tap } from './streams';
+
+export interface PublishedPath {
+  storePath: string;
+  narCid: string;
+  narSize: number;
+  status: 'published' | 'already-published';
+}
+
+export interface PublishResult {
+  paths: PublishedPath[];
+  failed: { storePath: string; error: string }[];
+  rootCid?: string;
+  ipnsName?: string;
+}
+
+export interface PublishOptions {
+  /** Signs each new narinfo; existing signatures from the Nix store are always kept. */
+  secretKey?: SecretKey;
+  onProgress?: (event: { storePath: string; status: PublishedPath['status'] | 'failed'; done: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Publishes store paths and their closures as a Nix binary cache in MFS (`<root>/cache`).
+ * Each NAR is streamed from `nix-store --dump` into Kubo (no temporary file), checked
+ * against Nix's NarHash on the way, linked, and only then described by a narinfo — so the
+ * index never names a NAR it does not have. Paths whose narinfo exists are skipped.
+ */
+export async function publish(ctx: ServiceContext, paths: string[], options: PublishOptions = {}): Promise<PublishResult> {
+  const closure = await ctx.nix.pathInfo(paths, { recursive: true });
+  await ensureCacheInfo(ctx);
+  let done = 0;
+  const outcomes = await mapLimit(closure, ctx.concurrency, async (info) => {
+    options.signal?.throwIfAborted();
+    try {
+      const published = await publishPath(ctx, info, options.secretKey);
+      options.onProgress?.({ storePath: info.path, status: published.status, done: ++done, total: closure.length });
+      return published;
+    } catch (error) {
+      options.onProgress?.({ storePath: info.path, status: 'failed', done: ++done, total: closure.length });
+      return { storePath: info.path, error: (error as Error).message };
+    }
+  });
+  const result: PublishResult = {
+    paths: outcomes.filter((o): o is PublishedPath => 'narCid' in o),
+    failed: outcomes.filter((o): o is { storePath: string; error: string } => 'error' in o),
+  };
+  if (result.paths.length > 0) Object.assign(result, await publishRoot(ctx));
+  return result;
+}
+
+async function ensureCacheInfo(ctx: ServiceContext): Promise<void> {
+  if (await ctx.kubo.mfsStat(ctx.layout.cacheInfo)) return;
+  // A low priority number makes Nix prefer this cache over cache.nixos.org (40).
+  await ctx.kubo.mfsWrite(ctx.layout.cacheInfo, new TextEncoder().encode(formatNixCacheInfo({ storeDir: '/nix/store', wantMassQuery: true, priority: 30 })));
+}
+
+async function publishPath(ctx: ServiceContext, info: PathInfo, secretKey?: SecretKey): Promise<PublishedPath> {
+  const storePath = parseStorePath(info.path);
+  const narinfoPath = ctx.layout.narinfo(storePath.hashPart);
+  const existing = await ctx.kubo.mfsRead(narinfoPath);
+  if (existing) {
+    const narinfo = parseNarInfo(new TextDecoder().decode(existing));
+    const nar = await ctx.kubo.mfsStat(`${ctx.layout.cache}/${narinfo.url}`);
+    if (nar) return { storePath: info.path, narCid: nar.cid, narSize: narinfo.narSize, status: 'already-published' };
+  }
+
+  const expected = parseHash(info.narHash, 'sha256').hash;
+  const hasher = new NarHasher();
+  const { cid } = await ctx.kubo.add(tap(ctx.nix.dump(info.path), (chunk) => hasher.update(chunk)), { pin: true, chunker: ctx.chunker });
+  const { narHash, narSize } = hasher.digest();
+  if (!narHash.equals(expected) || narSize !== info.narSize) {
+    await ctx.kubo.unpin(cid).catch(() => undefined);
+    throw new Error(
+      `NAR of ${info.path} does not match Nix's record (got ${narHash.toSri()}, ${narSize} bytes; Nix says ${expected.toSri()}, ${info.narSize} bytes): run 'nix-store --verify --check-contents'`,
+    );
+  }
+  await ctx.kubo.mfsLink(cid, ctx.layout.nar(narHash));
+
+  const narinfo = narInfoFor(info, narHash, ctx.layout.narUrl(narHash));
+  if (secretKey) {
+    const sig = signFingerprint(secretKey, fingerprint(narinfo));
+    narinfo.sigs = [...narinfo.sigs.filter((s) => !s.startsWith(`${secretKey.name}:`)), sig];
+  }
+  await ctx.kubo.mfsWrite(narinfoPath, new TextEncoder().encode(formatNarInfo(narinfo)));
+  return { storePath: info.path, narCid: cid, narSize, status: 'published' };
+}
+
+/** The narinfo of an uncompressed NAR, keeping the signatures Nix already has for the path. */
+export function narInfoFor(info: PathInfo, narHash: NixHash, url: string): NarInfo {
+  const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  return {
+    storePath: info.path,
+    url,
+    compression: 'none',
+    fileHash: `sha256:${narHash.toNix32()}`,
+    fileSize: info.narSize,
+    narHash: `sha256:${narHash.toNix32()}`,
+    narSize: info.narSize,
+    references: info.references.map(baseName).sort(),
+    deriver: info.deriver ? baseName(info.deriver) : undefined,
+    sigs: [...info.signatures],
+    ca: info.ca,
+  };
+}

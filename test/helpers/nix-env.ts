@@ -1,0 +1,51 @@
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
+import { run } from './cli';
+
+/** A temporary directory removed after the current test file. */
+export async function tempDir(prefix = 'nix-ipfs-test-'): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  after(() => rm(dir, { recursive: true, force: true }).catch(() => chmodAndRemove(dir)));
+  return dir;
+}
+
+// A second Nix store's files are read-only: make them writable before removing.
+async function chmodAndRemove(dir: string): Promise<void> {
+  await run('chmod', ['-R', 'u+w', dir]);
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Runs a Nix command; throws with Nix's stderr when it fails. */
+export async function nix(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const result = await run(cmd, args, { env });
+  if (result.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+/** Builds a two-path closure (an app whose output references a dependency), unique to this run. */
+export async function buildClosure(dir: string, tag = `${process.pid}-${Date.now()}`): Promise<{ app: string; dep: string }> {
+  const file = path.join(dir, `closure-${tag}.nix`);
+  await writeFile(
+    file,
+    `let
+  dep = derivation { name = "nix-ipfs-dep"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo dependency ${tag} > $out" ]; };
+in derivation { name = "nix-ipfs-app"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo uses \${dep} > $out" ]; }
+`,
+  );
+  const app = await nix('nix-build', ['--no-out-link', file]);
+  const dep = (await readFile(app, 'utf8')).trim().split(' ')[1];
+  return { app, dep };
+}
+
+/** A binary-cache key pair made by Nix itself. */
+export async function nixKeyPair(dir: string, name: string): Promise<{ secretFile: string; publicKey: string }> {
+  const secretFile = path.join(dir, `${name}.sk`);
+  const publicFile = path.join(dir, `${name}.pk`);
+  await nix('nix-store', ['--generate-binary-cache-key', name, secretFile, publicFile]);
+  return { secretFile, publicKey: (await readFile(publicFile, 'utf8')).trim() };
+}
+
+/** Options that make stock Nix forget nothing between attempts (no cached narinfo hits or misses). */
+export const noNarinfoCache = ['--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0'];
