@@ -11,7 +11,7 @@ export interface PublishedEntry extends NarInfo {
 /** Every narinfo in the cache, with its NAR's CID (for the sidebar and `status`). */
 export async function listPublished(kubo: Kubo, layout: Layout): Promise<PublishedEntry[]> {
   const entries = (await kubo.mfsList(layout.cache)).filter((e) => e.name.endsWith('.narinfo'));
-  const infos = await mapLimit(entries, 8, async (entry) => {
+  const infos = await mapLimit(entries, 8, async (entry): Promise<PublishedEntry | undefined> => {
     const bytes = await kubo.mfsRead(`${layout.cache}/${entry.name}`);
     if (!bytes) return undefined;
     try {

@@ -1,0 +1,76 @@
+import { CID } from 'multiformats/cid';
+import { bases } from 'multiformats/basics';
+import * as Digest from 'multiformats/hashes/digest';
+import { ParseError } from './errors';
+import { NixHash } from './hash';
+
+/** Multicodec codes nix-ipfs names; others show as hex. */
+const CODEC_NAMES: Record<number, string> = { 0x55: 'raw', 0x70: 'dag-pb', 0x71: 'dag-cbor', 0x0129: 'dag-json', 0x0200: 'json', 0x72: 'libp2p-key' };
+const SHA2_256 = 0x12;
+const SHA2_512 = 0x13;
+const RAW = 0x55;
+const MULTIHASH_NAMES: Record<number, string> = { 0x00: 'identity', 0x11: 'sha1', [SHA2_256]: 'sha2-256', [SHA2_512]: 'sha2-512', 0x1e: 'blake3', 0xb220: 'blake2b-256' };
+
+// One decoder for every multibase prefix, so a CID pasted in any base parses.
+const anyBase = Object.values(bases)
+  .map((b) => b.decoder as { or(other: unknown): unknown })
+  .reduce((all, decoder) => all.or(decoder) as typeof all) as unknown as Parameters<typeof CID.parse>[1];
+
+/**
+ * The CIDv1 `raw` CID of a flat file with this hash (sha256 → sha2-256, sha512 → sha2-512).
+ * It names the file only when IPFS stores it as one raw block; a larger file added to
+ * Kubo becomes a UnixFS DAG with a different root CID, which only the mirror index knows.
+ */
+export function cidForFlatHash(hash: NixHash): CID | undefined {
+  const code = hash.algo === 'sha256' ? SHA2_256 : hash.algo === 'sha512' ? SHA2_512 : undefined;
+  return code === undefined ? undefined : CID.createV1(RAW, Digest.create(code, hash.digest));
+}
+
+export interface CidInfo {
+  cid: CID;
+  version: 0 | 1;
+  codec: number;
+  codecName: string;
+  multihashName: string;
+  multihashCode: number;
+  digestHex: string;
+  /** The CIDv1 form in base32 (what gateways and Kubo print). */
+  base32: string;
+  /** The digest as a Nix hash when the multihash is sha2-256/512 (a file hash when the codec is raw). */
+  nixHash?: NixHash;
+}
+
+export function describeCid(text: string): CidInfo {
+  let cid: CID;
+  try {
+    cid = text.startsWith('Qm') || text.startsWith('1') ? CID.parse(text) : CID.parse(text, anyBase);
+  } catch (error) {
+    throw new ParseError('CID', (error as Error).message ?? String(error));
+  }
+  const code = cid.multihash.code;
+  const algo = code === SHA2_256 ? 'sha256' : code === SHA2_512 ? 'sha512' : undefined;
+  let nixHash: NixHash | undefined;
+  if (algo) {
+    try {
+      nixHash = new NixHash(algo, cid.multihash.digest);
+    } catch {
+      nixHash = undefined; // a truncated digest is a valid multihash but no Nix hash
+    }
+  }
+  return {
+    cid,
+    version: cid.version,
+    codec: cid.code,
+    codecName: CODEC_NAMES[cid.code] ?? `0x${cid.code.toString(16)}`,
+    multihashName: MULTIHASH_NAMES[code] ?? `0x${code.toString(16)}`,
+    multihashCode: code,
+    digestHex: Buffer.from(cid.multihash.digest).toString('hex'),
+    base32: cid.toV1().toString(),
+    nixHash,
+  };
+}
+
+/** A cheap syntactic test (no decoding) for text that may be a CID: v0 `Qm…` or v1 base32 `b…`/base36 `k…`. */
+export function looksLikeCid(text: string): boolean {
+  return /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/.test(text) || /^b[a-z2-7]{50,}$/.test(text) || /^k[0-9a-z]{50,}$/.test(text);
+}

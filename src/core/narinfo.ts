@@ -1,0 +1,144 @@
+import { ParseError } from './errors';
+import { parseHash } from './hash';
+import { DEFAULT_STORE_DIR, parseStorePath, parseStorePathBaseName } from './store-path';
+
+/** A binary cache's description of one store path (`<hash>.narinfo`). */
+export interface NarInfo {
+  storePath: string;
+  /** Where the (possibly compressed) NAR is, relative to the cache. */
+  url: string;
+  compression: string;
+  fileHash?: string;
+  fileSize?: number;
+  narHash: string;
+  narSize: number;
+  /** Base names (`<hash>-<name>`) of the paths this one refers to. */
+  references: string[];
+  deriver?: string;
+  system?: string;
+  sigs: string[];
+  ca?: string;
+}
+
+const KNOWN = new Set(['StorePath', 'URL', 'Compression', 'FileHash', 'FileSize', 'NarHash', 'NarSize', 'References', 'Deriver', 'System', 'Sig', 'CA']);
+
+function size(value: string, field: string, position: number): number {
+  if (!/^\d{1,15}$/.test(value)) throw new ParseError('narinfo', `${field} must be a whole number, got '${value.slice(0, 40)}'`, position);
+  return Number(value);
+}
+
+/**
+ * Parses a narinfo and checks what a cache could use against us: the store path must be in
+ * `storeDir`, the URL relative and without `..`, every reference a store path base name, and the
+ * hashes well-formed.
+ */
+export function parseNarInfo(text: string, storeDir = DEFAULT_STORE_DIR): NarInfo {
+  if (typeof text !== 'string') throw new ParseError('narinfo', 'not text');
+  const fields = new Map<string, { value: string; position: number }>();
+  const sigs: string[] = [];
+  let position = 0;
+  for (const line of text.split('\n')) {
+    const at = position;
+    position += line.length + 1;
+    if (line.trim() === '') continue;
+    const colon = line.indexOf(': ');
+    const key = colon < 0 ? line.replace(/:$/, '') : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 2);
+    if (colon < 0 && !line.endsWith(':')) throw new ParseError('narinfo', `line '${line.slice(0, 40)}' is not 'Field: value'`, at);
+    if (!KNOWN.has(key)) continue; // Nix ignores fields it does not know; so do we
+    if (key === 'Sig') {
+      sigs.push(value);
+      continue;
+    }
+    if (fields.has(key)) throw new ParseError('narinfo', `${key} appears twice`, at);
+    fields.set(key, { value, position: at });
+  }
+  const required = (key: string) => {
+    const field = fields.get(key);
+    if (!field || field.value === '') throw new ParseError('narinfo', `missing ${key}`);
+    return field;
+  };
+
+  const storePathField = required('StorePath');
+  try {
+    parseStorePath(storePathField.value, storeDir);
+  } catch (error) {
+    throw new ParseError('narinfo', `StorePath: ${(error as ParseError).reason}`, storePathField.position);
+  }
+  const storePath = storePathField.value;
+
+  const urlField = required('URL');
+  const url = urlField.value;
+  if (url.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(url) || url.split('/').includes('..') || url.includes('\\')) {
+    throw new ParseError('narinfo', `URL '${url}' must be a relative path inside the cache (no '..', not absolute)`, urlField.position);
+  }
+
+  const hashOf = (key: string, field: { value: string; position: number }) => {
+    try {
+      return parseHash(field.value).hash;
+    } catch (error) {
+      throw new ParseError('narinfo', `${key}: ${(error as ParseError).reason}`, field.position);
+    }
+  };
+  const narHashField = required('NarHash');
+  if (hashOf('NarHash', narHashField).algo !== 'sha256') throw new ParseError('narinfo', 'NarHash must be sha256', narHashField.position);
+  const narSizeField = required('NarSize');
+
+  const referencesField = fields.get('References');
+  const references = referencesField?.value ? referencesField.value.split(' ').filter((r) => r !== '') : [];
+  for (const reference of references) {
+    try {
+      parseStorePathBaseName(reference, storeDir);
+    } catch (error) {
+      throw new ParseError('narinfo', `References: '${reference.slice(0, 60)}': ${(error as ParseError).reason}`, referencesField!.position);
+    }
+  }
+
+  const optional = (key: string) => fields.get(key)?.value || undefined;
+  const fileHashField = fields.get('FileHash');
+  if (fileHashField?.value) hashOf('FileHash', fileHashField);
+  const fileSizeField = fields.get('FileSize');
+  const deriver = optional('Deriver');
+  if (deriver && deriver !== 'unknown-deriver') {
+    try {
+      parseStorePathBaseName(deriver, storeDir);
+    } catch (error) {
+      throw new ParseError('narinfo', `Deriver: ${(error as ParseError).reason}`, fields.get('Deriver')!.position);
+    }
+  }
+  return {
+    storePath,
+    url,
+    compression: optional('Compression') ?? 'bzip2', // Nix's default when the field is absent
+    fileHash: fileHashField?.value || undefined,
+    fileSize: fileSizeField?.value ? size(fileSizeField.value, 'FileSize', fileSizeField.position) : undefined,
+    narHash: narHashField.value,
+    narSize: size(narSizeField.value, 'NarSize', narSizeField.position),
+    references,
+    deriver: deriver === 'unknown-deriver' ? undefined : deriver,
+    system: optional('System'),
+    sigs,
+    ca: optional('CA'),
+  };
+}
+
+/** Prints a narinfo in the field order Nix writes. */
+export function formatNarInfo(info: NarInfo): string {
+  const lines = [`StorePath: ${info.storePath}`, `URL: ${info.url}`, `Compression: ${info.compression}`];
+  if (info.fileHash) lines.push(`FileHash: ${info.fileHash}`);
+  if (info.fileSize !== undefined) lines.push(`FileSize: ${info.fileSize}`);
+  lines.push(`NarHash: ${info.narHash}`, `NarSize: ${info.narSize}`, `References: ${info.references.join(' ')}`);
+  if (info.deriver) lines.push(`Deriver: ${info.deriver}`);
+  if (info.system) lines.push(`System: ${info.system}`);
+  for (const sig of info.sigs) lines.push(`Sig: ${sig}`);
+  if (info.ca) lines.push(`CA: ${info.ca}`);
+  return lines.join('\n') + '\n';
+}
+
+/** What Nix signs: `1;<store path>;sha256:<nix32 NarHash>;<NarSize>;<comma-separated reference paths>`. */
+export function fingerprint(info: Pick<NarInfo, 'storePath' | 'narHash' | 'narSize' | 'references'>, storeDir = DEFAULT_STORE_DIR): string {
+  const narHash = parseHash(info.narHash, 'sha256').hash;
+  const dir = storeDir.replace(/\/+$/, '');
+  const references = info.references.map((r) => (r.startsWith('/') ? r : `${dir}/${r}`)).sort();
+  return `1;${info.storePath};sha256:${narHash.toNix32()};${info.narSize};${references.join(',')}`;
+}
