@@ -58,10 +58,11 @@ export function registerCommands(deps: CommandDeps): void {
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         try {
           return await run(...args);
-        } catch (error) {
+        } catch (error: unknown) {
           const message = (error as Error).message;
           log.error(`${id}: ${message}`);
           void vscode.window.showErrorMessage(`Nix IPFS: ${message}`, 'Open Log').then((c) => c && log.show());
+          return undefined;
         }
       }),
     );
@@ -150,7 +151,7 @@ export function registerCommands(deps: CommandDeps): void {
     const secretKey = await secrets.signingKey(readSettings());
     if (!secretKey) {
       const choice = await vscode.window.showWarningMessage('No signing key: Nix will refuse unsigned paths unless require-sigs is off.', 'Generate Signing Key', 'Publish Unsigned');
-      if (choice === 'Generate Signing Key') return vscode.commands.executeCommand('nixIpfs.generateSigningKey');
+      if (choice === 'Generate Signing Key') await vscode.commands.executeCommand('nixIpfs.generateSigningKey');
       if (choice !== 'Publish Unsigned') return;
     }
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Nix IPFS: publishing', cancellable: true }, (progress, token) => {

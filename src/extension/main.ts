@@ -49,7 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
   );
 
-  const client = await startLanguageClient(context, log);
+  const client = await startLanguageClient(context, log, () => secrets.apiToken());
   context.subscriptions.push(
     client.onNotification('nixIpfs/pinStateChanged', () => {
       mirrored.refresh();

@@ -29,6 +29,8 @@ export class Nix {
 
   /** Runs a command to completion; rejects with Nix's stderr on failure. */
   async run(name: NixCommand, args: string[], input?: Uint8Array): Promise<string> {
+    // The `nix` command is experimental before Nix 2.x-something: enable it for our calls only.
+    if (name === 'nix') args = ['--extra-experimental-features', 'nix-command', ...args];
     const child = spawn(this.bin(name), args, { env: this.options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

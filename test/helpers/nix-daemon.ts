@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, type RunResult } from './cli';
@@ -19,13 +20,14 @@ export async function startMultiUserNix(): Promise<{ asUser: (cmd: string, args:
     if (created.code !== 0) throw new Error(`useradd failed: ${created.stderr}`);
   }
   let daemon: ChildProcess | undefined;
-  if (!existsSync(SOCKET)) {
+  if (!(await listening())) {
+    rmSync(SOCKET, { force: true }); // left by a daemon that died
     daemon = spawn('nix-daemon', [], { env: process.env, stdio: 'ignore' });
     after(() => {
       daemon?.kill();
     });
-    for (let i = 0; i < 100 && !existsSync(SOCKET); i++) await sleep(100);
-    if (!existsSync(SOCKET)) throw new Error('nix-daemon did not open its socket');
+    for (let i = 0; i < 100 && !(await listening()); i++) await sleep(100);
+    if (!(await listening())) throw new Error('nix-daemon did not open its socket');
   }
   const home = `/home/${TEST_USER}`;
   return {
@@ -34,4 +36,16 @@ export async function startMultiUserNix(): Promise<{ asUser: (cmd: string, args:
         cwd: '/',
       }),
   };
+}
+
+function listening(): Promise<boolean> {
+  if (!existsSync(SOCKET)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect(SOCKET);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -16,7 +16,8 @@ test('an unprivileged user publishes, verifies and fetches through nix-daemon', 
   const node = await startKuboNode();
   const dir = await mkdtemp(path.join(tmpdir(), 'nix-ipfs-mu-'));
   await chmod(dir, 0o777);
-  const cli = (args: string[]) => asUser(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args, '--api', node.apiAddr]);
+  const nixIpfs = (args: string[]) => asUser(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args]);
+  const cli = (args: string[]) => nixIpfs([...args, '--api', node.apiAddr]);
 
   const expr = path.join(dir, 'app.nix');
   const tag = `${process.pid}-${Date.now()}`;
@@ -27,7 +28,7 @@ test('an unprivileged user publishes, verifies and fetches through nix-daemon', 
 
   // The user's own key, made by nix-ipfs (no root needed).
   const sk = path.join(dir, 'user.sk');
-  const keygen = await cli(['keygen', 'mu-user-1', sk, path.join(dir, 'user.pk')]);
+  const keygen = await nixIpfs(['keygen', 'mu-user-1', sk, path.join(dir, 'user.pk')]);
   assert.equal(keygen.code, 0, keygen.stderr);
   const publicKey = keygen.stdout.trim();
 

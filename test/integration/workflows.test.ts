@@ -19,8 +19,10 @@ async function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: string
   );
 }
 
+/** Whether the store holds the path as valid (registered), which is what Nix would use. */
 async function storeHas(storeDir: string, storePath: string): Promise<boolean> {
-  return existsSync(path.join(storeDir, storePath));
+  if (!existsSync(storeDir)) return false;
+  return (await run('nix-store', ['--store', storeDir, '--check-validity', storePath])).code === 0;
 }
 
 test('1. a published closure is substituted by stock Nix through the gateway, and rejected when untrusted or tampered', async () => {
@@ -66,6 +68,7 @@ test('1. a published closure is substituted by stock Nix through the gateway, an
   const storeD = path.join(dir, 'storeD');
   const afterTamper = await nixCopyFrom(cacheUrl, storeD, app, key.publicKey, env);
   assert.notEqual(afterTamper.code, 0);
+  assert.match(afterTamper.stderr, /lacks a valid signature/);
   assert.equal(await storeHas(storeD, app), false);
   await replaceMfsFile(node, narinfoPath, original);
 

@@ -4,6 +4,7 @@ import { keygenCommand } from './keygen';
 import { nixConfCommand } from './nix-conf';
 import { pinCommand } from './pin';
 import { publishCommand } from './publish';
+import { scanCommand } from './scan';
 import { statusCommand } from './status';
 import { verifyCommand } from './verify';
 
@@ -15,5 +16,6 @@ export const commands: Command[] = [
   fetchCommand,
   nixConfCommand,
   statusCommand,
+  scanCommand,
   keygenCommand,
 ];

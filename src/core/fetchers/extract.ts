@@ -1,0 +1,286 @@
+import { parser } from '@replit/codemirror-lang-nix';
+import type { SyntaxNode, Tree } from '@lezer/common';
+import { isPlaceholderHash, parseHash, type HashAlgo } from '../hash';
+import { ParseError } from '../errors';
+
+/** A source a .nix file fetches, as far as the text alone tells. */
+export interface Fetcher {
+  /** `fetchurl`, `fetchFromGitHub`, … (without `pkgs.`/`builtins.` prefixes, except `builtins.fetchurl`/`builtins.fetchTarball`); `attrset` for a bare `{ url; hash; }`; `cargoHash` etc. for vendor hashes. */
+  fetcher: string;
+  /** Offsets of the whole call (or attribute set) in the text. */
+  from: number;
+  to: number;
+  /** Literal URLs (`mirror://…` kept as written); an interpolated one that could not be resolved is `dynamic`. */
+  urls: string[];
+  hashAttr: string;
+  /** The hash as written ('' for an empty string, `lib.fakeHash` for a reference). */
+  hash: string;
+  /** Offsets of the hash's text (inside the quotes), for edits and hovers. */
+  hashFrom: number;
+  hashTo: number;
+  algo?: HashAlgo;
+  /** Normalised hash, when it parses. */
+  sri?: string;
+  /** Why the hash does not parse (malformed), when it does not. */
+  hashError?: string;
+  placeholder: boolean;
+  /** flat: the hash is of the downloaded file; recursive: of the unpacked tree's NAR. */
+  mode: 'flat' | 'recursive';
+  /** The store path name when the file says it (name, or pname + version). */
+  name?: string;
+  /** fetchipfs' `ipfs` attribute. */
+  ipfs?: string;
+}
+
+interface FetcherKind {
+  mode: 'flat' | 'recursive';
+  urls?: (args: Args) => string[] | undefined;
+}
+
+type Args = Map<string, { node: SyntaxNode; text?: string }>;
+
+const gitHost = (template: (a: Record<string, string>) => string, keys: string[]) => (args: Args) => {
+  const values: Record<string, string> = {};
+  for (const key of keys) {
+    const value = args.get(key)?.text ?? (key === 'rev' && args.get('tag')?.text !== undefined ? `refs/tags/${args.get('tag')!.text}` : undefined);
+    if (value === undefined) return key === 'domain' ? undefined : ['dynamic'];
+    values[key] = value;
+  }
+  return [template(values)];
+};
+
+/** What each nixpkgs fetcher hashes and where it downloads from (pkgs/build-support/fetch*). */
+const FETCHERS: Record<string, FetcherKind> = {
+  fetchurl: { mode: 'flat' },
+  'builtins.fetchurl': { mode: 'flat' },
+  fetchpatch: { mode: 'flat' }, // the hash is of the normalised patch, not of the download
+  fetchpatch2: { mode: 'flat' },
+  fetchPypi: {
+    mode: 'flat',
+    urls: (a) => {
+      const pname = a.get('pname')?.text;
+      const version = a.get('version')?.text;
+      return pname && version ? [`mirror://pypi/${pname[0]}/${pname}/${pname}-${version}.${a.get('extension')?.text ?? 'tar.gz'}`] : ['dynamic'];
+    },
+  },
+  fetchNuGet: {
+    mode: 'flat',
+    urls: (a) => (a.get('pname')?.text && a.get('version')?.text ? [`https://www.nuget.org/api/v2/package/${a.get('pname')!.text}/${a.get('version')!.text}`] : ['dynamic']),
+  },
+  fetchipfs: { mode: 'flat' },
+  fetchzip: { mode: 'recursive' },
+  fetchTarball: { mode: 'recursive' },
+  'builtins.fetchTarball': { mode: 'recursive' },
+  fetchgit: { mode: 'recursive' },
+  fetchcrate: {
+    mode: 'recursive',
+    urls: (a) => {
+      const crate = a.get('crateName')?.text ?? a.get('pname')?.text;
+      return crate && a.get('version')?.text ? [`https://crates.io/api/v1/crates/${crate}/${a.get('version')!.text}/download`] : ['dynamic'];
+    },
+  },
+  fetchFromGitHub: { mode: 'recursive', urls: gitHost((v) => `https://github.com/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
+  fetchFromGitLab: {
+    mode: 'recursive',
+    urls: (a) => gitHost((v) => `https://${a.get('domain')?.text ?? 'gitlab.com'}/${v.owner}/${v.repo}/-/archive/${v.rev}/${v.repo}-${v.rev}.tar.gz`, ['owner', 'repo', 'rev'])(a),
+  },
+  fetchFromGitea: { mode: 'recursive', urls: gitHost((v) => `https://${v.domain}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['domain', 'owner', 'repo', 'rev']) },
+  fetchFromSourcehut: { mode: 'recursive', urls: gitHost((v) => `https://git.sr.ht/${v.owner.startsWith('~') ? v.owner : `~${v.owner}`}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
+  fetchFromBitbucket: { mode: 'recursive', urls: gitHost((v) => `https://bitbucket.org/${v.owner}/${v.repo}/get/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
+  fetchFromCodeberg: { mode: 'recursive', urls: gitHost((v) => `https://codeberg.org/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
+};
+
+const HASH_ATTRS: Record<string, HashAlgo | undefined> = { hash: undefined, outputHash: undefined, sha256: 'sha256', sha512: 'sha512', sha1: 'sha1', md5: 'md5' };
+/** Hashes of vendored dependencies: recursive, with no URL of their own. */
+const VENDOR_HASHES = new Set(['cargoHash', 'cargoSha256', 'vendorHash', 'vendorSha256', 'npmDepsHash', 'pnpmDepsHash', 'yarnHash', 'mvnHash']);
+
+export interface ParsedNix {
+  text: string;
+  tree: Tree;
+}
+
+export function parseNix(text: string): ParsedNix {
+  return { text, tree: parser.parse(text) };
+}
+
+/** Every fetcher in a Nix file, including in files with syntax errors (what the parser recovered). */
+export function extractFetchers(parsed: ParsedNix): Fetcher[] {
+  const { text, tree } = parsed;
+  const found: Fetcher[] = [];
+  const claimed = new Set<number>(); // attribute sets already reported as a fetcher's arguments
+  tree.iterate({
+    enter: (ref) => {
+      const node = ref.node;
+      if (node.name === 'App') {
+        const fetcher = fetcherName(node.firstChild, text);
+        const argSet = attrSetOf(node.lastChild);
+        if (fetcher && argSet && node.firstChild !== node.lastChild) {
+          claimed.add(argSet.from);
+          const record = fromArgs(fetcher, FETCHERS[fetcher], bindsOf(argSet, text), node, text);
+          if (record) found.push(record);
+        }
+      } else if (node.name === 'AttrSet' && !claimed.has(node.from)) {
+        const set = node;
+        const binds = bindsOf(set, text);
+        if ((binds.has('url') || binds.has('urls')) && [...Object.keys(HASH_ATTRS)].some((k) => binds.has(k))) {
+          const mode = binds.get('outputHashMode')?.text === 'recursive' || binds.get('recursiveHash')?.text !== undefined ? 'recursive' : 'flat';
+          const record = fromArgs('attrset', { mode }, binds, set, text);
+          if (record) found.push(record);
+        }
+        for (const [attr, bind] of binds) {
+          if (VENDOR_HASHES.has(attr)) found.push(hashRecord(attr, attr, bind.node, text, set, { mode: 'recursive', urls: [] }));
+        }
+      }
+    },
+  });
+  return found.sort((a, b) => a.hashFrom - b.hashFrom);
+}
+
+function fetcherName(fn: SyntaxNode | null, text: string): string | undefined {
+  while (fn?.name === 'Parenthesized') fn = fn.firstChild?.nextSibling ?? null;
+  if (!fn) return undefined;
+  const source = text.slice(fn.from, fn.to).replace(/\s+/g, '');
+  if (fn.name === 'Identifier') return FETCHERS[source] && !source.startsWith('builtins.') ? source : undefined;
+  if (fn.name !== 'Select') return undefined;
+  if (source === 'builtins.fetchurl' || source === 'builtins.fetchTarball') return source;
+  const last = source.split('.').pop()!;
+  return FETCHERS[last] && !last.startsWith('builtins.') ? last : undefined;
+}
+
+function attrSetOf(node: SyntaxNode | null): SyntaxNode | undefined {
+  while (node?.name === 'Parenthesized') node = node.firstChild?.nextSibling ?? null;
+  if (node?.name === 'AttrSet') return node;
+  if (node?.name === 'RecAttrSet') return node.getChild('AttrSet') ?? undefined;
+  return undefined;
+}
+
+/** The set's `name = value;` bindings with single-name paths; literal strings resolved to text. */
+function bindsOf(set: SyntaxNode, text: string): Args {
+  const binds: Args = new Map();
+  for (let child = set.firstChild; child; child = child.nextSibling) {
+    if (child.name !== 'Bind') continue;
+    const path = child.getChild('AttrPath');
+    const value = path?.nextSibling;
+    if (!path || !value || path.getChildren('Identifier').length !== 1) continue;
+    binds.set(text.slice(path.from, path.to), { node: value, text: literal(value, text) });
+  }
+  return binds;
+}
+
+/**
+ * The value of a string with no interpolation, or whose interpolations name variables bound to
+ * literal strings in an enclosing `let` or `rec` set (`"${pname}-${version}"`).
+ */
+export function literal(node: SyntaxNode, text: string, depth = 0): string | undefined {
+  if (node.name === 'Parenthesized') return node.firstChild?.nextSibling ? literal(node.firstChild.nextSibling, text, depth) : undefined;
+  if (node.name !== 'String' && node.name !== 'IndentedString') return undefined;
+  const quote = node.name === 'String' ? 1 : 2;
+  let out = '';
+  let at = node.from + quote;
+  for (let child = node.firstChild; child; child = child.nextSibling) {
+    if (child.name !== 'Interpolation') continue;
+    out += unescape(text.slice(at, child.from), node.name);
+    const inner = child.getChild('Identifier');
+    const value = inner && child.getChildren('Identifier').length === 1 && depth < 4 ? lookup(child, text.slice(inner.from, inner.to), text, depth) : undefined;
+    if (value === undefined) return undefined;
+    out += value;
+    at = child.to;
+  }
+  out += unescape(text.slice(at, node.to - quote), node.name);
+  return node.name === 'IndentedString' ? out.trim() : out;
+}
+
+function unescape(raw: string, kind: string): string {
+  if (kind === 'IndentedString') return raw.replace(/''\$/g, '$').replace(/'''/g, "''");
+  return raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c));
+}
+
+/** Finds `name` bound to a literal in the `let`s and `rec` sets around `from`. */
+function lookup(from: SyntaxNode, name: string, text: string, depth: number): string | undefined {
+  for (let scope = from.parent; scope; scope = scope.parent) {
+    const holder = scope.name === 'Let' ? scope : scope.name === 'RecAttrSet' ? scope.getChild('AttrSet') : undefined;
+    if (!holder) continue;
+    for (let child = holder.firstChild; child; child = child.nextSibling) {
+      if (child.name !== 'Bind') continue;
+      const path = child.getChild('AttrPath');
+      if (!path || text.slice(path.from, path.to) !== name || !path.nextSibling) continue;
+      return literal(path.nextSibling, text, depth + 1);
+    }
+  }
+  return undefined;
+}
+
+function fromArgs(fetcher: string, kind: FetcherKind, args: Args, call: SyntaxNode, text: string): Fetcher | undefined {
+  const hashAttr = Object.keys(HASH_ATTRS).find((k) => args.has(k));
+  if (!hashAttr) return undefined;
+  const urls = kind.urls?.(args) ?? urlsOf(args, text);
+  const mode = args.get('outputHashMode')?.text === 'recursive' ? 'recursive' : args.get('outputHashMode')?.text === 'flat' ? 'flat' : kind.mode;
+  const record = hashRecord(fetcher, hashAttr, args.get(hashAttr)!.node, text, call, { mode, urls }, args.get('outputHashAlgo')?.text);
+  const name = args.get('name')?.text ?? (args.get('pname')?.text && args.get('version')?.text ? `${args.get('pname')!.text}-${args.get('version')!.text}` : undefined);
+  if (name) record.name = name;
+  if (fetcher === 'fetchipfs' && args.get('ipfs')?.text) record.ipfs = args.get('ipfs')!.text;
+  return record;
+}
+
+function urlsOf(args: Args, text: string): string[] {
+  const url = args.get('url');
+  if (url) return [url.text ?? 'dynamic'];
+  const urls = args.get('urls')?.node;
+  if (urls?.name !== 'List') return urls ? ['dynamic'] : [];
+  const out: string[] = [];
+  for (let item = urls.firstChild; item; item = item.nextSibling) {
+    if (item.name === '[' || item.name === ']') continue;
+    out.push(literal(item, text) ?? 'dynamic');
+  }
+  return out;
+}
+
+function hashRecord(
+  fetcher: string,
+  hashAttr: string,
+  value: SyntaxNode,
+  text: string,
+  call: SyntaxNode,
+  rest: { mode: 'flat' | 'recursive'; urls: string[] },
+  outputHashAlgo?: string,
+): Fetcher {
+  const isString = value.name === 'String' || value.name === 'IndentedString';
+  const quote = value.name === 'String' ? 1 : value.name === 'IndentedString' ? 2 : 0;
+  const written = isString ? literal(value, text) : text.slice(value.from, value.to);
+  const record: Fetcher = {
+    fetcher,
+    from: call.from,
+    to: call.to,
+    urls: rest.urls,
+    hashAttr,
+    hash: written ?? text.slice(value.from + quote, value.to - quote),
+    hashFrom: value.from + quote,
+    hashTo: value.to - quote,
+    placeholder: false,
+    mode: rest.mode,
+  };
+  if (!isString) {
+    record.placeholder = /^(lib\.)?fake(Hash|Sha256|Sha512)$/.test(record.hash);
+    if (!record.placeholder) record.hashError = 'not a literal string';
+    return record;
+  }
+  if (written === undefined) {
+    record.hashError = 'interpolated';
+    return record;
+  }
+  if (isPlaceholderHash(written)) {
+    record.placeholder = true;
+    return record;
+  }
+  const algo = HASH_ATTRS[hashAttr] ?? (outputHashAlgo && outputHashAlgo in HASH_ATTRS ? (outputHashAlgo as HashAlgo) : undefined) ?? (VENDOR_HASHES.has(hashAttr) ? 'sha256' : undefined);
+  try {
+    const parsed = parseHash(written, written.includes('-') || written.includes(':') ? undefined : algo);
+    if (algo && parsed.hash.algo !== algo) throw new ParseError('hash', `${hashAttr} must be a ${algo} hash, got ${parsed.hash.algo}`);
+    record.algo = parsed.hash.algo;
+    record.sri = parsed.hash.toSri();
+  } catch (error) {
+    record.algo = algo;
+    record.hashError = error instanceof ParseError ? error.reason : String(error);
+  }
+  return record;
+}
