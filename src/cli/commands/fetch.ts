@@ -1,8 +1,8 @@
-import { parseHash, type HashAlgo } from '../../core/hash';
 import { fetchSource } from '../../services/fetch';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { nodeOptions, print, serviceContext } from '../context';
+import { hashArgument } from './cid';
 
 export const fetchCommand: Command = {
   name: 'fetch',
@@ -11,12 +11,7 @@ export const fetchCommand: Command = {
   options: { ...nodeOptions, recursive: { type: 'boolean' }, name: { type: 'string' }, type: { type: 'string' } },
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('name one hash (SRI, sha256:…, or base16/base32/base64 with --type)', 2);
-    let hash;
-    try {
-      hash = parseHash(positionals[0], (values.type as HashAlgo | undefined) ?? 'sha256').hash;
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const hash = hashArgument(positionals[0], values.type);
     const ctx = serviceContext(values);
     const result = await fetchSource(ctx, { hash, mode: values.recursive ? 'recursive' : 'flat', name: values.name as string | undefined });
     print(values, result, result.storePath);

@@ -1,4 +1,5 @@
 import type { Command } from '../command';
+import { cidCommand, hashCommand } from './cid';
 import { fetchCommand } from './fetch';
 import { keygenCommand } from './keygen';
 import { nixConfCommand } from './nix-conf';
@@ -18,4 +19,6 @@ export const commands: Command[] = [
   statusCommand,
   scanCommand,
   keygenCommand,
+  cidCommand,
+  hashCommand,
 ];

@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises';
-import { parseHash, type HashAlgo } from '../../core/hash';
+import { parseHash } from '../../core/hash';
 import { pinSources, type SourceRequest } from '../../services/pin';
 import { scanWorkspace } from '../../services/scan';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { nodeOptions, print, serviceContext } from '../context';
+import { hashArgument } from './cid';
 
 export const pinCommand: Command = {
   name: 'pin',
@@ -53,13 +54,7 @@ export const pinCommand: Command = {
 
 function sourceFromFlags(values: Record<string, unknown>): SourceRequest {
   const urls = (values.url as string[] | undefined) ?? [];
-  let hash;
-  try {
-    hash = parseHash(values.hash as string, (values.type as HashAlgo | undefined) ?? 'sha256').hash;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  return { urls, hash, mode: values.recursive ? 'recursive' : 'flat', name: values.name as string | undefined };
+  return { urls, hash: hashArgument(values.hash as string, values.type), mode: values.recursive ? 'recursive' : 'flat', name: values.name as string | undefined };
 }
 
 async function sourcesFromFiles(targets: string[], all: boolean): Promise<SourceRequest[]> {

@@ -1,0 +1,44 @@
+import { cidForFlatHash } from '../../core/cid';
+import { parseHash, type HashAlgo } from '../../core/hash';
+import type { Command } from '../command';
+import { UsageError } from '../command';
+import { print } from '../context';
+
+/** Parses a hash for the CLI: SRI or prefixed as is; a bare digest is read as --type (default sha256). */
+export function hashArgument(text: string | undefined, type: unknown): ReturnType<typeof parseHash>['hash'] {
+  if (!text) throw new UsageError('name a hash: SRI (sha256-…), sha256:…, or a bare base16/base32/base64 digest', 2);
+  try {
+    return parseHash(text.trim(), (type as HashAlgo | undefined) ?? 'sha256').hash;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export const cidCommand: Command = {
+  name: 'cid',
+  summary: 'Print the IPFS CID (CIDv1 raw) of a file with this sha256 or sha512 hash, in any Nix encoding',
+  usage: '<hash> [--type sha256|sha512] [--json]',
+  options: { json: { type: 'boolean' }, type: { type: 'string' } },
+  async run({ values, positionals }) {
+    const hash = hashArgument(positionals[0], values.type);
+    const cid = cidForFlatHash(hash);
+    if (!cid) throw new UsageError(`${hash.algo} hashes have no CID: only sha256 and sha512 are IPFS multihashes Nix also uses`);
+    print(values, { algo: hash.algo, sri: hash.toSri(), base32: hash.toNix32(), base16: hash.toBase16(), cid: cid.toString() }, cid.toString());
+    return 0;
+  },
+};
+
+export const hashCommand: Command = {
+  name: 'hash',
+  summary: 'Convert a hash between Nix encodings (SRI, Nix base32, base16, base64)',
+  usage: '<hash> --to sri|base32|base16|base64 [--type sha256]',
+  options: { to: { type: 'string' }, type: { type: 'string' } },
+  async run({ values, positionals }) {
+    const hash = hashArgument(positionals[0], values.type);
+    const to = values.to ?? 'sri';
+    const encoding = ({ sri: 'sri', base32: 'nix32', nix32: 'nix32', base16: 'base16', hex: 'base16', base64: 'base64' } as const)[to as string];
+    if (!encoding) throw new UsageError(`--to takes sri, base32, base16 or base64, not '${to}'`, 2);
+    process.stdout.write(`${hash.format(encoding)}\n`);
+    return 0;
+  },
+};
