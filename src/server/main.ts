@@ -1,13 +1,5 @@
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
-import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { startServer } from './server';
 
-const connection = createConnection(ProposedFeatures.all);
-const documents = new TextDocuments(TextDocument);
-
-connection.onInitialize(() => ({
-  capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
-  serverInfo: { name: 'nix-ipfs' },
-}));
-
-documents.listen(connection);
-connection.listen();
+// Transport from the command line (--stdio, --node-ipc, --socket=N), as every LSP client passes it.
+startServer(createConnection(ProposedFeatures.all));

@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { cidCommand, hashCommand } from './cid';
 import { fetchCommand } from './fetch';
 import { keygenCommand } from './keygen';
+import { lspCommand } from './lsp';
 import { nixConfCommand } from './nix-conf';
 import { pinCommand } from './pin';
 import { publishCommand } from './publish';
@@ -21,4 +22,5 @@ export const commands: Command[] = [
   keygenCommand,
   cidCommand,
   hashCommand,
+  lspCommand,
 ];

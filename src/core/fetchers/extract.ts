@@ -1,5 +1,5 @@
 import { parser } from '@replit/codemirror-lang-nix';
-import type { SyntaxNode, Tree } from '@lezer/common';
+import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
 import { isPlaceholderHash, parseHash, type HashAlgo } from '../hash';
 import { ParseError } from '../errors';
 
@@ -99,8 +99,13 @@ export interface ParsedNix {
   tree: Tree;
 }
 
+// The grammar's string tokenizer reads past the end when a file ends in a backslash inside a
+// string (it throws "Token end out of bounds"); a trailing newline, outside every offset we
+// report, keeps it in bounds.
+const SENTINEL = '\n';
+
 export function parseNix(text: string): ParsedNix {
-  return { text, tree: parser.parse(text) };
+  return { text, tree: parser.parse(text + SENTINEL) };
 }
 
 /** Every fetcher in a Nix file, including in files with syntax errors (what the parser recovered). */
@@ -173,6 +178,7 @@ function bindsOf(set: SyntaxNode, text: string): Args {
  */
 export function literal(node: SyntaxNode, text: string, depth = 0): string | undefined {
   if (node.name === 'Parenthesized') return node.firstChild?.nextSibling ? literal(node.firstChild.nextSibling, text, depth) : undefined;
+  if (node.name === 'Identifier') return depth < 4 ? lookup(node, text.slice(node.from, node.to), text, depth) : undefined;
   if (node.name !== 'String' && node.name !== 'IndentedString') return undefined;
   const quote = node.name === 'String' ? 1 : 2;
   let out = '';
@@ -283,4 +289,25 @@ function hashRecord(
     record.hashError = error instanceof ParseError ? error.reason : String(error);
   }
   return record;
+}
+
+/** One edit in the coordinates of the text before it (as LSP's incremental sync reports them). */
+export interface TextEdit {
+  from: number;
+  to: number;
+  insert: string;
+}
+
+/**
+ * Re-parses after edits, reusing the unchanged parts of the previous tree (Lezer fragments),
+ * so a keystroke in a 2 MB file does not cost a full parse.
+ */
+export function reparseNix(previous: ParsedNix, edits: TextEdit[]): ParsedNix {
+  let text = previous.text;
+  let fragments = TreeFragment.addTree(previous.tree);
+  for (const edit of edits) {
+    text = text.slice(0, edit.from) + edit.insert + text.slice(edit.to);
+    fragments = TreeFragment.applyChanges(fragments, [{ fromA: edit.from, toA: edit.to, fromB: edit.from, toB: edit.from + edit.insert.length }]);
+  }
+  return { text, tree: parser.parse(text + SENTINEL, fragments) };
 }

@@ -136,7 +136,7 @@ test('NAR: traversal, bad order, bad padding, truncation and depth bombs are rej
   const nar = (tree: NarNode) => collect(writeNar(tree));
   const raw = async (names: string[]) => {
     // Builds a directory NAR by hand, bypassing the writer's own checks (two-character names).
-    const good = await nar(dir(names.map((n, i) => [`n${i}`, file('x')] as [string, NarNode])));
+    const good = await nar(dir(names.map((_, i) => [`n${i}`, file('x')] as [string, NarNode])));
     let text = Buffer.from(good).toString('latin1');
     names.forEach((n, i) => (text = text.replace(`n${i}`.padEnd(8, '\0'), n.padEnd(8, '\0'))));
     return Buffer.from(text, 'latin1');

@@ -1,0 +1,15 @@
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { startServer } from '../../server/server';
+import type { Command } from '../command';
+
+export const lspCommand: Command = {
+  name: 'lsp',
+  summary: 'Run the language server (hovers, code lenses, diagnostics for .nix files) for any editor',
+  usage: '--stdio',
+  options: { stdio: { type: 'boolean' } },
+  async run() {
+    startServer(createConnection(ProposedFeatures.all));
+    // The connection keeps the process alive until the editor sends exit.
+    return new Promise<number>(() => undefined);
+  },
+};

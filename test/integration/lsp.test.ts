@@ -1,0 +1,134 @@
+// The language server, driven over stdio by JSON-RPC exactly as an editor drives it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startKuboNode } from '../helpers/kubo';
+import { cli, repoRoot } from '../helpers/cli';
+import { positionOf, startLsp } from '../helpers/lsp';
+import { tempDir } from '../helpers/nix-env';
+
+const fixtures = path.join(repoRoot, 'test/fixtures/nix');
+type Hover = { contents: { value: string } } | null;
+type Lens = { command: { title: string; command: string; arguments: unknown[] } };
+
+test('hover on a hash: every encoding and the CID; Kubo unreachable is said, fast', async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9', gatewayUrl: 'http://127.0.0.1:8080' });
+  const text = await readFile(path.join(fixtures, 'fetchers.nix'), 'utf8');
+  const uri = await lsp.open(path.join(fixtures, 'fetchers.nix'), text);
+  const hover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, '5891b5b522d5', 3) });
+  const value = hover!.contents.value;
+  assert.match(value, /\*\*sha256\*\* · flat/);
+  assert.match(value, /SRI: `sha256-WJG1tSLV3whtD\/CxEPvZ0hu0\/HFjrzTQgoai6Eb2vgM=`/);
+  assert.match(value, /Nix base32: `00xyyr3fi8l6hb839bv3f7yb86yjv7xi1cgh1xnhipym4asvb4aq`/);
+  assert.match(value, /CID: `bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am`/);
+  assert.match(value, /Kubo node unreachable/);
+
+  const cidHover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'bafkreicysg23', 5) });
+  assert.match(cidHover!.contents.value, /CID\*\* v1 · raw · sha2-256/);
+  assert.match(cidHover!.contents.value, /Nix hash of the file: `sha256-WJG1tSLV3whtD\/CxEPvZ0hu0\/HFjrzTQgoai6Eb2vgM=`/);
+  assert.equal(await lsp.request('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'rec {') }), null);
+});
+
+test('diagnostics: malformed, placeholder, fetchipfs mismatch; a half-typed file still yields its fetchers', async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
+  const text = await readFile(path.join(fixtures, 'broken.nix'), 'utf8');
+  const uri = await lsp.open(path.join(fixtures, 'broken.nix'), text);
+  const diagnostics = lsp.diagnostics.get(uri)!;
+  assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['placeholder-hash', 5], ['malformed-hash', 9]]);
+  assert.match(diagnostics[1].message, /expected 52 Nix base32, 64 base16 or 44 base64 characters for sha256, got 51/);
+  const lenses = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
+  assert.equal(lenses.length, 1, 'only the well-formed fetcher gets a lens');
+
+  const mismatch = `{ fetchipfs }: fetchipfs { url = "https://e/x"; ipfs = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"; sha256 = "sha256-AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="; }`;
+  const dir = await tempDir();
+  const mismatchUri = await lsp.open(path.join(dir, 'ipfs.nix'), mismatch);
+  assert.deepEqual(lsp.diagnostics.get(mismatchUri)!.map((d) => d.code), ['ipfs-mismatch']);
+});
+
+test('code actions: convert to SRI; edits re-parse incrementally', async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
+  const dir = await tempDir();
+  const text = `{ fetchurl }: fetchurl { url = "https://e/x.tar.gz"; sha256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"; }`;
+  const uri = await lsp.open(path.join(dir, 'x.nix'), text);
+  const at = positionOf(text, '5891b5');
+  const actions = await lsp.request<{ title: string; edit?: { changes: Record<string, { newText: string }[]> } }[]>('textDocument/codeAction', {
+    textDocument: { uri },
+    range: { start: at, end: at },
+    context: { diagnostics: [] },
+  });
+  assert.equal(actions[0].edit!.changes[uri][0].newText, 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=');
+
+  // Break the hash by deleting one character: the diagnostic follows the edit.
+  const changed = lsp.waitForDiagnostics(uri);
+  await lsp.connection.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: at, end: { line: at.line, character: at.character + 1 } }, text: '' }],
+  });
+  await changed;
+  assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => d.code), ['malformed-hash']);
+});
+
+test('with a real Kubo node: lens "Pin to IPFS" pins through the server, then shows "Pinned ✓" and the hover says pinned', async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  // The source is served once, pinned, and from then on comes from IPFS.
+  const content = `served once ${Date.now()}\n`;
+  const { createServer } = await import('node:http');
+  const server = createServer((_, res) => res.end(content)).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/src-1.0.tar.gz`;
+  const { createHash } = await import('node:crypto');
+  const sri = `sha256-${createHash('sha256').update(content).digest('base64')}`;
+  const text = `{ fetchurl }: fetchurl { url = "${url}"; hash = "${sri}"; }\n`;
+  const file = path.join(dir, 'pkg.nix');
+  await writeFile(file, text);
+
+  const lsp = await startLsp({ kuboApi: node.apiAddr, gatewayUrl: node.gatewayUrl, requestTimeoutMs: 5000, hoverTimeoutMs: 5000 }, dir);
+  const uri = await lsp.open(file, text);
+  const before = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
+  await new Promise((r) => setTimeout(r, 500)); // the first lens request starts the lookup in the background
+  const lenses = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
+  assert.ok(before.length === 1 && lenses[0].command.title === 'Pin to IPFS', JSON.stringify(lenses));
+
+  const record = await lsp.request<{ cid: string }>('workspace/executeCommand', { command: lenses[0].command.command, arguments: lenses[0].command.arguments });
+  assert.ok(record.cid, JSON.stringify(record));
+  server.close();
+  assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(record.cid));
+
+  const after = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
+  await new Promise((r) => setTimeout(r, 500));
+  const settled = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
+  assert.ok(after && settled.some((l) => l.command.title.startsWith('Pinned ✓ bafkrei')), JSON.stringify(settled));
+  const hover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, sri, 10) });
+  assert.match(hover!.contents.value, /\*\*pinned\*\* on your node/);
+  assert.match(hover!.contents.value, new RegExp(`${node.gatewayUrl}/ipfs/${record.cid}`));
+  const cid = await lsp.request<string>('workspace/executeCommand', { command: 'nixIpfs.server.copyCid', arguments: [{ uri, position: positionOf(text, sri, 10) }] });
+  assert.equal(cid, record.cid);
+});
+
+test('untrusted workspace: the server refuses to download or pin', async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9', trusted: false });
+  const dir = await tempDir();
+  const text = `{ fetchurl }: fetchurl { url = "http://127.0.0.1:9/x"; hash = "sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM="; }`;
+  const uri = await lsp.open(path.join(dir, 'evil.nix'), text);
+  const result = await lsp.request<{ error?: string }>('workspace/executeCommand', { command: 'nixIpfs.server.pinSource', arguments: [{ uri, hashFrom: text.indexOf('sha256-') }] });
+  assert.match(result.error!, /untrusted workspace/);
+});
+
+test('nix-ipfs scan --json prints one object per fetcher with the documented fields', async () => {
+  const result = await cli(['scan', path.join(repoRoot, 'examples'), '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const records = JSON.parse(result.stdout) as Record<string, unknown>[];
+  const hello = records.find((r) => String(r.file).endsWith('hello.nix'))!;
+  assert.deepEqual(
+    { line: hello.line, fetcher: hello.fetcher, urls: hello.urls, hashAttr: hello.hashAttr, hash: hello.hash, mode: hello.mode },
+    { line: 10, fetcher: 'fetchurl', urls: ['mirror://gnu/hello/hello-2.12.1.tar.gz'], hashAttr: 'sha256', hash: '086vqwk2wl8zfs47sq2xpjc9k066ilmb8z6dn0q6ymwjzlm196cd', mode: 'flat' },
+  );
+  assert.match(String(hello.sri), /^sha256-/);
+  assert.match(String(hello.cid), /^bafkrei/);
+  const github = records.find((r) => r.fetcher === 'fetchFromGitHub')!;
+  assert.equal(github.mode, 'recursive');
+  assert.equal(github.cid, undefined);
+  assert.deepEqual(github.urls, ['https://github.com/BurntSushi/ripgrep/archive/14.1.0.tar.gz']);
+});
