@@ -64,11 +64,17 @@ export class Kubo {
 
   async id(): Promise<{ peerId: string; addresses: string[]; agentVersion: string }> {
     const id = await this.call('id', (signal) => this.rpc.id({ signal }));
-    return { peerId: id.id.toString(), addresses: id.addresses.map(String), agentVersion: id.agentVersion };
+    return { peerId: id.id.toString(), addresses: (id.addresses ?? []).map(String), agentVersion: id.agentVersion };
   }
 
+  /** Connected peers; 0 for a node running with --offline. */
   async peerCount(): Promise<number> {
-    return (await this.call('swarm/peers', (signal) => this.rpc.swarm.peers({ signal }))).length;
+    try {
+      return (await this.call('swarm/peers', (signal) => this.rpc.swarm.peers({ signal }))).length;
+    } catch (error) {
+      if (error instanceof KuboError && /online mode/.test(error.message)) return 0;
+      throw error;
+    }
   }
 
   async repoStat(): Promise<{ repoSize: bigint; storageMax: bigint; numObjects: bigint }> {

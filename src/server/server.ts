@@ -210,7 +210,7 @@ export function startServer(connection: Connection): void {
       const lines = [`**CID** v${info.version} · ${info.codecName} · ${info.multihashName}`, '', `base32: \`${info.base32}\``, `digest: \`${info.digestHex}\``];
       if (info.nixHash && info.codecName === 'raw') lines.push('', `Nix hash of the file: \`${info.nixHash.toSri()}\``, `Nix base32: \`${info.nixHash.toNix32()}\``);
       if (settings.gatewayUrl) lines.push('', `[Open in gateway](${settings.gatewayUrl}/ipfs/${info.base32})`);
-      return { contents: { kind: 'markdown', value: lines.join('\n') }, range: { start: document.positionAt(from), end: document.positionAt(to) } };
+      return { contents: { kind: 'markdown', value: lines.join('  \n') }, range: { start: document.positionAt(from), end: document.positionAt(to) } };
     } catch {
       return null;
     }
@@ -234,7 +234,8 @@ export function startServer(connection: Connection): void {
     const cid = state && 'cid' in state ? state.cid : raw;
     const gateway = settings.gatewayUrl;
     if (cid && gateway && state?.kind !== 'unreachable') lines.push(`[Open in gateway](${gateway}/ipfs/${cid})`);
-    return lines.join('\n');
+    // Two trailing spaces: a markdown line break, so each form sits on its own line.
+    return lines.join('  \n');
   }
 
   function stateLine(state: PinState | undefined): string {

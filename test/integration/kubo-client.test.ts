@@ -60,3 +60,14 @@ test('Kubo adapter: a server that never answers times out within the configured 
     for await (const _ of kubo.cat('bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am'));
   }, /did not answer 'cat' within 300 ms/);
 });
+
+test('Kubo adapter: node facts for the status views, offline and online', async () => {
+  for (const offline of [true, false]) {
+    const node = await startKuboNode({ offline });
+    const kubo = new Kubo({ api: node.apiAddr });
+    const id = await kubo.id();
+    assert.equal(id.peerId, node.peerId);
+    assert.equal(await kubo.peerCount(), 0);
+    assert.ok((await kubo.repoStat()).storageMax > 0n);
+  }
+});

@@ -1,0 +1,127 @@
+// What a user does in VS Code, in a real VS Code (code-server) with a real Kubo node and Nix behind it.
+// Every step saves a screenshot under test-results/ (the README uses them).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cpSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { startKuboNode } from '../helpers/kubo';
+import { repoRoot } from '../helpers/cli';
+import { buildClosure, nixKeyPair, tempDir } from '../helpers/nix-env';
+import { startVsCode } from '../helpers/vscode';
+import { cidForFlatHash } from '../../src/core/cid';
+import { NixHash } from '../../src/core/hash';
+
+let onTimeout: (what: string) => Promise<unknown> = async () => undefined;
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await onTimeout(what);
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+test('the extension in VS Code', async (t) => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const workspace = path.join(dir, 'workspace');
+  cpSync(path.join(repoRoot, 'examples'), workspace, { recursive: true });
+  // A source only this machine serves, so pinning works offline.
+  const content = `local source ${Date.now()}\n`;
+  const upstream = createServer((_, res) => res.end(content)).listen(0, '127.0.0.1');
+  t.after(() => upstream.close());
+  await new Promise((r) => upstream.once('listening', r));
+  const url = `http://127.0.0.1:${(upstream.address() as import('node:net').AddressInfo).port}/local-source-1.0.tar.gz`;
+  const digest = createHash('sha256').update(content).digest();
+  const sourceCid = cidForFlatHash(new NixHash('sha256', new Uint8Array(digest)))!.toString();
+  writeFileSync(path.join(workspace, 'local.nix'), `{ fetchurl }:\n{\n  local = fetchurl {\n    url = "${url}";\n    hash = "sha256-${digest.toString('base64')}";\n  };\n}\n`);
+  const { app } = await buildClosure(dir);
+  const key = await nixKeyPair(dir, 'e2e-test-1');
+  const vs = await startVsCode({
+    workspace,
+    settings: {
+      'nixIpfs.kuboApi': node.apiAddr,
+      'nixIpfs.gatewayUrl': node.gatewayUrl,
+      'nixIpfs.signingKeyFile': key.secretFile,
+      'nixIpfs.refreshIntervalSeconds': 2,
+      'nixIpfs.requestTimeoutMs': 3000,
+    },
+  });
+  t.after(() => vs.stop());
+  onTimeout = (what) => vs.screenshot(`failed-${what.replace(/\W+/g, '-')}`);
+
+  await t.test('opens the sample workspace and shows the Nix IPFS views with the node', async () => {
+    await vs.openNixIpfs();
+    const rows = await eventually('the Node view to list the node', async () => {
+      const r = await vs.viewRows('Node');
+      return r.some((t) => t.includes('Kubo')) && r;
+    });
+    assert.ok(rows.some((r) => r.includes(node.peerId.slice(0, 12))), rows.join(' | '));
+    await vs.screenshot('01-workbench');
+  });
+
+  await t.test('hovering a hash shows its CID', async () => {
+    await vs.openFile('hello.nix');
+    const text = await vs.hover('086vqwk2wl8zfs47sq2xpjc9k066ilmb8z6dn0q6ymwjzlm196cd');
+    assert.match(text, /bafkreientekcv7msk5xtbmgnps2cvdogqcmzrpc5mb6yq5q7kexcnr63ea/);
+    assert.match(text, /sha256-jZkUKv2SV28wsM18tCqNxoCZmLxdYH2Idh9RLibH2yA=/);
+    await vs.screenshot('02-hover');
+    await vs.page.mouse.move(5, 5);
+  });
+
+  await t.test('"Pin to IPFS" pins the source: ipfs pin ls and the Mirrored Sources view have it', async () => {
+    await vs.openFile('local.nix');
+    const lens = vs.page.locator('.contentWidgets a, .codelens-decoration a', { hasText: 'Pin to IPFS' }).first();
+    await lens.waitFor({ timeout: 60_000 });
+    await lens.click();
+    await eventually('ipfs pin ls to list the source', async () => (await node.cli(['pin', 'ls', '--type=recursive'])).includes(sourceCid));
+    await vs.openNixIpfs();
+    const rows = await eventually('the Mirrored Sources view to list it', async () => {
+      await vs.runCommand('Nix IPFS: Refresh');
+      const r = await vs.viewRows('Mirrored Sources');
+      return r.some((t) => t.includes('local-source-1.0.tar.gz')) && r;
+    });
+    assert.ok(rows.length > 0);
+    await vs.page.locator('.codelens-decoration a, .contentWidgets a', { hasText: 'Pinned ✓' }).first().waitFor({ timeout: 30_000 });
+    await vs.screenshot('03-pinned');
+  });
+
+  await t.test('"Publish Store Path…" publishes a built path, shown with a trusted signature', async () => {
+    await vs.runCommand('Nix IPFS: Publish Store Path');
+    await vs.page.locator('.quick-input-widget', { hasText: 'Publish store path' }).waitFor({ timeout: 30_000 });
+    await vs.page.locator('.quick-input-widget input').fill(app);
+    await vs.page.waitForTimeout(500);
+    await vs.page.keyboard.press('Enter');
+    const row = await eventually('Published Paths to list the path', async () => {
+      const r = await vs.viewRows('Published Paths');
+      return r.find((t) => t.includes('nix-ipfs-app'));
+    });
+    assert.ok(row);
+    const pane = vs.page.locator('.pane', { has: vs.page.locator('.pane-header', { hasText: 'Published Paths' }) });
+    await pane.locator('.monaco-list-row', { hasText: 'nix-ipfs-app' }).locator('.codicon-verified-filled').waitFor({ timeout: 30_000 });
+    await vs.screenshot('04-published');
+  });
+
+  await t.test('stopping Kubo changes the status bar and shows the welcome view; restarting recovers', async () => {
+    // Fix the ports so the restarted node answers at the same addresses.
+    await node.cli(['config', 'Addresses.API', node.apiAddr]);
+    await node.cli(['config', 'Addresses.Gateway', node.gatewayUrl.replace('http://127.0.0.1:', '/ip4/127.0.0.1/tcp/')]);
+    await node.stop();
+    await eventually('the status bar to say unreachable', async () => /unreachable/i.test((await vs.page.locator('.statusbar-item', { hasText: 'IPFS' }).first().getAttribute('aria-label')) ?? ''));
+    await vs.page.locator('.welcome-view-content', { hasText: 'not reachable' }).first().waitFor({ timeout: 30_000 });
+    await vs.screenshot('05-unreachable');
+    await node.start();
+    await eventually('the status bar to recover', async () => /connected/i.test((await vs.page.locator('.statusbar-item', { hasText: 'IPFS' }).first().getAttribute('aria-label')) ?? ''));
+    await vs.screenshot('06-recovered');
+  });
+});

@@ -1,0 +1,187 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { repoRoot } from './cli';
+
+export const resultsDir = path.join(repoRoot, 'test-results');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+let packaged: string | undefined;
+
+/** The extension as users install it: a .vsix made by vsce from the built dist/. */
+function vsix(): string {
+  if (packaged) return packaged;
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'nix-ipfs-vsix-')), 'nix-ipfs.vsix');
+  execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--no-rewrite-relative-links', '-o', out], { cwd: repoRoot, stdio: 'ignore' });
+  packaged = out;
+  return out;
+}
+
+export interface VsCode {
+  page: Page;
+  url: string;
+  /** Clicks the activity-bar container "Nix IPFS". */
+  openNixIpfs(): Promise<void>;
+  openFile(name: string): Promise<void>;
+  /** Hovers the first editor line containing `text`, at `text`; resolves to the hover's text. */
+  hover(text: string): Promise<string>;
+  runCommand(title: string): Promise<void>;
+  /** The labels of a view's rows (e.g. "Mirrored Sources"). */
+  viewRows(viewName: string): Promise<string[]>;
+  statusBarText(): Promise<string>;
+  screenshot(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface VsCodeOptions {
+  workspace: string;
+  settings?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A real VS Code (code-server) with the packaged extension installed, driven through Debian's
+ * Chromium by playwright-core: what a user sees and clicks.
+ */
+export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
+  const entry = process.env.NIX_IPFS_CODE_SERVER;
+  const node24 = process.env.NIX_IPFS_NODE24;
+  if (!entry || !node24) throw new Error('NIX_IPFS_CODE_SERVER / NIX_IPFS_NODE24 are not set: run the e2e suite through `npm test` (scripts/setup-e2e.mjs installs code-server)');
+  const base = mkdtempSync(path.join(tmpdir(), 'nix-ipfs-vscode-'));
+  const userData = path.join(base, 'user-data');
+  const extensions = path.join(base, 'extensions');
+  mkdirSync(path.join(userData, 'User'), { recursive: true });
+  writeFileSync(
+    path.join(userData, 'User/settings.json'),
+    JSON.stringify({
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'extensions.autoUpdate': false,
+      'editor.hover.delay': 300,
+      ...options.settings,
+    }),
+  );
+  const args = ['--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userData, '--extensions-dir', extensions];
+  execFileSync(node24, [entry, ...args, '--install-extension', vsix()], { stdio: 'ignore', env: { ...process.env, ...options.env } });
+  const port = await freePort();
+  const server: ChildProcess = spawn(node24, [entry, ...args, '--bind-addr', `127.0.0.1:${port}`, options.workspace], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  server.stdout!.on('data', (c) => (log += c));
+  server.stderr!.on('data', (c) => (log += c));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`code-server did not start:\n${log}`)), 60_000);
+    const check = () => {
+      if (log.includes('HTTP server listening')) {
+        clearTimeout(timer);
+        resolve();
+      } else setTimeout(check, 100);
+    };
+    check();
+  });
+
+  const browser: Browser = await chromium.launch({
+    executablePath: process.env.NIX_IPFS_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.workspace)}`;
+  await page.goto(url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await page.waitForSelector('.activitybar', { timeout: 60_000 });
+  mkdirSync(resultsDir, { recursive: true });
+
+  const vs: VsCode = {
+    page,
+    url,
+    async openNixIpfs() {
+      const item = page.locator('.activitybar [aria-label^="Nix IPFS"]').first();
+      await item.waitFor({ timeout: 60_000 });
+      const expanded = await item.getAttribute('aria-expanded');
+      if (expanded !== 'true') await item.click();
+      await page.locator('.pane-header', { hasText: 'Node' }).first().waitFor({ timeout: 30_000 });
+    },
+    async openFile(name) {
+      await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
+      await page.keyboard.press('F1');
+      await page.keyboard.type('Go to File');
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(500);
+      await page.keyboard.type(name);
+      await page.waitForTimeout(800);
+      await page.keyboard.press('Enter');
+      await page.locator('.tab', { hasText: name }).first().waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1000);
+    },
+    async hover(text) {
+      const line = page.locator('.view-line', { hasText: text }).first();
+      await line.waitFor({ timeout: 30_000 });
+      const box = (await line.boundingBox())!;
+      const lineText = (await line.innerText()).replace(/\u00a0/g, ' ');
+      const at = Math.max(0, lineText.indexOf(text)) + Math.min(6, text.length);
+      const charWidth = box.width / Math.max(1, lineText.length);
+      const x = box.x + Math.min(box.width - 2, at * charWidth);
+      const y = box.y + box.height / 2;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await page.mouse.move(x - 10, y);
+        await page.mouse.move(x, y, { steps: 4 });
+        try {
+          const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').first();
+          await hover.waitFor({ state: 'visible', timeout: 4000 });
+          await page.waitForTimeout(1000);
+          return await hover.innerText();
+        } catch {
+          await page.mouse.move(10, 10);
+        }
+      }
+      throw new Error(`no hover appeared over '${text}'`);
+    },
+    async runCommand(title) {
+      await page.keyboard.press('F1');
+      await page.keyboard.type(title);
+      await page.waitForTimeout(800);
+      await page.keyboard.press('Enter');
+    },
+    async viewRows(viewName) {
+      const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: viewName }) }).first();
+      const header = pane.locator('.pane-header').first();
+      if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+      return pane.locator('.monaco-list-row').allInnerTexts();
+    },
+    async statusBarText() {
+      return page.locator('#nix-ipfs\\.nix-ipfs\\.nixIpfs\\.status, .statusbar-item[id*="nixIpfs.status"]').first().innerText();
+    },
+    async screenshot(name) {
+      const file = path.join(resultsDir, `${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async stop() {
+      await browser.close().catch(() => undefined);
+      server.kill();
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+  return vs;
+}
+
+export function codeServerAvailable(): boolean {
+  return Boolean(process.env.NIX_IPFS_CODE_SERVER && existsSync(process.env.NIX_IPFS_CODE_SERVER));
+}
