@@ -73,6 +73,9 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
       'update.mode': 'none',
       'extensions.autoUpdate': false,
       'editor.hover.delay': 300,
+      'git.openRepositoryInParentFolders': 'never',
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'chat.disableAIFeatures': true,
       ...options.settings,
     }),
   );
