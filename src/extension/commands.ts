@@ -113,6 +113,14 @@ export function registerCommands(deps: CommandDeps): void {
     if (choice) await vscode.env.clipboard.writeText(text);
   });
 
+  // The language server does the pinning (so every editor gets it); the client adds the cursor.
+  register('nixIpfs.pinSource', async () => {
+    requireTrust('Pinning sources');
+    if (vscode.window.activeTextEditor?.document.languageId !== 'nix') throw new Error('open a .nix file and put the cursor on a fetcher');
+    await vscode.commands.executeCommand('nixIpfs.server.pinSource');
+    deps.mirrored.refresh();
+  });
+
   register('nixIpfs.pinAll', async () => {
     requireTrust('Pinning sources');
     const folders = vscode.workspace.workspaceFolders ?? [];

@@ -140,6 +140,13 @@ export class Kubo {
       const payload = await response.text();
       if (!response.ok) throw Object.assign(new Error(JSON.parse(payload || '{}').Message ?? payload), { response });
       return payload;
+    }).catch((error: Error) => {
+      if (/outside ipfs root/.test(error.message)) {
+        throw new KuboError(
+          `Kubo's filestore only references files below the folder that holds its repository, and ${absolutePath} is not: keep the repository directly under /nix (IPFS_PATH=/nix/ipfs) to add /nix/store files by reference, or add without --nocopy`,
+        );
+      }
+      throw error;
     });
     const last = JSON.parse(text.trim().split('\n').pop()!) as { Hash: string; Size: string };
     return { cid: last.Hash, size: Number(last.Size) };
