@@ -19,9 +19,10 @@ function kuboBin() {
 }
 
 /**
- * @param {{ dir?: string, offline?: boolean, config?: Record<string, unknown>, keep?: boolean }} [options]
+ * @param {{ dir?: string, offline?: boolean, config?: Record<string, unknown>, keep?: boolean, apiAuth?: string }} [options]
  *   dir: IPFS_PATH to use (initialised when empty; kept on stop); offline: `ipfs daemon --offline`
- *   (default true; false lets nodes `swarm connect` for bitswap); config: extra `ipfs config --json` settings.
+ *   (default true; false lets nodes `swarm connect` for bitswap); config: extra `ipfs config --json` settings;
+ *   apiAuth: the `--api-auth` secret the CLI needs when API.Authorizations is set.
  */
 export async function startKuboNode(options = {}) {
   const bin = kuboBin();
@@ -29,13 +30,16 @@ export async function startKuboNode(options = {}) {
   const env = { ...process.env, IPFS_PATH: ipfsPath, IPFS_TELEMETRY: 'off' };
   delete env.IPFS_API;
   const cli = async (args, input) => {
-    const child = execFileAsync(bin, args, { env, maxBuffer: 64 << 20, encoding: 'utf8' });
+    const daemonRunning = node?.daemon && node.daemon.exitCode === null;
+    const auth = options.apiAuth && daemonRunning ? [`--api-auth=${options.apiAuth}`] : [];
+    const child = execFileAsync(bin, [...auth, ...args], { env, maxBuffer: 64 << 20, encoding: 'utf8' });
     if (input !== undefined) {
       child.child.stdin.end(input);
     }
     return (await child).stdout;
   };
 
+  let node;
   const initialised = await access(path.join(ipfsPath, 'config')).then(() => true, () => false);
   if (!initialised) {
     await cli(['init', '--profile', 'test']);
@@ -57,7 +61,7 @@ export async function startKuboNode(options = {}) {
     }
   }
 
-  const node = { ipfsPath, env, cli, bin, daemon: null, apiAddr: '', apiUrl: '', gatewayUrl: '', peerId: '', swarmAddrs: [] };
+  node = { ipfsPath, env, cli, bin, daemon: null, apiAddr: '', apiUrl: '', gatewayUrl: '', peerId: '', swarmAddrs: [] };
 
   node.start = async () => {
     const args = ['daemon', ...(options.offline === false ? [] : ['--offline'])];

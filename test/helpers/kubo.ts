@@ -23,6 +23,8 @@ export interface KuboNodeOptions {
   dir?: string;
   offline?: boolean;
   config?: Record<string, unknown>;
+  /** `--api-auth` for the node's own CLI when API.Authorizations is set, e.g. `bearer:token`. */
+  apiAuth?: string;
 }
 
 /** Starts a private Kubo node for the current test file; it is disposed after the file's tests. */

@@ -32,6 +32,8 @@ function vsix(): string {
 export interface VsCode {
   page: Page;
   url: string;
+  /** VS Code's user data folder (settings, logs). */
+  userDataDir: string;
   /** Clicks the activity-bar container "Nix IPFS". */
   openNixIpfs(): Promise<void>;
   openFile(name: string): Promise<void>;
@@ -114,6 +116,7 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
   const vs: VsCode = {
     page,
     url,
+    userDataDir: userData,
     async openNixIpfs() {
       const item = page.locator('.activitybar [aria-label^="Nix IPFS"]').first();
       await item.waitFor({ timeout: 60_000 });
