@@ -60,15 +60,6 @@ test('the extension in VS Code', async (t) => {
   t.after(() => vs.stop());
   onTimeout = (what) => vs.screenshot(`failed-${what.replace(/\W+/g, '-')}`);
 
-  const token = `e2e-secret-token-${Date.now()}`;
-  await t.test('the API token goes to the secret store through "Set Kubo API Token"', async () => {
-    await vs.runCommand('Nix IPFS: Set Kubo API Token');
-    await vs.page.locator('.quick-input-widget', { hasText: 'Kubo API token' }).waitFor({ timeout: 30_000 });
-    await vs.page.locator('.quick-input-widget input').fill(token);
-    await vs.page.keyboard.press('Enter');
-    await vs.page.locator('.quick-input-widget', { hasText: 'Kubo API token' }).waitFor({ state: 'hidden', timeout: 30_000 });
-  });
-
   await t.test('opens the sample workspace and shows the Nix IPFS views with the node', async () => {
     await vs.openNixIpfs();
     const rows = await eventually('the Node view to list the node', async () => {
@@ -77,6 +68,15 @@ test('the extension in VS Code', async (t) => {
     });
     assert.ok(rows.some((r) => r.includes(node.peerId.slice(0, 12))), rows.join(' | '));
     await vs.screenshot('01-workbench');
+  });
+
+  const token = `e2e-secret-token-${Date.now()}`;
+  await t.test('the API token goes to the secret store through "Set Kubo API Token"', async () => {
+    await vs.runCommand('Nix IPFS: Set Kubo API Token');
+    await vs.page.locator('.quick-input-widget', { hasText: 'Kubo API token' }).waitFor({ timeout: 30_000 });
+    await vs.page.locator('.quick-input-widget input').fill(token);
+    await vs.page.keyboard.press('Enter');
+    await vs.page.locator('.quick-input-widget', { hasText: 'Kubo API token' }).waitFor({ state: 'hidden', timeout: 30_000 });
   });
 
   await t.test('hovering a hash shows its CID', async () => {
@@ -135,11 +135,11 @@ test('the extension in VS Code', async (t) => {
   });
 
   await t.test('the API token never appears in logs or settings', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const hits = execFileSync('grep', ['-rl', '--exclude=*.vscdb*', token, vs.userDataDir], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-    const readable = hits.filter((f) => /\.(log|json)$/.test(f));
-    assert.deepEqual(readable, [], `the token was written to ${readable.join(', ')}`);
-    // The output log of the extension exists and was searched.
-    assert.ok(execFileSync('find', [vs.userDataDir, '-name', '*Nix IPFS*'], { encoding: 'utf8' }).trim().length > 0, 'the extension log file exists');
+    const { spawnSync } = await import('node:child_process');
+    // The secret store's own database is the one place the token may be.
+    const hits = spawnSync('grep', ['-rl', '--exclude=*.vscdb*', token, vs.userDataDir], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    assert.deepEqual(hits, [], `the token was written to ${hits.join(', ')}`);
+    const logs = spawnSync('grep', ['-rl', 'activated in', vs.userDataDir], { encoding: 'utf8' }).stdout.trim();
+    assert.ok(logs.length > 0, 'the extension output log exists and was searched');
   });
 });

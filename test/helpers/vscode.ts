@@ -160,6 +160,7 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
       throw new Error(`no hover appeared over '${text}'`);
     },
     async runCommand(title) {
+      await page.locator('.statusbar').click({ position: { x: 600, y: 5 } }); // focus the workbench, not an input
       await page.keyboard.press('F1');
       await page.keyboard.type(title);
       await page.waitForTimeout(800);
