@@ -1,0 +1,10 @@
+// `npm run bench`: the same set-up as `npm test` (Nix, Kubo, ripgrep), then bench/run.ts.
+import { spawnSync } from 'node:child_process';
+import { root, ensureNpmDependencies, ensureNix, ensureKubo, ensureRipgrep, nixConfig } from './setup.mjs';
+
+ensureNpmDependencies();
+ensureNix();
+ensureRipgrep();
+const env = { ...process.env, NIX_CONFIG: nixConfig, NIX_IPFS_KUBO_BIN: ensureKubo() };
+const result = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts'], { cwd: root, env, stdio: 'inherit' });
+process.exit(result.status ?? 1);
