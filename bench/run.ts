@@ -127,7 +127,7 @@ async function publishBench(): Promise<void> {
   // 190 small paths (1–60 KB) and 10 of 4 MB, all referenced by one top path.
   writeFileSync(
     expr,
-    `let mk = i: size: derivation { name = "bench-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "head -c \${toString size} /dev/urandom > $out; echo ${tag} >> $out" ]; };
+    `let mk = i: size: derivation { name = "bench-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "/usr/bin/head -c \${toString size} /dev/urandom > $out; echo ${tag} >> $out" ]; };
   parts = builtins.genList (i: mk i (if i < 10 then 4000000 else 1000 + i * 300)) 200;
 in derivation { name = "bench-top"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo \${toString parts} > $out" ]; }\n`,
   );

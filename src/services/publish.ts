@@ -85,7 +85,7 @@ async function publishPath(ctx: ServiceContext, info: PathInfo, secretKey?: Secr
       `NAR of ${info.path} does not match Nix's record (got ${narHash.toSri()}, ${narSize} bytes; Nix says ${expected.toSri()}, ${info.narSize} bytes): run 'nix-store --verify --check-contents'`,
     );
   }
-  await ctx.kubo.mfsLink(cid, ctx.layout.nar(narHash));
+  await linkNar(ctx, cid, ctx.layout.nar(narHash));
 
   const narinfo = narInfoFor(info, narHash, ctx.layout.narUrl(narHash));
   if (secretKey) {
@@ -94,6 +94,19 @@ async function publishPath(ctx: ServiceContext, info: PathInfo, secretKey?: Secr
   }
   await ctx.kubo.mfsWrite(narinfoPath, new TextEncoder().encode(formatNarInfo(narinfo)));
   return { storePath: info.path, narCid: cid, narSize, status: 'published' };
+}
+
+/**
+ * Links a NAR at its path, named by its hash. Two store paths can have the same NAR (same
+ * contents, other names): when another publish has linked the same bytes already, that is fine.
+ */
+async function linkNar(ctx: ServiceContext, cid: string, narPath: string): Promise<void> {
+  if ((await ctx.kubo.mfsStat(narPath))?.cid === cid) return;
+  try {
+    await ctx.kubo.mfsLink(cid, narPath);
+  } catch (error) {
+    if ((await ctx.kubo.mfsStat(narPath))?.cid !== cid) throw error;
+  }
 }
 
 /** The narinfo of an uncompressed NAR, keeping the signatures Nix already has for the path. */

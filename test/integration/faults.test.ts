@@ -20,7 +20,7 @@ test('Kubo killed with SIGKILL in the middle of publishing 51 paths: a re-run co
   const file = path.join(dir, 'many.nix');
   await writeFile(
     file,
-    `let parts = builtins.genList (i: derivation { name = "part-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "head -c 200000 /dev/urandom > $out; echo ${tag}-\${toString i} >> $out" ]; }) 50;
+    `let parts = builtins.genList (i: derivation { name = "part-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "/usr/bin/head -c 200000 /dev/urandom > $out; echo ${tag}-\${toString i} >> $out" ]; }) 50;
 in derivation { name = "many"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo \${toString parts} > $out" ]; }\n`,
   );
   const top = await nix('nix-build', ['--no-out-link', file]);

@@ -109,3 +109,17 @@ test('pin <file.nix> pins its fetchers; a directory needs --all; a wrong hash is
     server.close();
   }
 });
+
+test('two store paths with identical contents share one NAR and publish together', async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const content = `same bytes ${Date.now()}\n`;
+  await writeFile(path.join(dir, 'first-name'), content);
+  await writeFile(path.join(dir, 'second-name'), content);
+  const paths = [await nix('nix-store', ['--add', path.join(dir, 'first-name')]), await nix('nix-store', ['--add', path.join(dir, 'second-name')])];
+  const result = await cli(['publish', ...paths, '--api', node.apiAddr, '--concurrency', '2', '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const published = JSON.parse(result.stdout).paths;
+  assert.equal(published.length, 2);
+  assert.equal(published[0].narCid, published[1].narCid);
+});
