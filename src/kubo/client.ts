@@ -46,6 +46,7 @@ export class Kubo {
   readonly apiUrl: URL;
   readonly timeoutMs: number;
   private readonly rpc: KuboRPCClient;
+  private mfsQueue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly options: KuboOptions) {
     this.apiUrl = apiBaseUrl(options.api);
@@ -215,13 +216,15 @@ export class Kubo {
   }
 
   /** Links existing content (by CID) at an MFS path, replacing what was there. */
-  async mfsLink(cid: string, path: string): Promise<void> {
-    await this.mfsRemove(path);
-    await this.call('files/cp', (signal) => this.rpc.files.cp(`/ipfs/${cid}`, path, { parents: true, signal }));
+  mfsLink(cid: string, path: string): Promise<void> {
+    return this.mfsExclusive(async () => {
+      await this.removeUnlocked(path);
+      await this.call('files/cp', (signal) => this.rpc.files.cp(`/ipfs/${cid}`, path, { parents: true, signal }));
+    });
   }
 
-  async mfsMkdir(path: string): Promise<void> {
-    await this.call('files/mkdir', (signal) => this.rpc.files.mkdir(path, { parents: true, cidVersion: 1, signal }));
+  mfsMkdir(path: string): Promise<void> {
+    return this.mfsExclusive(() => this.call('files/mkdir', (signal) => this.rpc.files.mkdir(path, { parents: true, cidVersion: 1, signal })));
   }
 
   async mfsList(path: string): Promise<{ name: string; type: 'file' | 'directory'; size: number; cid: string }[]> {
@@ -237,12 +240,26 @@ export class Kubo {
     }
   }
 
-  async mfsRemove(path: string): Promise<void> {
+  mfsRemove(path: string): Promise<void> {
+    return this.mfsExclusive(() => this.removeUnlocked(path));
+  }
+
+  private async removeUnlocked(path: string): Promise<void> {
     try {
       await this.call('files/rm', (signal) => this.rpc.files.rm(path, { recursive: true, signal }));
     } catch (error) {
       if (!isMissing(error)) throw error;
     }
+  }
+
+  /**
+   * Runs MFS changes one at a time: Kubo's MFS loses track of files when several changes to one
+   * directory overlap ("cannot flush the created file"). Adds, the heavy part, stay concurrent.
+   */
+  private mfsExclusive<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.mfsQueue.then(change, change);
+    this.mfsQueue = next.catch(() => undefined);
+    return next;
   }
 
   /** The IPNS name of a key, creating the key when it does not exist. */
