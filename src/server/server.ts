@@ -358,7 +358,8 @@ export function startServer(connection: Connection): void {
           const { fetcher, uri } = resolveRef(ref);
           const sri = await prefetch(fetcher);
           const document = documents.get(uri)!;
-          await connection.workspace.applyEdit({ changes: { [uri]: [{ range: { start: document.positionAt(fetcher.hashFrom), end: document.positionAt(fetcher.hashTo) }, newText: sri }] } });
+          const newText = fetcher.quoted ? sri : `"${sri}"`;
+          await connection.workspace.applyEdit({ changes: { [uri]: [{ range: { start: document.positionAt(fetcher.hashFrom), end: document.positionAt(fetcher.hashTo) }, newText }] } });
           return sri;
         }
         default:

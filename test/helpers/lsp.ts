@@ -11,6 +11,8 @@ export interface LspSession {
   diagnostics: Map<string, { message: string; severity: number; code: string; range: { start: { line: number } } }[]>;
   /** Messages the server showed (window/showMessage). */
   messages: string[];
+  /** Workspace edits the server asked the editor to apply. */
+  edits: { changes: Record<string, { newText: string }[]> }[];
   open(file: string, text: string): Promise<string>;
   request<T>(method: string, params: unknown): Promise<T>;
   waitForDiagnostics(uri: string): Promise<void>;
@@ -30,7 +32,11 @@ export async function startLsp(initializationOptions: Record<string, unknown>, w
   connection.onNotification('window/showMessage', (params: { message: string }) => void messages.push(params.message));
   connection.onRequest('window/workDoneProgress/create', () => null);
   connection.onRequest('workspace/codeLens/refresh', () => null);
-  connection.onRequest('workspace/applyEdit', () => ({ applied: true }));
+  const edits: LspSession['edits'] = [];
+  connection.onRequest('workspace/applyEdit', (params: { edit: LspSession['edits'][number] }) => {
+    edits.push(params.edit);
+    return { applied: true };
+  });
   connection.listen();
   after(() => {
     connection.dispose();
@@ -49,6 +55,7 @@ export async function startLsp(initializationOptions: Record<string, unknown>, w
     connection,
     diagnostics,
     messages,
+    edits,
     async open(file, text) {
       const uri = pathToFileURL(file).href;
       const published = new Promise<void>((resolve) => waiting.set(uri, resolve));

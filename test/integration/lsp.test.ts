@@ -132,3 +132,40 @@ test('nix-ipfs scan --json prints one object per fetcher with the documented fie
   assert.equal(github.cid, undefined);
   assert.deepEqual(github.urls, ['https://github.com/BurntSushi/ripgrep/archive/14.1.0.tar.gz']);
 });
+
+test('the same hash for two different sources in the workspace is flagged', async () => {
+  const dir = await tempDir();
+  const hash = 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=';
+  await writeFile(path.join(dir, 'a.nix'), `{ fetchurl }: fetchurl { url = "https://example.org/a-1.0.tar.gz"; hash = "${hash}"; }\n`);
+  const text = `{ fetchurl }: fetchurl { url = "https://example.org/b-2.0.tar.gz"; hash = "${hash}"; }\n`;
+  await writeFile(path.join(dir, 'b.nix'), text);
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' }, dir);
+  const uri = await lsp.open(path.join(dir, 'b.nix'), text);
+  for (let i = 0; i < 50 && !lsp.diagnostics.get(uri)?.length; i++) await new Promise((r) => setTimeout(r, 100));
+  const [diagnostic] = lsp.diagnostics.get(uri)!;
+  assert.equal(diagnostic.code, 'duplicate-hash');
+  assert.match(diagnostic.message, /a-1\.0\.tar\.gz in .*a\.nix:1/);
+});
+
+test('"Fetch the source and fill in its hash" replaces a placeholder with the real hash', async () => {
+  const dir = await tempDir();
+  const content = `placeholder source ${Date.now()}\n`;
+  const { createServer } = await import('node:http');
+  const server = createServer((_, res) => res.end(content)).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/p-1.0.tar.gz`;
+    const text = `{ fetchurl, lib }: fetchurl { url = "${url}"; hash = lib.fakeHash; }\n`;
+    const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
+    const uri = await lsp.open(path.join(dir, 'p.nix'), text);
+    const at = positionOf(text, 'lib.fakeHash', 2);
+    const actions = await lsp.request<{ title: string; command?: { command: string; arguments: unknown[] } }[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: at, end: at }, context: { diagnostics: [] } });
+    const fill = actions.find((a) => a.title.startsWith('Fetch the source'))!;
+    const sri = await lsp.request<string>('workspace/executeCommand', fill.command);
+    const { createHash } = await import('node:crypto');
+    assert.equal(sri, `sha256-${createHash('sha256').update(content).digest('base64')}`);
+    assert.equal(lsp.edits[0].changes[uri][0].newText, `"${sri}"`, 'a reference becomes a quoted string');
+  } finally {
+    server.close();
+  }
+});

@@ -18,6 +18,8 @@ export interface Fetcher {
   /** Offsets of the hash's text (inside the quotes), for edits and hovers. */
   hashFrom: number;
   hashTo: number;
+  /** Whether the hash is written as a string (else a reference such as `lib.fakeHash`). */
+  quoted: boolean;
   algo?: HashAlgo;
   /** Normalised hash, when it parses. */
   sri?: string;
@@ -262,6 +264,7 @@ function hashRecord(
     hash: written ?? text.slice(value.from + quote, value.to - quote),
     hashFrom: value.from + quote,
     hashTo: value.to - quote,
+    quoted: isString,
     placeholder: false,
     mode: rest.mode,
   };
