@@ -20,6 +20,8 @@ const FRESH_MS = 30_000;
 export class PinStates {
   private readonly cache = new Map<string, { state: PinState; at: number }>();
   private readonly inFlight = new Map<string, Promise<PinState>>();
+  /** Bumped by invalidate(), so a lookup that started before a pin cannot cache its stale answer. */
+  private generation = 0;
 
   constructor(
     private readonly node: () => { kubo: Kubo; layout: Layout },
@@ -28,7 +30,9 @@ export class PinStates {
 
   /** Forgets everything (after a pin, or when settings change). */
   invalidate(): void {
+    this.generation++;
     this.cache.clear();
+    this.inFlight.clear();
   }
 
   cached(sri: string): PinState | undefined {
@@ -42,7 +46,9 @@ export class PinStates {
     if (hit) return hit;
     let lookup = this.inFlight.get(sri);
     if (!lookup) {
+      const generation = this.generation;
       lookup = this.lookup(sri).then((state) => {
+        if (generation !== this.generation) return state; // answered before a change: not cached
         this.cache.set(sri, { state, at: Date.now() });
         this.inFlight.delete(sri);
         this.onSettled();
