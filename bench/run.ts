@@ -1,7 +1,7 @@
 // `npm run bench`: every figure as a ratio against a baseline measured in the same run on the same
 // machine (it is shared and noisy). Writes bench/RESULTS.md and bench/ratios.svg. Not part of npm test.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -240,7 +240,21 @@ function chart(): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="760" height="${height}" font-family="sans-serif"><text x="10" y="18" font-size="14" font-weight="bold">nix-ipfs speed relative to the baseline of the same run (1.0 = as fast; higher is better)</text><line x1="${360 + scale}" y1="24" x2="${360 + scale}" y2="${height - 4}" stroke="#999" stroke-dasharray="4"/>${items.join('')}</svg>\n`;
 }
 
+function bundleSizes(): void {
+  for (const bundle of ['extension.js', 'server.js', 'cli.js']) {
+    const size = statSync(path.join(root, 'dist', bundle)).size;
+    rows.push({ area: 'Bundle', measure: `dist/${bundle} (production, minified)`, value: `${(size / 1024).toFixed(0)} KiB`, baseline: '', target: bundle === 'extension.js' ? '≤ 1 MB' : '' });
+  }
+  try {
+    const activation = readFileSync(path.join(root, 'test-results/activation-ms.txt'), 'utf8').trim();
+    rows.push({ area: 'Bundle', measure: 'extension activation, from the last e2e run in code-server', value: `${activation} ms`, baseline: '', target: '≤ 100 ms' });
+  } catch {
+    // no e2e run on this machine yet
+  }
+}
+
 const started = Date.now();
+bundleSizes();
 await editorBench();
 await scanBench();
 await publishBench();

@@ -2,13 +2,12 @@ import * as vscode from 'vscode';
 import { readdir, realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { cidForFlatHash } from '../core/cid';
-import { parseHash, type NixHash } from '../core/hash';
+import { parseHash } from '../core/hash';
 import { formatPublicKey, generateKeyPair, parsePublicKey, publicKeyOf, type PublicKey } from '../core/signature';
 import { unpublish } from '../services/cache-index';
 import { publishRoot } from '../services/context';
 import { fetchSource } from '../services/fetch';
-import { lookupMirror, removeMirror } from '../services/mirror';
+import { removeMirror } from '../services/mirror';
 import { nixConfLines } from '../services/nix-conf';
 import { pinSources, type SourceRequest } from '../services/pin';
 import { publish } from '../services/publish';
@@ -238,14 +237,8 @@ export function registerCommands(deps: CommandDeps): void {
     void vscode.window.showInformationMessage(`Nix IPFS: ${result.storePath}`);
   });
 
-  register('nixIpfs.copyCid', async () => {
-    const text = hashUnderCursor();
-    if (!text) throw new Error('put the cursor on a hash first');
-    const hash = parseHash(text, 'sha256').hash;
-    const cid = await cidFor(hash, services);
-    await vscode.env.clipboard.writeText(cid);
-    void vscode.window.setStatusBarMessage(`Copied ${cid}`, 3000);
-  });
+  // The server knows the mirrored CID; the client's middleware puts its answer on the clipboard.
+  register('nixIpfs.copyCid', () => vscode.commands.executeCommand('nixIpfs.server.copyCid'));
 
   // Tree item actions.
   const cidOf = (node: PublishedNode | MirroredNode) => ('record' in node ? node.record.cid : node.kind === 'path' ? node.entry.narCid : undefined);
@@ -288,15 +281,6 @@ export function registerCommands(deps: CommandDeps): void {
     const forms = [hash.toSri(), hash.toNix32(), hash.toBase16(), hash.toBase64()];
     await vscode.commands.executeCommand('workbench.action.findInFiles', { query: forms.map(escapeRegExp).join('|'), isRegex: true, filesToInclude: '*.nix', triggerSearch: true });
   });
-}
-
-/** The mirrored CID when the source is in the index (right for any size), else the raw-block CID. */
-export async function cidFor(hash: NixHash, services: Services): Promise<string> {
-  const ctx = await services.context({ interactive: false });
-  const record = await lookupMirror(ctx.kubo, ctx.layout, hash).catch(() => undefined);
-  const cid = record?.cid ?? cidForFlatHash(hash)?.toString();
-  if (!cid) throw new Error(`${hash.algo} hashes have no CID (only sha256 and sha512 map to one)`);
-  return cid;
 }
 
 function hashUnderCursor(): string | undefined {
