@@ -6,7 +6,7 @@ import { createStatusBar, NodeMonitor } from './node-monitor';
 import { readSettings, Secrets, Services } from './settings';
 import { MirroredSourcesView, NodeView, PublishedPathsView } from './views';
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Nix IPFS', { log: true });
   const secrets = new Secrets(context.secrets);
@@ -49,12 +49,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
   );
 
-  const client = await startLanguageClient(context, log, () => secrets.apiToken());
-  context.subscriptions.push(
-    client.onNotification('nixIpfs/pinStateChanged', () => {
-      mirrored.refresh();
-      published.refresh();
-    }),
+  // The language server starts in the background: activation must not wait for its handshake.
+  void startLanguageClient(context, log, () => secrets.apiToken()).then(
+    (client) =>
+      context.subscriptions.push(
+        client.onNotification('nixIpfs/pinStateChanged', () => {
+          mirrored.refresh();
+          published.refresh();
+        }),
+      ),
+    (error: Error) => log.error(`the language server did not start: ${error.message}`),
   );
   log.info(`activated in ${Date.now() - started} ms`);
 }

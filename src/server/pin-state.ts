@@ -35,6 +35,11 @@ export class PinStates {
     this.inFlight.clear();
   }
 
+  /** Records what an action just established (a pin), so the next lens shows it without a lookup. */
+  remember(sri: string, state: PinState): void {
+    this.cache.set(sri, { state, at: Date.now() });
+  }
+
   cached(sri: string): PinState | undefined {
     const hit = this.cache.get(sri);
     return hit && Date.now() - hit.at < FRESH_MS ? hit.state : undefined;

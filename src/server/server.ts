@@ -328,6 +328,7 @@ export function startServer(connection: Connection): void {
             const outcome = await pinSource(serviceContext(), { urls: fetcher.urls.filter((u) => u !== 'dynamic'), hash: parseHash(fetcher.sri).hash, mode: fetcher.mode, name: fetcher.name });
             await publishRoot(serviceContext());
             pinStates.invalidate();
+            pinStates.remember(fetcher.sri, { kind: 'pinned', cid: outcome.record.cid, record: outcome.record });
             void connection.sendNotification('nixIpfs/pinStateChanged', { hash: fetcher.sri, cid: outcome.record.cid });
             void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
             showMessage(MessageType.Info, `${outcome.status === 'pinned' ? 'Pinned' : 'Already pinned'}: ${outcome.record.name ?? fetcher.sri} → ${outcome.record.cid}`);
