@@ -11,7 +11,8 @@ import { removeMirror } from '../services/mirror';
 import { nixConfLines } from '../services/nix-conf';
 import { pinSources, type SourceRequest } from '../services/pin';
 import { publish } from '../services/publish';
-import { scanWorkspace } from '../services/scan';
+import type { ScanRecord } from '../services/scan';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import { verify, type VerifyReport } from '../services/verify';
 import type { NodeMonitor } from './node-monitor';
 import { readSettings, type Secrets, type Services } from './settings';
@@ -25,6 +26,8 @@ export interface CommandDeps {
   published: PublishedPathsView;
   mirrored: MirroredSourcesView;
   log: vscode.LogOutputChannel;
+  /** The language server, which owns parsing (the editor asks it to scan the workspace). */
+  languageClient: () => Promise<LanguageClient>;
 }
 
 const RECENT_PATHS = 'nixIpfs.recentStorePaths';
@@ -130,8 +133,9 @@ export function registerCommands(deps: CommandDeps): void {
       async (progress, token) => {
         progress.report({ message: 'scanning .nix files…' });
         const sources: SourceRequest[] = [];
+        const client = await deps.languageClient();
         for (const folder of folders) {
-          for (const f of await scanWorkspace(folder.uri.fsPath)) {
+          for (const f of await client.sendRequest<ScanRecord[]>('nixIpfs/scanWorkspace', { folder: folder.uri.fsPath })) {
             if (f.sri) sources.push({ urls: f.urls.filter((u) => u !== 'dynamic'), hash: parseHash(f.sri).hash, mode: f.mode, name: f.name });
           }
         }

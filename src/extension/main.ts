@@ -22,7 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerTreeDataProvider('nixIpfs.mirrored', mirrored),
     vscode.window.registerTreeDataProvider('nixIpfs.node', new NodeView(monitor)),
   );
-  registerCommands({ context, services, secrets, monitor, published, mirrored, log });
+  registerCommands({ context, services, secrets, monitor, published, mirrored, log, languageClient: () => languageClient });
 
   // The views follow the node: refill them whenever its state changes kind.
   let lastKind = monitor.state.kind;
@@ -50,7 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   // The language server starts in the background: activation must not wait for its handshake.
-  void startLanguageClient(context, log, () => secrets.apiToken()).then(
+  const languageClient = startLanguageClient(context, log, () => secrets.apiToken());
+  languageClient.then(
     (client) =>
       context.subscriptions.push(
         client.onNotification('nixIpfs/pinStateChanged', () => {

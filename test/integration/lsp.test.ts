@@ -169,3 +169,12 @@ test('"Fetch the source and fill in its hash" replaces a placeholder with the re
     server.close();
   }
 });
+
+test('the nixIpfs/scanWorkspace request (used by "Pin All Sources") lists every fetcher with progress', async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' }, path.join(repoRoot, 'examples'));
+  const records = await lsp.request<{ file: string; fetcher: string; sri?: string }[]>('nixIpfs/scanWorkspace', { folder: path.join(repoRoot, 'examples') });
+  assert.deepEqual(
+    records.map((r) => `${path.basename(r.file)}:${r.fetcher}`).sort(),
+    ['flake.nix:fetchpatch', 'flake.nix:fetchzip', 'hello.nix:fetchurl', 'ripgrep.nix:cargoHash', 'ripgrep.nix:fetchFromGitHub', 'sources.nix:attrset', 'sources.nix:attrset', 'sources.nix:attrset'],
+  );
+});
