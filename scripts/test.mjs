@@ -28,7 +28,9 @@ function testFiles(dir) {
 
 function step(what, cmd, cmdArgs, options = {}) {
   log(what);
-  const result = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
+  // --test-force-exit: a test file whose tests are done must not keep the run waiting on a stray
+// handle (one full run stalled that way, idle, in a unit file); 5 minutes bounds any single test.
+const result = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
   if (result.status !== 0) {
     log(`${what} failed`);
     process.exit(result.status ?? 1);
@@ -57,9 +59,11 @@ if (selected.length === 0) {
   log('no test files found: refusing to report success with zero tests');
   process.exit(1);
 }
+// --test-force-exit: a test file whose tests are done must not keep the run waiting on a stray
+// handle (one full run stalled that way, idle, in a unit file); 5 minutes bounds any single test.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=900000', ...selected],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=300000', ...selected],
   { stdio: 'inherit', cwd: root, env },
 );
 process.exit(result.status ?? 1);
