@@ -28,9 +28,7 @@ function testFiles(dir) {
 
 function step(what, cmd, cmdArgs, options = {}) {
   log(what);
-  // --test-force-exit: a test file whose tests are done must not keep the run waiting on a stray
-// handle (one full run stalled that way, idle, in a unit file); 5 minutes bounds any single test.
-const result = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
+  const result = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: root, ...options });
   if (result.status !== 0) {
     log(`${what} failed`);
     process.exit(result.status ?? 1);
@@ -61,9 +59,25 @@ if (selected.length === 0) {
 }
 // --test-force-exit: a test file whose tests are done must not keep the run waiting on a stray
 // handle (one full run stalled that way, idle, in a unit file); 5 minutes bounds any single test.
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=300000', ...selected],
-  { stdio: 'inherit', cwd: root, env },
-);
+const nodeTest = ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=300000'];
+
+// Users run Nix multi-user: the integration suites run first as an unprivileged, untrusted
+// user through nix-daemon, then everything runs as this user, ending with the runner's summary.
+const integration = selected.filter((f) => f.startsWith(path.join(root, 'test', 'integration') + path.sep));
+if (integration.length > 0) {
+  if (process.getuid?.() === 0) {
+    const { startMultiUser, TEST_USER } = await import('./multi-user.mjs');
+    const multiUser = await startMultiUser({ nixConfig, kuboBin: env.NIX_IPFS_KUBO_BIN });
+    log(`integration suites as ${TEST_USER} through nix-daemon (NIX_REMOTE=daemon, untrusted)`);
+    const pass = multiUser.runAsUser(process.execPath, [...nodeTest, ...integration], {}, { stdio: 'inherit', cwd: root });
+    multiUser.stop();
+    if (pass.status !== 0) {
+      log('the multi-user pass failed');
+      process.exit(pass.status ?? 1);
+    }
+  } else {
+    log('not root: the multi-user pass (nix-daemon and a test user) is skipped; run as root to include it');
+  }
+}
+const result = spawnSync(process.execPath, [...nodeTest, ...selected], { stdio: 'inherit', cwd: root, env });
 process.exit(result.status ?? 1);

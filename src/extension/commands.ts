@@ -8,7 +8,7 @@ import { unpublish } from '../services/cache-index';
 import { publishRoot } from '../services/context';
 import { fetchSource } from '../services/fetch';
 import { removeMirror } from '../services/mirror';
-import { nixConfLines } from '../services/nix-conf';
+import { nixConfInput, nixConfLines } from '../services/nix-conf';
 import { pinSources, type SourceRequest } from '../services/pin';
 import { publish } from '../services/publish';
 import type { ScanRecord } from '../services/scan';
@@ -104,14 +104,12 @@ export function registerCommands(deps: CommandDeps): void {
     const ctx = await services.context();
     const settings = readSettings();
     const own = await secrets.signingKey(settings).catch(() => undefined);
-    const text = nixConfLines({
-      gatewayUrl: settings.gatewayUrl || (await ctx.kubo.gatewayUrl()),
-      ipnsName: await ctx.kubo.ensureKey(ctx.keyName),
-      publicKeys: own ? [formatPublicKey(publicKeyOf(own))] : [],
-    });
+    const input = await nixConfInput(ctx, settings.gatewayUrl || (await ctx.kubo.gatewayUrl()), own ? [formatPublicKey(publicKeyOf(own))] : []);
+    const text = nixConfLines(input);
     const document = await vscode.workspace.openTextDocument({ content: text, language: 'properties' });
     await vscode.window.showTextDocument(document, { preview: true });
-    const choice = await vscode.window.showInformationMessage('Add these lines to nix.conf (nix-ipfs never edits it for you).', 'Copy');
+    const where = input.access.daemon && !input.access.trusted ? 'You are not a trusted user of nix-daemon: ask an administrator to add these lines to /etc/nix/nix.conf' : 'Add these lines to nix.conf';
+    const choice = await vscode.window.showInformationMessage(`${where} (nix-ipfs never edits it for you).`, 'Copy');
     if (choice) await vscode.env.clipboard.writeText(text);
   });
 

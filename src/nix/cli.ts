@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { userInfo } from 'node:os';
+import { promisify } from 'node:util';
 import { parsePathInfoJson, type PathInfo } from '../core/path-info';
 
 export interface NixOptions {
@@ -7,6 +10,14 @@ export interface NixOptions {
   /** `--store` for every command (a second local store, or a `daemon`/`local` URI). */
   store?: string;
   env?: NodeJS.ProcessEnv;
+}
+
+/** How this user reaches the Nix store. Untrusted daemon users cannot set substituters, keys or mirrors. */
+export interface StoreAccess {
+  daemon: boolean;
+  trusted: boolean;
+  /** `daemon` when Nix itself said so (`nix store ping --json`, newer Nix); `config` when read from trusted-users. */
+  source: 'daemon' | 'config';
 }
 
 type NixCommand = 'nix' | 'nix-store' | 'nix-build' | 'nix-prefetch-url';
@@ -98,6 +109,25 @@ export class Nix {
     return ((await this.showConfig()).get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean);
   }
 
+  async storeAccess(): Promise<StoreAccess> {
+    // Newer Nix asks the daemon (`trusted` in `nix store ping --json`); Nix 2.8 has no such flag.
+    const pinged = await this.run('nix', ['store', 'ping', ...this.storeArgs(), '--json']).catch(() => '');
+    const reported = parseJsonObject(pinged);
+    if (typeof reported?.trusted === 'number') {
+      return { daemon: /^(daemon|unix:)/.test(String(reported.url ?? '')), trusted: reported.trusted === 1, source: 'daemon' };
+    }
+    const config = await this.showConfig();
+    const store = this.options.store ?? (this.options.env ?? process.env).NIX_REMOTE ?? config.get('store') ?? 'auto';
+    const daemon = store === 'daemon' || store.startsWith('unix:') || (store === 'auto' && !writable('/nix/var/nix/db'));
+    if (!daemon) return { daemon, trusted: true, source: 'config' };
+    // What nix-daemon does with the same /etc/nix/nix.conf: match the user, a group (@name) or `*`.
+    const user = userInfo().username;
+    const groups = (await promisify(execFile)('id', ['-Gn'])).stdout.trim().split(/\s+/);
+    const trustedUsers = (config.get('trusted-users') ?? 'root').split(/\s+/);
+    const trusted = trustedUsers.some((entry) => entry === '*' || entry === user || (entry.startsWith('@') && groups.includes(entry.slice(1))));
+    return { daemon, trusted, source: 'config' };
+  }
+
   /** Builds an installable (a file path, flake ref or expression file) and returns its output paths. */
   async build(installable: string): Promise<string[]> {
     const out = await this.run('nix-build', ['--no-out-link', installable]);
@@ -112,4 +142,22 @@ function exitCode(child: ReturnType<typeof spawn>, name: string): Promise<number
     );
     child.once('close', (code) => resolve(code ?? 1));
   });
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

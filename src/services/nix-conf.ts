@@ -1,3 +1,6 @@
+import type { StoreAccess } from '../nix/cli';
+import type { ServiceContext } from './context';
+
 export interface NixConfInput {
   /** The gateway stock Nix talks to, e.g. http://127.0.0.1:8080. */
   gatewayUrl: string;
@@ -5,6 +8,25 @@ export interface NixConfInput {
   ipnsName: string;
   /** Public keys whose signatures Nix should trust, `name:base64`. */
   publicKeys: string[];
+  /** How the user reaches Nix: decides where the lines must go. */
+  access: StoreAccess;
+}
+
+/** Gathers what nixConfLines needs: the node's IPNS name and how this user reaches Nix. */
+export async function nixConfInput(ctx: ServiceContext, gatewayUrl: string, publicKeys: string[]): Promise<NixConfInput> {
+  const [ipnsName, access] = await Promise.all([ctx.kubo.ensureKey(ctx.keyName), ctx.nix.storeAccess()]);
+  return { gatewayUrl, ipnsName, publicKeys, access };
+}
+
+/** Says where the lines take effect; an untrusted nix-daemon user needs an administrator. */
+export function whereToAdd(access: StoreAccess): string[] {
+  if (!access.daemon) return ['# Add to ~/.config/nix/nix.conf (or /etc/nix/nix.conf): your Nix opens the store itself.'];
+  if (access.trusted) return ['# Add to ~/.config/nix/nix.conf or /etc/nix/nix.conf: you are a trusted user of nix-daemon.'];
+  return [
+    '# You use Nix through nix-daemon as an untrusted user (trusted-users does not list you): the daemon',
+    '# ignores these settings in ~/.config/nix/nix.conf and in --option. Ask an administrator to add them',
+    '# to /etc/nix/nix.conf and restart nix-daemon. Meanwhile `nix-ipfs fetch` still brings sources in.',
+  ];
 }
 
 /**
@@ -15,8 +37,7 @@ export function nixConfLines(input: NixConfInput): string {
   const base = `${input.gatewayUrl.replace(/\/+$/, '')}/ipns/${input.ipnsName}`;
   return [
     '# nix-ipfs: use this Kubo node as a binary cache and a source mirror.',
-    '# Add to ~/.config/nix/nix.conf (single-user) or /etc/nix/nix.conf (multi-user; then also list the',
-    '# substituter in trusted-substituters, or run as a trusted user, or Nix ignores it).',
+    ...whereToAdd(input.access),
     `extra-substituters = ${base}/cache`,
     ...(input.publicKeys.length ? [`extra-trusted-public-keys = ${input.publicKeys.join(' ')}`] : ['# no signing key yet: run `nix-ipfs keygen` and publish with --key-file']),
     `hashed-mirrors = ${base}/mirror/`,

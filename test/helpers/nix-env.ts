@@ -4,6 +4,12 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { run } from './cli';
 
+/**
+ * Set by `npm test`'s multi-user pass: this process is an unprivileged user who reaches the
+ * store through nix-daemon and is not trusted by it.
+ */
+export const untrustedDaemonUser = process.env.NIX_IPFS_TEST_NIX_MODE === 'daemon';
+
 /** A temporary directory removed after the current test file. */
 export async function tempDir(prefix = 'nix-ipfs-test-'): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));

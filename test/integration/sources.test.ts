@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { cli, run } from '../helpers/cli';
@@ -53,9 +53,15 @@ test('an unpacked source is published content-addressed: Nix takes it unsigned, 
 
 test('--nocopy adds a store file by reference through Kubo\'s filestore', async (t) => {
   // The filestore only references files below the folder holding the repository: keep it under /nix.
-  const repo = path.join('/nix', `ipfs-test-${process.pid}`);
+  // An unprivileged user cannot create one there: the multi-user rig made theirs, as an administrator would.
+  const given = process.env.NIX_IPFS_TEST_NIX_REPO;
+  const repo = given ?? path.join('/nix', `ipfs-test-${process.pid}`);
   const node = await startKuboNode({ dir: repo, config: { 'Experimental.FilestoreEnabled': true } });
-  t.after(() => rm(repo, { recursive: true, force: true }));
+  t.after(async () => {
+    await node.dispose();
+    const entries = given ? (await readdir(repo)).map((e) => path.join(repo, e)) : [repo];
+    await Promise.all(entries.map((e) => rm(e, { recursive: true, force: true })));
+  });
   const dir = await tempDir();
   const file = path.join(dir, 'by-reference.txt');
   const content = `referenced ${Date.now()}\n`.repeat(1000);

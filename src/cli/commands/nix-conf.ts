@@ -1,5 +1,5 @@
 import { formatPublicKey, publicKeyOf } from '../../core/signature';
-import { nixConfLines } from '../../services/nix-conf';
+import { nixConfInput, nixConfLines } from '../../services/nix-conf';
 import type { Command } from '../command';
 import { gatewayUrl, nodeOptions, print, readSecretKey, serviceContext } from '../context';
 
@@ -12,8 +12,9 @@ export const nixConfCommand: Command = {
     const ctx = serviceContext(values);
     const secret = await readSecretKey(values['key-file'] as string | undefined);
     const publicKeys = [...((values['public-key'] as string[] | undefined) ?? []), ...(secret ? [formatPublicKey(publicKeyOf(secret))] : [])];
-    const input = { gatewayUrl: await gatewayUrl(ctx, values), ipnsName: await ctx.kubo.ensureKey(ctx.keyName), publicKeys };
+    const input = await nixConfInput(ctx, await gatewayUrl(ctx, values), publicKeys);
     print(values, input, nixConfLines(input));
+    if (input.access.daemon && !input.access.trusted) process.stderr.write('nix-ipfs: you are not a trusted user of nix-daemon: an administrator must add these lines to /etc/nix/nix.conf\n');
     return 0;
   },
 };
