@@ -6,5 +6,7 @@ ensureNpmDependencies();
 ensureNix();
 ensureRipgrep();
 const env = { ...process.env, NIX_CONFIG: nixConfig, NIX_IPFS_KUBO_BIN: ensureKubo() };
-const result = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts'], { cwd: root, env, stdio: 'inherit' });
+// The bundles users get: minified, as `npm run package` ships them.
+spawnSync(process.execPath, ['scripts/build.mjs', '--production'], { cwd: root, stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -1,4 +1,4 @@
-// Bundles the three entry points into dist/ with esbuild.
+// Bundles the entry points into dist/ with esbuild.
 // The bundles are CommonJS (VS Code loads extensions with require); ESM-only
 // dependencies such as multiformats and kubo-rpc-client are inlined.
 import { build } from 'esbuild';
@@ -26,6 +26,8 @@ writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 await Promise.all([
   build({ ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   build({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' }),
+  // The workspace scan's worker thread, started by server.js and cli.js.
+  build({ ...common, entryPoints: ['src/services/scan-worker.ts'], outfile: 'dist/scan-worker.js' }),
   build({
     ...common,
     entryPoints: ['src/cli/main.ts'],

@@ -1,9 +1,11 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
-import { extractFetchers, parseNix, type Fetcher } from '../core/fetchers/extract';
+import { extractFetchers, mayHaveFetchers, parseNix, type Fetcher } from '../core/fetchers/extract';
 
 /** One fetcher found by a workspace scan (the shape of `nix-ipfs scan --json`). */
 export interface ScanRecord {
@@ -25,9 +27,7 @@ export interface ScanRecord {
 
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.direnv', 'result']);
 
-export function toScanRecord(file: string, text: string, fetcher: Fetcher): ScanRecord {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < fetcher.hashFrom; i = text.indexOf('\n', i + 1)) line++;
+function toScanRecord(file: string, line: number, fetcher: Fetcher): ScanRecord {
   const cid = fetcher.sri && fetcher.mode === 'flat' ? cidForFlatHash(parseHash(fetcher.sri).hash)?.toString() : undefined;
   return {
     file,
@@ -47,18 +47,33 @@ export function toScanRecord(file: string, text: string, fetcher: Fetcher): Scan
 
 /** Every fetcher in one .nix file's text. */
 export function scanText(file: string, text: string): ScanRecord[] {
-  return extractFetchers(parseNix(text)).map((f) => toScanRecord(file, text, f));
+  if (!mayHaveFetchers(text)) return [];
+  // Fetchers come sorted by position: count lines in one pass over the text.
+  let line = 1;
+  let at = 0;
+  return extractFetchers(parseNix(text)).map((f) => {
+    for (let i = text.indexOf('\n', at); i >= 0 && i < f.hashFrom; i = text.indexOf('\n', i + 1)) {
+      line++;
+      at = i + 1;
+    }
+    return toScanRecord(file, line, f);
+  });
 }
 
 /**
  * Every fetcher in every .nix file below `target` (or in `target` itself, when it is a file),
- * honouring each directory's .gitignore.
+ * honouring each directory's .gitignore. Files are parsed on worker threads, one per core.
  */
-export async function scanWorkspace(target: string, options: { onProgress?: (files: number, fetchers: number) => void; signal?: AbortSignal } = {}): Promise<ScanRecord[]> {
+export async function scanWorkspace(
+  target: string,
+  options: { onStart?: (files: number, threads: number) => void; onProgress?: (files: number, fetchers: number) => void; signal?: AbortSignal } = {},
+): Promise<ScanRecord[]> {
   const info = await stat(target);
-  if (info.isFile()) return scanText(target, await readFile(target, 'utf8'));
-  const records: ScanRecord[] = [];
-  let files = 0;
+  if (info.isFile()) {
+    options.onStart?.(1, 1);
+    return scanText(target, await readFile(target, 'utf8'));
+  }
+  const files: string[] = [];
   const walk = async (dir: string, rules: { base: string; ig: Ignore }[]) => {
     options.signal?.throwIfAborted();
     const entries = await readdir(dir, { withFileTypes: true });
@@ -74,11 +89,63 @@ export async function scanWorkspace(target: string, options: { onProgress?: (fil
       if (entry.isDirectory()) {
         if (!ALWAYS_SKIPPED.has(entry.name) && !ignored(full, true)) await walk(full, scoped);
       } else if (entry.isFile() && entry.name.endsWith('.nix') && !ignored(full, false)) {
-        records.push(...scanText(full, await readFile(full, 'utf8')));
-        options.onProgress?.(++files, records.length);
+        files.push(full);
       }
     }
   };
   await walk(target, []);
-  return records;
+  let done = 0;
+  let fetchers = 0;
+  const perFile = await scanFiles(files, options, (records) => options.onProgress?.(++done, (fetchers += records.length)));
+  return perFile.flat();
 }
+
+/** Below this many files, starting workers (each loads the grammar) costs more than it saves. */
+const MIN_FILES_FOR_WORKERS = 8;
+
+async function scanFiles(
+  files: string[],
+  { signal, onStart }: { signal?: AbortSignal; onStart?: (files: number, threads: number) => void },
+  onFile: (records: ScanRecord[]) => void,
+): Promise<ScanRecord[][]> {
+  const results: ScanRecord[][] = new Array(files.length);
+  // Workers run the bundled dist/scan-worker.js. From TypeScript sources (tsx: the unit tests, the
+  // bench's in-process baseline) Node 20 cannot start a .ts worker, so the scan stays on this thread.
+  const bundled = !import.meta.url.endsWith('.ts');
+  const threads = bundled ? Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / MIN_FILES_FOR_WORKERS))) : 1;
+  onStart?.(files.length, threads);
+  if (threads <= 1) {
+    for (const [i, file] of files.entries()) {
+      signal?.throwIfAborted();
+      onFile((results[i] = scanText(file, await readFile(file, 'utf8'))));
+    }
+    return results;
+  }
+  const workers = Array.from({ length: threads }, () => new Worker(new URL('./scan-worker.js', import.meta.url)));
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(async (worker) => {
+        const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+        const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        // Either may settle after this worker's last file, when nobody races it any more.
+        failed.catch(() => undefined);
+        aborted.catch(() => undefined);
+        while (next < files.length) {
+          const i = next++;
+          const answered = new Promise<ScanReply>((resolve) => worker.once('message', resolve));
+          worker.postMessage(files[i]);
+          const reply = await Promise.race([answered, failed, aborted]);
+          if ('error' in reply) throw new Error(reply.error);
+          onFile((results[i] = reply.records));
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+/** What scan-worker.ts answers for one file. */
+export type ScanReply = { records: ScanRecord[] } | { error: string };

@@ -1,12 +1,15 @@
 // The language server, driven over stdio by JSON-RPC exactly as an editor drives it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { cli, repoRoot } from '../helpers/cli';
 import { positionOf, startLsp } from '../helpers/lsp';
 import { tempDir } from '../helpers/nix-env';
+import { scanWorkspace } from '../../src/services/scan';
 
 const fixtures = path.join(repoRoot, 'test/fixtures/nix');
 type Hover = { contents: { value: string } } | null;
@@ -168,6 +171,26 @@ test('"Fetch the source and fill in its hash" replaces a placeholder with the re
   } finally {
     server.close();
   }
+});
+
+test('a large tree is scanned on worker threads, with the same result as one thread', async () => {
+  const dir = await tempDir();
+  const examples = ['hello.nix', 'ripgrep.nix', 'sources.nix'].map((f) => readFileSync(path.join(repoRoot, 'examples', f), 'utf8'));
+  for (let i = 0; i < 24; i++) {
+    await mkdir(path.join(dir, `pkg${i % 6}`), { recursive: true });
+    await writeFile(path.join(dir, `pkg${i % 6}`, `p${i}.nix`), examples[i % 3]);
+  }
+  await writeFile(path.join(dir, 'module.nix'), '{ config, lib, ... }: { options.foo = lib.mkOption { }; }\n'); // no fetcher: not parsed
+  await writeFile(path.join(dir, '.gitignore'), 'pkg5/\n');
+  const result = await cli(['scan', dir, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, availableParallelism() > 1 ? /scanned 21 \.nix files on [2-9] threads/ : /scanned 21 \.nix files on 1 thread/);
+  const threaded = JSON.parse(result.stdout);
+  // This process runs from TypeScript sources, where the scan stays on one thread.
+  const single = await scanWorkspace(dir);
+  assert.ok(threaded.length >= 20, 'every package file has a fetcher');
+  assert.deepEqual(threaded, JSON.parse(JSON.stringify(single)));
+  assert.ok(threaded.every((r: { file: string }) => !r.file.includes('/pkg5/')));
 });
 
 test('the nixIpfs/scanWorkspace request (used by "Pin All Sources") lists every fetcher with progress', async () => {

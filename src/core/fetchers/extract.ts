@@ -96,6 +96,14 @@ const HASH_ATTRS: Record<string, HashAlgo | undefined> = { hash: undefined, outp
 /** Hashes of vendored dependencies: recursive, with no URL of their own. */
 const VENDOR_HASHES = new Set(['cargoHash', 'cargoSha256', 'vendorHash', 'vendorSha256', 'npmDepsHash', 'pnpmDepsHash', 'yarnHash', 'mvnHash']);
 
+/**
+ * False when no fetcher can be in the text: every one needs one of these attribute names. Lets a
+ * workspace scan skip parsing files that are not about sources (most of nixpkgs' modules and lib).
+ */
+export function mayHaveFetchers(text: string): boolean {
+  return Object.keys(HASH_ATTRS).some((name) => text.includes(name)) || [...VENDOR_HASHES].some((name) => text.includes(name));
+}
+
 export interface ParsedNix {
   text: string;
   tree: Tree;
@@ -117,6 +125,8 @@ export function extractFetchers(parsed: ParsedNix): Fetcher[] {
   const claimed = new Set<number>(); // attribute sets already reported as a fetcher's arguments
   tree.iterate({
     enter: (ref) => {
+      // Most nodes are neither: only materialise a SyntaxNode for the two that matter.
+      if (ref.name !== 'App' && ref.name !== 'AttrSet') return;
       const node = ref.node;
       if (node.name === 'App') {
         const fetcher = fetcherName(node.firstChild, text);
@@ -277,17 +287,22 @@ function hashRecord(
     record.hashError = 'interpolated';
     return record;
   }
-  if (isPlaceholderHash(written)) {
-    record.placeholder = true;
-    return record;
-  }
   const algo = HASH_ATTRS[hashAttr] ?? (outputHashAlgo && outputHashAlgo in HASH_ATTRS ? (outputHashAlgo as HashAlgo) : undefined) ?? (VENDOR_HASHES.has(hashAttr) ? 'sha256' : undefined);
   try {
     const parsed = parseHash(written, written.includes('-') || written.includes(':') ? undefined : algo);
+    // Decoded once: a placeholder is a well-formed all-zero digest (or, below, one of another algorithm).
+    if (parsed.hash.digest.every((b) => b === 0)) {
+      record.placeholder = true;
+      return record;
+    }
     if (algo && parsed.hash.algo !== algo) throw new ParseError('hash', `${hashAttr} must be a ${algo} hash, got ${parsed.hash.algo}`);
     record.algo = parsed.hash.algo;
     record.sri = parsed.hash.toSri();
   } catch (error) {
+    if (isPlaceholderHash(written)) {
+      record.placeholder = true;
+      return record;
+    }
     record.algo = algo;
     record.hashError = error instanceof ParseError ? error.reason : String(error);
   }

@@ -1,0 +1,99 @@
+// The language server over stdio (hover, lenses, diagnostics on a 10 000-fetcher file) and the
+// workspace scan (the built CLI, on worker threads) against rg. \`npm run bench -- lsp\` runs these alone.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { encodeNix32 } from '../src/core/nix-base32';
+import { extractFetchers, parseNix } from '../src/core/fetchers/extract';
+import { log, median, ms, pct, rand, root, rows, RUNS, sh, time, work } from './measure';
+
+function generatedNix(count: number): string {
+  const lines = ['{ buildVimPlugin, fetchFromGitHub, fetchurl }:', '{'];
+  for (let i = 0; i < count; i++) {
+    const hash = encodeNix32(rand(32));
+    lines.push(
+      i % 2 === 0
+        ? `  plugin-${i} = buildVimPlugin { pname = "plugin-${i}"; version = "2024-01-${(i % 28) + 1}"; src = fetchFromGitHub { owner = "owner${i}"; repo = "plugin-${i}"; rev = "${Buffer.from(rand(20)).toString('hex')}"; sha256 = "${hash}"; }; };`
+        : `  "pkg-${i}" = fetchurl { url = "https://registry.example.org/pkg-${i}/-/pkg-${i}-1.0.${i}.tgz"; sha256 = "${hash}"; };`,
+    );
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+export async function editorBench(): Promise<void> {
+  log('editor: 10 000 fetchers over stdio');
+  const text = generatedNix(10_000);
+  const file = path.join(work, 'generated.nix');
+  writeFileSync(file, text);
+  const child = spawn(process.execPath, [path.join(root, 'dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  let onDiagnostics = () => undefined as void;
+  conn.onNotification('textDocument/publishDiagnostics', () => onDiagnostics());
+  conn.onRequest('workspace/codeLens/refresh', () => null);
+  conn.listen();
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { kuboApi: '/ip4/127.0.0.1/tcp/9', hoverTimeoutMs: 0 } });
+  await conn.sendNotification('initialized', {});
+  const uri = pathToFileURL(file).href;
+  const diagnosed = () => new Promise<void>((resolve) => (onDiagnostics = resolve));
+  const firstParse = await time(async () => {
+    const done = diagnosed();
+    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'nix', version: 1, text } });
+    await done;
+  });
+  const lines = text.split('\n');
+  const hashLines = lines.map((l, i) => [l, i] as const).filter(([l]) => l.includes('sha256 = "'));
+  const hovers: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const [line, n] = hashLines[Math.floor(Math.random() * hashLines.length)];
+    hovers.push(await time(() => conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: n, character: line.indexOf('sha256 = "') + 15 } })));
+  }
+  const lenses: number[] = [];
+  for (let i = 0; i < RUNS; i++) lenses.push(await time(() => conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })));
+  const edits: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const [, n] = hashLines[Math.floor(Math.random() * hashLines.length)];
+    edits.push(
+      await time(async () => {
+        const done = diagnosed();
+        await conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: i + 2 }, contentChanges: [{ range: { start: { line: n, character: 2 }, end: { line: n, character: 2 } }, text: ' ' }] });
+        await done;
+      }),
+    );
+  }
+  conn.dispose();
+  child.kill();
+  // Baseline: the same text through the parser alone, in this process.
+  const parses: number[] = [];
+  for (let i = 0; i < RUNS; i++) parses.push(await time(() => extractFetchers(parseNix(text))));
+  const parseOnly = median(parses);
+  const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
+  rows.push({ area: 'Editor', measure: `first parse + diagnostics, ${mb} MB file (10 000 fetchers)`, value: ms(firstParse), baseline: `parse+extract in-process ${ms(parseOnly)}`, ratio: firstParse / parseOnly, target: '≤ 200 ms' });
+  rows.push({ area: 'Editor', measure: 'hover p50 / p99 (2 000 hovers, computed part)', value: `${ms(pct(hovers, 50))} / ${ms(pct(hovers, 99))}`, baseline: '', target: 'p99 ≤ 5 ms' });
+  rows.push({ area: 'Editor', measure: 'code lenses for 10 000 fetchers (median of 5)', value: ms(median(lenses)), baseline: '', target: '≤ 50 ms' });
+  rows.push({ area: 'Editor', measure: 'edit → diagnostics, incremental re-parse (median of 5)', value: ms(median(edits)), baseline: `full parse ${ms(parseOnly)}`, ratio: median(edits) / parseOnly });
+}
+
+export async function scanBench(): Promise<void> {
+  log('scan: a tree of generated .nix files vs rg');
+  const tree = path.join(work, 'tree');
+  for (let d = 0; d < 20; d++) {
+    mkdirSync(path.join(tree, `dir${d}`), { recursive: true });
+    for (let f = 0; f < 10; f++) writeFileSync(path.join(tree, `dir${d}`, `f${f}.nix`), generatedNix(500));
+  }
+  const bytes = Number(sh('du', ['-sb', tree]).split('\t')[0]);
+  const scans: number[] = [];
+  // The built CLI, as users run it: files parsed on worker threads, one per core.
+  for (let i = 0; i < RUNS; i++) scans.push(await time(() => spawnSync(process.execPath, [path.join(root, 'dist/cli.js'), 'scan', tree, '--json'], { stdio: 'ignore' })));
+  const ours = median(scans);
+  const rg = median(Array.from({ length: RUNS }, () => {
+    const t = performance.now();
+    spawnSync('rg', ['-c', 'sha256 = "', tree]);
+    return performance.now() - t;
+  }));
+  const mbs = (t: number) => `${(bytes / 1e6 / (t / 1000)).toFixed(1)} MB/s`;
+  rows.push({ area: 'Scan', measure: `workspace scan (nix-ipfs scan --json, worker threads), ${(bytes / 1e6).toFixed(0)} MB of .nix (median of 5)`, value: mbs(ours), baseline: `rg ${mbs(rg)}`, ratio: rg / ours, target: '≥ 25 MB/s' });
+}
+
