@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { readSettings } from './settings';
+import { readSettings, type Services } from './settings';
 
 /** Commands the server executes whose arguments the editor fills in when run from the palette. */
 const CURSOR_COMMANDS = new Set(['nixIpfs.server.pinSource', 'nixIpfs.server.copyCid']);
@@ -10,7 +10,7 @@ const CURSOR_COMMANDS = new Set(['nixIpfs.server.pinSource', 'nixIpfs.server.cop
  * other editors get them too; the editor adds the cursor position to palette invocations and puts
  * returned CIDs on the clipboard.
  */
-export async function startLanguageClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, token: () => Thenable<string | undefined>): Promise<LanguageClient> {
+export async function startLanguageClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, services: Services, token: () => Thenable<string | undefined>): Promise<LanguageClient> {
   const module = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -22,10 +22,12 @@ export async function startLanguageClient(context: vscode.ExtensionContext, log:
       { scheme: 'untitled', language: 'nix' },
     ],
     outputChannel: log,
-    initializationOptions: { ...readSettings(), kuboApiToken: await token(), trusted: vscode.workspace.isTrusted },
+    initializationOptions: { ...readSettings(), kuboApiToken: await token(), trusted: vscode.workspace.isTrusted, insecureApisAccepted: services.acceptedInsecureApis() },
     synchronize: { configurationSection: 'nixIpfs' },
     middleware: {
       executeCommand: async (command, args, next) => {
+        // The server cannot ask: confirm a plain-HTTP remote API here first (it is told when accepted).
+        await services.context();
         const editor = vscode.window.activeTextEditor;
         if (CURSOR_COMMANDS.has(command) && args.length === 0 && editor) {
           args = [{ uri: editor.document.uri.toString(), position: editor.selection.active }];
@@ -44,6 +46,7 @@ export async function startLanguageClient(context: vscode.ExtensionContext, log:
   context.subscriptions.push(
     client,
     vscode.workspace.onDidGrantWorkspaceTrust(() => void client.sendNotification('nixIpfs/trustGranted')),
+    services.onDidAcceptInsecureApi((api) => void client.sendNotification('nixIpfs/insecureApiAccepted', { api })),
   );
   return client;
 }

@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   // The language server starts in the background: activation must not wait for its handshake.
-  const languageClient = startLanguageClient(context, log, () => secrets.apiToken());
+  const languageClient = startLanguageClient(context, log, services, () => secrets.apiToken());
   languageClient.then(
     (client) =>
       context.subscriptions.push(

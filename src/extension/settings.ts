@@ -55,6 +55,8 @@ export class Secrets {
   }
 }
 
+const ACCEPTED_INSECURE_APIS = 'nixIpfs.insecureApisAccepted';
+
 export class Services {
   constructor(
     private readonly secrets: Secrets,
@@ -75,9 +77,17 @@ export class Services {
     };
   }
 
+  private readonly accepted = new vscode.EventEmitter<string>();
+  /** Fires when the user agrees to use a plain-HTTP API on another machine (the language server is told). */
+  readonly onDidAcceptInsecureApi = this.accepted.event;
+
+  /** The plain-HTTP APIs on other machines the user agreed to use. */
+  acceptedInsecureApis(): string[] {
+    return this.memento.get<string[]>(ACCEPTED_INSECURE_APIS) ?? [];
+  }
+
   private async confirmInsecureApi(api: string, interactive: boolean): Promise<void> {
-    const key = `nixIpfs.insecureApiAccepted:${api}`;
-    if (this.memento.get<boolean>(key)) return;
+    if (this.acceptedInsecureApis().includes(api)) return;
     if (!interactive) throw new Error(`the Kubo API ${api} is plain HTTP on another machine: confirm it once from a Nix IPFS command`);
     const choice = await vscode.window.showWarningMessage(
       `The Kubo API ${api} is reached over plain HTTP on another machine: anyone on the network path can read the API token and change what gets published. Use it anyway?`,
@@ -85,6 +95,7 @@ export class Services {
       'Use It',
     );
     if (choice !== 'Use It') throw new Error(`not using the plain-HTTP Kubo API ${api}`);
-    await this.memento.update(key, true);
+    await this.memento.update(ACCEPTED_INSECURE_APIS, [...this.acceptedInsecureApis(), api]);
+    this.accepted.fire(api);
   }
 }

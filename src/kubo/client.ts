@@ -9,6 +9,11 @@ export interface KuboOptions {
   token?: string;
   /** How long one request (or the gap between two chunks of a stream) may take. */
   timeoutMs?: number;
+  /**
+   * When the API is plain HTTP on another machine and the user has not confirmed it: no request is
+   * sent (it would carry the token in clear); every call fails with this explanation instead.
+   */
+  refuseBecause?: string;
 }
 
 /** Every failure of a Kubo call, with a message a user can act on. */
@@ -23,6 +28,9 @@ export class KuboAuthError extends KuboError {
 }
 export class KuboTimeoutError extends KuboError {
   override name = 'KuboTimeoutError';
+}
+export class KuboRefusedError extends KuboError {
+  override name = 'KuboRefusedError';
 }
 
 export interface MfsStat {
@@ -286,6 +294,7 @@ export class Kubo {
 
   /** Runs one request with the timeout and turns every failure into a KuboError. */
   private async call<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.options.refuseBecause) throw new KuboRefusedError(this.options.refuseBecause);
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       return await run(signal);
@@ -296,6 +305,7 @@ export class Kubo {
 
   /** A streamed response whose every chunk must arrive within the timeout. */
   private async *stream(what: string, open: (signal: AbortSignal) => AsyncIterable<Uint8Array | any>, outer?: AbortSignal): AsyncIterable<any> {
+    if (this.options.refuseBecause) throw new KuboRefusedError(this.options.refuseBecause);
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', onOuterAbort);
@@ -327,6 +337,11 @@ export class Kubo {
     const status = err.response?.status;
     if (status === 401 || status === 403) {
       return new KuboAuthError(`Kubo API at ${this.address} refused '${what}' (HTTP ${status}): set the API token from Kubo's API.Authorizations`);
+    }
+    if (/no space left on device/i.test(err.message ?? '')) {
+      return new KuboError(
+        `Kubo at ${this.address} ran out of disk space during '${what}': free space where its repository lives (e.g. 'ipfs repo gc') and run again; what was already published is kept (${err.message})`,
+      );
     }
     return new KuboError(`Kubo '${what}' failed: ${err.message ?? String(error)}`);
   }

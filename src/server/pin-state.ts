@@ -1,6 +1,6 @@
 import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
-import type { Kubo } from '../kubo/client';
+import { KuboRefusedError, type Kubo } from '../kubo/client';
 import type { Layout } from '../services/layout';
 import { lookupMirror, type MirrorRecord } from '../services/mirror';
 
@@ -8,7 +8,9 @@ export type PinState =
   | { kind: 'pinned'; cid: string; record?: MirrorRecord }
   | { kind: 'mirrored-unpinned'; cid: string; record: MirrorRecord }
   | { kind: 'not-mirrored' }
-  | { kind: 'unreachable'; error: string };
+  | { kind: 'unreachable'; error: string }
+  /** Deliberately not contacted (a plain-HTTP API on another machine, not yet confirmed). */
+  | { kind: 'refused'; reason: string };
 
 const FRESH_MS = 30_000;
 
@@ -81,6 +83,7 @@ export class PinStates {
       if (pinned) return { kind: 'pinned', cid, record };
       return record ? { kind: 'mirrored-unpinned', cid, record } : { kind: 'not-mirrored' };
     } catch (error) {
+      if (error instanceof KuboRefusedError) return { kind: 'refused', reason: error.message };
       return { kind: 'unreachable', error: (error as Error).message };
     }
   }

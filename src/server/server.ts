@@ -19,6 +19,7 @@ import { parseHash } from '../core/hash';
 import type { Fetcher } from '../core/fetchers/extract';
 import { makeFixedOutputPath } from '../core/store-path';
 import { Kubo } from '../kubo/client';
+import { isInsecureRemoteApi } from '../kubo/endpoint';
 import { Nix } from '../nix/cli';
 import { Layout, publishRoot, type ServiceContext } from '../services/context';
 import { fetchSource } from '../services/fetch';
@@ -43,6 +44,8 @@ export interface ServerSettings {
   concurrency: number;
   /** False in an untrusted workspace: no downloads, no Nix evaluation. */
   trusted: boolean;
+  /** Plain-HTTP APIs on other machines the user agreed to use; any other such API is not contacted. */
+  insecureApisAccepted: string[];
 }
 
 const DEFAULT_SETTINGS: ServerSettings = {
@@ -57,6 +60,7 @@ const DEFAULT_SETTINGS: ServerSettings = {
   nixPath: '',
   concurrency: 4,
   trusted: true,
+  insecureApisAccepted: [],
 };
 
 export const SERVER_COMMANDS = {
@@ -92,7 +96,11 @@ export function startServer(connection: Connection): void {
   }
 
   function makeNode(s: ServerSettings) {
-    return { kubo: new Kubo({ api: s.kuboApi, token: s.kuboApiToken, timeoutMs: s.requestTimeoutMs }), layout: new Layout(s.mfsRoot) };
+    const refuseBecause =
+      isInsecureRemoteApi(s.kuboApi) && !s.insecureApisAccepted.includes(s.kuboApi)
+        ? `the Kubo API ${s.kuboApi} is plain HTTP on another machine and is not used until you confirm it (VS Code asks on the first Nix IPFS command; other editors: list it in insecureApisAccepted)`
+        : undefined;
+    return { kubo: new Kubo({ api: s.kuboApi, token: s.kuboApiToken, timeoutMs: s.requestTimeoutMs, refuseBecause }), layout: new Layout(s.mfsRoot) };
   }
 
   function applySettings(update: Partial<ServerSettings> | undefined): void {
@@ -128,6 +136,9 @@ export function startServer(connection: Connection): void {
     const section = (change.settings as { nixIpfs?: Partial<ServerSettings> } | undefined)?.nixIpfs;
     applySettings(section ? { ...section, notMirroredDiagnostics: (section as { diagnostics?: { notMirrored?: boolean } }).diagnostics?.notMirrored } : undefined);
     documents.uris().forEach(publishDiagnostics);
+  });
+  connection.onNotification('nixIpfs/insecureApiAccepted', (params: { api: string }) => {
+    applySettings({ insecureApisAccepted: [...settings.insecureApisAccepted, params.api] });
   });
   connection.onNotification('nixIpfs/trustGranted', () => {
     settings = { ...settings, trusted: true };
@@ -249,6 +260,8 @@ export function startServer(connection: Connection): void {
         return 'IPFS: not mirrored yet — use “Pin to IPFS”';
       case 'unreachable':
         return `IPFS: Kubo node unreachable (${state.error.split(':')[0]})`;
+      case 'refused':
+        return `IPFS: ${state.reason}`;
     }
   }
 

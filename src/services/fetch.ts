@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +11,7 @@ import { makeFixedOutputPath, parseStorePath } from '../core/store-path';
 import { extractNar } from '../nix/nar-extract';
 import type { ServiceContext } from './context';
 import { lookupMirror } from './mirror';
+import { withScratchDir } from './scratch';
 import { tap } from './streams';
 
 export interface FetchRequest {
@@ -40,16 +39,13 @@ export async function fetchSource(ctx: ServiceContext, request: FetchRequest): P
   const storePath = makeFixedOutputPath({ name, hash: request.hash, recursive });
   if (await ctx.nix.isValid(storePath)) return { storePath, from: 'store' };
 
-  const work = await mkdtemp(path.join(tmpdir(), 'nix-ipfs-fetch-'));
-  try {
+  return withScratchDir('nix-ipfs-fetch-', async (work) => {
     const target = path.join(work, name);
     const fetched = recursive ? await fetchTree(ctx, request.hash, storePath, target) : await fetchFile(ctx, request.hash, record?.cid, target);
     const added = await ctx.nix.addFixed(target, { algo: request.hash.algo, recursive });
     if (added !== storePath) throw new Error(`Nix added ${added}, expected ${storePath}`);
     return { storePath, ...fetched };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
 async function fetchFile(ctx: ServiceContext, hash: NixHash, mirroredCid: string | undefined, target: string): Promise<Omit<FetchResult, 'storePath'>> {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +12,7 @@ import { mapLimit } from './concurrency';
 import { publishRoot, type ServiceContext } from './context';
 import { lookupMirror, recordMirror, type MirrorRecord } from './mirror';
 import { publish } from './publish';
+import { withScratchDir } from './scratch';
 
 /** A source to keep alive in IPFS: what a fetcher in a .nix file says. */
 export interface SourceRequest {
@@ -95,9 +95,7 @@ async function pinFlat(ctx: ServiceContext, source: SourceRequest, options: PinO
   const name = defaultSourceName(source);
   const storePath = makeFixedOutputPath({ name, hash: source.hash, recursive: false });
   const fromStore = await ctx.nix.isValid(storePath);
-  const work = fromStore ? undefined : await mkdtemp(path.join(tmpdir(), 'nix-ipfs-pin-'));
-  try {
-    const file = fromStore ? storePath : await download(source, path.join(work!, name), options);
+  const pinFile = async (file: string): Promise<MirrorRecord> => {
     const actual = await hashFile(file, source.hash.algo);
     if (!actual.equals(source.hash)) {
       throw new Error(`${file} has hash ${actual.toSri()}, expected ${source.hash.toSri()}`);
@@ -109,9 +107,8 @@ async function pinFlat(ctx: ServiceContext, source: SourceRequest, options: PinO
         : await ctx.kubo.add(Readable.from(createReadStream(file)), { pin: true, chunker: ctx.chunker });
     await ctx.kubo.mfsLink(added.cid, ctx.layout.mirrorFile(source.hash));
     return { hash: source.hash.toSri(), cid: added.cid, mode: 'flat', name, urls: source.urls, size, storePath, addedAt: new Date().toISOString() };
-  } finally {
-    if (work) await rm(work, { recursive: true, force: true });
-  }
+  };
+  return fromStore ? pinFile(storePath) : withScratchDir('nix-ipfs-pin-', async (work) => pinFile(await download(source, path.join(work, name), options)));
 }
 
 async function pinRecursive(ctx: ServiceContext, source: SourceRequest, options: PinOptions): Promise<MirrorRecord> {

@@ -3,10 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
+import { startFaultProxy } from '../helpers/fault-proxy';
 import { repoRoot } from '../helpers/cli';
 import { buildClosure, nixKeyPair, tempDir } from '../helpers/nix-env';
 import { startVsCode } from '../helpers/vscode';
@@ -132,6 +134,27 @@ test('the extension in VS Code', async (t) => {
     await node.start();
     await eventually('the status bar to recover', async () => /connected/i.test((await vs.page.locator('.statusbar-item', { hasText: 'IPFS' }).first().getAttribute('aria-label')) ?? ''));
     await vs.screenshot('06-recovered');
+  });
+
+  await t.test('a plain-HTTP Kubo API on another machine asks before first use', async (st) => {
+    const address = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (!address) return st.skip('this machine has no non-loopback IPv4 address');
+    const remote = await startFaultProxy(node.apiUrl, { kind: 'pass' }, address);
+    // Set in the workspace's .vscode/settings.json, as a cloned project could.
+    const workspaceSettings = path.join(workspace, '.vscode', 'settings.json');
+    mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+    writeFileSync(workspaceSettings, JSON.stringify({ 'nixIpfs.kuboApi': remote.url }));
+    await vs.page.waitForTimeout(5000); // a few status-bar refreshes and hovers' worth of chances to leak
+    assert.equal(remote.requests(), 0, 'nothing (and no token) is sent before the user agrees');
+    await vs.runCommand('Nix IPFS: Show Nix Configuration for This Node');
+    const dialog = vs.page.locator('.monaco-dialog-box', { hasText: 'plain HTTP on another machine' });
+    await dialog.waitFor({ timeout: 30_000 });
+    await vs.screenshot('07-plain-http-prompt');
+    assert.equal(remote.requests(), 0);
+    await dialog.locator('.monaco-button', { hasText: 'Use It' }).click();
+    await eventually('requests through the remote API', async () => remote.requests() > 0);
+    await eventually('the status bar to say connected', async () => /connected/i.test((await vs.page.locator('.statusbar-item', { hasText: 'IPFS' }).first().getAttribute('aria-label')) ?? ''));
+    rmSync(workspaceSettings);
   });
 
   await t.test('the API token never appears in logs or settings', async () => {

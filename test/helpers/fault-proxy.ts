@@ -13,11 +13,17 @@ export type Fault =
  * A fault-injecting HTTP proxy in front of a real Kubo API or gateway (the only kind of fake the
  * project allows): it forwards to the real node and breaks what it is told to.
  */
-export async function startFaultProxy(target: string, fault: Fault): Promise<{ url: string; multiaddr: string; setFault(f: Fault): void }> {
+export async function startFaultProxy(
+  target: string,
+  fault: Fault,
+  host = '127.0.0.1',
+): Promise<{ url: string; multiaddr: string; setFault(f: Fault): void; requests(): number }> {
   const upstream = new URL(target);
   let current = fault;
+  let requests = 0;
   const stalled: IncomingMessage[] = [];
   const server: Server = createServer((req, res) => {
+    requests++;
     if (current.kind === 'stall') {
       stalled.push(req);
       return;
@@ -43,7 +49,7 @@ export async function startFaultProxy(target: string, fault: Fault): Promise<{ u
     );
     forward.on('error', () => res.destroy());
     req.pipe(forward);
-  }).listen(0, '127.0.0.1');
+  }).listen(0, host);
   await new Promise((r) => server.once('listening', r));
   after(() => {
     stalled.forEach((r) => r.socket.destroy());
@@ -51,5 +57,5 @@ export async function startFaultProxy(target: string, fault: Fault): Promise<{ u
     server.close();
   });
   const port = (server.address() as import('node:net').AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, multiaddr: `/ip4/127.0.0.1/tcp/${port}`, setFault: (f) => (current = f) };
+  return { url: `http://${host}:${port}`, multiaddr: `/ip4/${host}/tcp/${port}`, setFault: (f) => (current = f), requests: () => requests };
 }

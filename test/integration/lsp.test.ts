@@ -3,9 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
+import { startFaultProxy } from '../helpers/fault-proxy';
 import { cli, repoRoot } from '../helpers/cli';
 import { positionOf, startLsp } from '../helpers/lsp';
 import { tempDir } from '../helpers/nix-env';
@@ -31,6 +32,26 @@ test('hover on a hash: every encoding and the CID; Kubo unreachable is said, fas
   assert.match(cidHover!.contents.value, /CID\*\* v1 · raw · sha2-256/);
   assert.match(cidHover!.contents.value, /Nix hash of the file: `sha256-WJG1tSLV3whtD\/CxEPvZ0hu0\/HFjrzTQgoai6Eb2vgM=`/);
   assert.equal(await lsp.request('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'rec {') }), null);
+});
+
+test('a plain-HTTP Kubo API on another machine is not contacted until the user accepts it', async (t) => {
+  const address = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  if (!address) return t.skip('this machine has no non-loopback IPv4 address');
+  const node = await startKuboNode();
+  const remote = await startFaultProxy(node.apiUrl, { kind: 'pass' }, address);
+  const lsp = await startLsp({ kuboApi: remote.url, kuboApiToken: 'secret-token', hoverTimeoutMs: 5000 });
+  const text = await readFile(path.join(fixtures, 'fetchers.nix'), 'utf8');
+  const uri = await lsp.open(path.join(fixtures, 'fetchers.nix'), text);
+  const position = positionOf(text, '5891b5b522d5', 3);
+  const refused = (await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position }))!.contents.value;
+  assert.match(refused, /plain HTTP on another machine and is not used until you confirm it/);
+  await lsp.request('textDocument/codeLens', { textDocument: { uri } });
+  assert.equal(remote.requests(), 0, 'nothing (and no token) went over plain HTTP');
+
+  await lsp.connection.sendNotification('nixIpfs/insecureApiAccepted', { api: remote.url });
+  const accepted = (await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position }))!.contents.value;
+  assert.match(accepted, /IPFS: not mirrored yet/);
+  assert.ok(remote.requests() > 0);
 });
 
 test('diagnostics: malformed, placeholder, fetchipfs mismatch; a half-typed file still yields its fetchers', async () => {
