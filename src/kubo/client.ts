@@ -33,6 +33,14 @@ export class KuboRefusedError extends KuboError {
   override name = 'KuboRefusedError';
 }
 
+export interface MfsChangeOptions {
+  /**
+   * false: keep the change in the node's memory until mfsFlush (much faster for many changes in
+   * one directory). A crash before the flush loses the change, never the order between changes.
+   */
+  flush?: boolean;
+}
+
 export interface MfsStat {
   cid: string;
   size: number;
@@ -48,6 +56,7 @@ export interface AddOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const UNFLUSHED_CHECKPOINT = 32;
 
 /** The Kubo RPC API, as nix-ipfs uses it: every call is bounded in time and fails with a KuboError. */
 export class Kubo {
@@ -55,6 +64,8 @@ export class Kubo {
   readonly timeoutMs: number;
   private readonly rpc: KuboRPCClient;
   private mfsQueue: Promise<unknown> = Promise.resolve();
+  /** MFS changes made with flush: false since the last flush of the whole tree. */
+  private unflushed = 0;
 
   constructor(readonly options: KuboOptions) {
     this.apiUrl = apiBaseUrl(options.api);
@@ -218,17 +229,37 @@ export class Kubo {
    * Replaces an MFS file with the given bytes (parents created). The bytes are added first and
    * linked in one step, so a crash leaves the old file or the new one, never half of one.
    */
-  async mfsWrite(path: string, content: Uint8Array): Promise<void> {
+  async mfsWrite(path: string, content: Uint8Array, options: MfsChangeOptions = {}): Promise<void> {
     const { cid } = await this.add(content);
-    await this.mfsLink(cid, path);
+    await this.mfsLink(cid, path, options);
   }
 
   /** Links existing content (by CID) at an MFS path, replacing what was there. */
-  mfsLink(cid: string, path: string): Promise<void> {
+  mfsLink(cid: string, path: string, { flush = true }: MfsChangeOptions = {}): Promise<void> {
+    const copy = () => this.call('files/cp', (signal) => this.rpc.files.cp(`/ipfs/${cid}`, path, { parents: true, flush, signal }));
     return this.mfsExclusive(async () => {
-      await this.removeUnlocked(path);
-      await this.call('files/cp', (signal) => this.rpc.files.cp(`/ipfs/${cid}`, path, { parents: true, signal }));
+      // Kubo refuses more than 256 unflushed changes; flushing every few dozen is also a checkpoint
+      // that a crash cannot take back.
+      if (!flush && ++this.unflushed > UNFLUSHED_CHECKPOINT) await this.flushUnlocked('/');
+      try {
+        await copy();
+      } catch (error) {
+        // Replacing is the rare case: try the plain copy first, one request instead of two.
+        if (!(error instanceof KuboError && /already has entry/.test(error.message))) throw error;
+        await this.removeUnlocked(path);
+        await copy();
+      }
     });
+  }
+
+  /** Writes MFS changes made with `flush: false` under `path` to the repository. */
+  mfsFlush(path: string): Promise<void> {
+    return this.mfsExclusive(() => this.flushUnlocked(path));
+  }
+
+  private async flushUnlocked(path: string): Promise<void> {
+    await this.call('files/flush', (signal) => this.rpc.files.flush(path, { signal }));
+    if (path === '/') this.unflushed = 0;
   }
 
   mfsMkdir(path: string): Promise<void> {

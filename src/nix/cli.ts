@@ -2,7 +2,9 @@ import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
+import { writeNar } from '../core/nar';
 import { parsePathInfoJson, type PathInfo } from '../core/path-info';
+import { narNodeFromPath } from './nar-fs';
 
 export interface NixOptions {
   /** Directory holding `nix`/`nix-store`, or empty to use PATH. */
@@ -72,8 +74,17 @@ export class Nix {
     }
   }
 
-  /** Streams `nix-store --dump PATH` (the NAR serialisation); throws when Nix fails. */
+  /**
+   * Streams the NAR serialisation of a store path. A store on this machine (the default, or
+   * nix-daemon's) is read from its files directly: spawning `nix-store --dump` for each path
+   * dominated publishing many small paths. Other stores go through `nix-store --dump`. Either
+   * way callers compare the result with Nix's NarHash.
+   */
   async *dump(path: string): AsyncIterable<Uint8Array> {
+    if (!this.options.store || this.options.store === 'daemon' || this.options.store === 'local') {
+      yield* writeNar(await narNodeFromPath(path));
+      return;
+    }
     const child = spawn(this.bin('nix-store'), [...this.storeArgs(), '--dump', path], { env: this.options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const err: Buffer[] = [];
     child.stderr.on('data', (c: Buffer) => err.push(c));

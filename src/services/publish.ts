@@ -39,11 +39,14 @@ export interface PublishOptions {
 export async function publish(ctx: ServiceContext, paths: string[], options: PublishOptions = {}): Promise<PublishResult> {
   const closure = await ctx.nix.pathInfo(paths, { recursive: true });
   await ensureCacheInfo(ctx);
+  // One listing instead of one lookup per path: most paths of a first publish are new.
+  const [narinfos, nars] = await Promise.all([ctx.kubo.mfsList(ctx.layout.cache), ctx.kubo.mfsList(`${ctx.layout.cache}/nar`)]);
+  const listed = new Set([...narinfos.map((e) => `${ctx.layout.cache}/${e.name}`), ...nars.map((e) => `${ctx.layout.cache}/nar/${e.name}`)]);
   let done = 0;
   const outcomes = await mapLimit(closure, ctx.concurrency, async (info) => {
     options.signal?.throwIfAborted();
     try {
-      const published = await publishPath(ctx, info, options.secretKey);
+      const published = await publishPath(ctx, info, listed, options.secretKey);
       options.onProgress?.({ storePath: info.path, status: published.status, done: ++done, total: closure.length });
       return published;
     } catch (error) {
@@ -55,6 +58,8 @@ export async function publish(ctx: ServiceContext, paths: string[], options: Pub
     paths: outcomes.filter((o): o is PublishedPath => 'narCid' in o),
     failed: outcomes.filter((o): o is { storePath: string; error: string } => 'error' in o),
   };
+  // The links above stayed in Kubo's memory (flush: false) since the last checkpoint: write them.
+  await ctx.kubo.mfsFlush('/');
   if (result.paths.length > 0) Object.assign(result, await publishRoot(ctx));
   return result;
 }
@@ -65,10 +70,10 @@ async function ensureCacheInfo(ctx: ServiceContext): Promise<void> {
   await ctx.kubo.mfsWrite(ctx.layout.cacheInfo, new TextEncoder().encode(formatNixCacheInfo({ storeDir: '/nix/store', wantMassQuery: true, priority: 30 })));
 }
 
-async function publishPath(ctx: ServiceContext, info: PathInfo, secretKey?: SecretKey): Promise<PublishedPath> {
+async function publishPath(ctx: ServiceContext, info: PathInfo, listed: Set<string>, secretKey?: SecretKey): Promise<PublishedPath> {
   const storePath = parseStorePath(info.path);
   const narinfoPath = ctx.layout.narinfo(storePath.hashPart);
-  const existing = await ctx.kubo.mfsRead(narinfoPath);
+  const existing = listed.has(narinfoPath) ? await ctx.kubo.mfsRead(narinfoPath) : undefined;
   if (existing) {
     const narinfo = parseNarInfo(new TextDecoder().decode(existing));
     const nar = await ctx.kubo.mfsStat(`${ctx.layout.cache}/${narinfo.url}`);
@@ -85,28 +90,25 @@ async function publishPath(ctx: ServiceContext, info: PathInfo, secretKey?: Secr
       `NAR of ${info.path} does not match Nix's record (got ${narHash.toSri()}, ${narSize} bytes; Nix says ${expected.toSri()}, ${info.narSize} bytes): run 'nix-store --verify --check-contents'`,
     );
   }
-  await linkNar(ctx, cid, ctx.layout.nar(narHash));
+  await linkNar(ctx, cid, ctx.layout.nar(narHash), listed);
 
   const narinfo = narInfoFor(info, narHash, ctx.layout.narUrl(narHash));
   if (secretKey) {
     const sig = signFingerprint(secretKey, fingerprint(narinfo));
     narinfo.sigs = [...narinfo.sigs.filter((s) => !s.startsWith(`${secretKey.name}:`)), sig];
   }
-  await ctx.kubo.mfsWrite(narinfoPath, new TextEncoder().encode(formatNarInfo(narinfo)));
+  await ctx.kubo.mfsWrite(narinfoPath, new TextEncoder().encode(formatNarInfo(narinfo)), { flush: false });
   return { storePath: info.path, narCid: cid, narSize, status: 'published' };
 }
 
 /**
  * Links a NAR at its path, named by its hash. Two store paths can have the same NAR (same
- * contents, other names): when another publish has linked the same bytes already, that is fine.
+ * contents, other names): when it is linked already (by an earlier run or by this one), fine.
  */
-async function linkNar(ctx: ServiceContext, cid: string, narPath: string): Promise<void> {
-  if ((await ctx.kubo.mfsStat(narPath))?.cid === cid) return;
-  try {
-    await ctx.kubo.mfsLink(cid, narPath);
-  } catch (error) {
-    if ((await ctx.kubo.mfsStat(narPath))?.cid !== cid) throw error;
-  }
+async function linkNar(ctx: ServiceContext, cid: string, narPath: string, listed: Set<string>): Promise<void> {
+  if (listed.has(narPath) && (await ctx.kubo.mfsStat(narPath))?.cid === cid) return;
+  // Same name, same bytes: a NAR linked meanwhile by a twin path is simply replaced by itself.
+  await ctx.kubo.mfsLink(cid, narPath, { flush: false });
 }
 
 /** The narinfo of an uncompressed NAR, keeping the signatures Nix already has for the path. */
