@@ -60,7 +60,13 @@ test('the extension in VS Code', async (t) => {
     },
   });
   t.after(() => vs.stop());
-  onTimeout = (what) => vs.screenshot(`failed-${what.replace(/\W+/g, '-')}`);
+  onTimeout = async (what) => {
+    await vs.screenshot(`failed-${what.replace(/\W+/g, '-')}`);
+    // The extension's and the language server's own account of what happened.
+    const { spawnSync } = await import('node:child_process');
+    const logs = spawnSync('find', [vs.userDataDir, '-name', '*Nix IPFS*'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    for (const file of logs) process.stderr.write(`--- ${file}\n${spawnSync('tail', ['-n', '40', file], { encoding: 'utf8' }).stdout}\n`);
+  };
 
   await t.test('opens the sample workspace and shows the Nix IPFS views with the node', async () => {
     await vs.openNixIpfs();
@@ -103,7 +109,7 @@ test('the extension in VS Code', async (t) => {
       return r.some((t) => t.includes('local-source-1.0.tar.gz')) && r;
     });
     assert.ok(rows.length > 0);
-    await vs.page.locator('.codelens-decoration a, .contentWidgets a', { hasText: 'Pinned ✓' }).first().waitFor({ timeout: 30_000 });
+    await eventually('the lens to say Pinned ✓', async () => (await vs.page.locator('.codelens-decoration a, .contentWidgets a', { hasText: 'Pinned ✓' }).count()) > 0, 30_000);
     await vs.screenshot('03-pinned');
   });
 

@@ -42,9 +42,8 @@ test('Kubo\'s disk fills up while publishing: a clear error, no narinfo without 
 
   const failed = await cli(['publish', app, bigPath, '--api', node.apiAddr, '--json']);
   assert.equal(failed.code, 1, failed.stderr);
-  const report = JSON.parse(failed.stdout);
-  const error = report.failed.find((f: { storePath: string }) => f.storePath === bigPath)?.error ?? failed.stderr;
-  assert.match(error, /ran out of disk space[\s\S]*free space[\s\S]*run again/);
+  // Per path in the JSON report when an add fails; on stderr when the final write of the index does.
+  assert.match(failed.stdout + failed.stderr, /ran out of disk space[\s\S]*free space[\s\S]*run again/);
 
   // Whatever is in the index is whole: every narinfo names a NAR that is there.
   const listed = await node.cli(['files', 'ls', '/nix-ipfs/cache']).catch(() => '');
