@@ -158,7 +158,7 @@ export class Kubo {
         duplex: 'half',
       } as RequestInit);
       const payload = await response.text();
-      if (!response.ok) throw Object.assign(new Error(JSON.parse(payload || '{}').Message ?? payload), { response });
+      if (!response.ok) throw Object.assign(new Error(parseJsonMessage(payload)), { response });
       return payload;
     }).catch((error: Error) => {
       if (/outside ipfs root/.test(error.message)) {
@@ -180,6 +180,41 @@ export class Kubo {
 
   async pin(cid: string): Promise<void> {
     await this.call('pin/add', (signal) => this.rpc.pin.add(CID.parse(cid), { signal }));
+  }
+
+  /**
+   * Pins a DAG, fetching what the node lacks from its peers (many blocks at once, unlike a
+   * gateway serving one request at a time), and reports how many blocks are in so far. The
+   * time limit applies between two reports, not to the whole pin.
+   */
+  async *pinFetching(cid: string, signal?: AbortSignal): AsyncIterable<number> {
+    const url = new URL('/api/v0/pin/add', this.apiUrl);
+    url.search = new URLSearchParams({ arg: cid, progress: 'true' }).toString();
+    let pinned = false;
+    for await (const line of this.stream('pin/add', (s) => this.postNdjson(url, s), signal)) {
+      if (typeof line.Progress === 'number') yield line.Progress;
+      if (Array.isArray(line.Pins)) pinned = true;
+    }
+    if (!pinned) throw new KuboError(`Kubo at ${this.address} ended 'pin/add ${cid}' without pinning it`);
+  }
+
+  /** POSTs to the RPC API and yields its newline-delimited JSON answer object by object. */
+  private async *postNdjson(url: URL, signal: AbortSignal): AsyncIterable<Record<string, unknown>> {
+    const response = await fetch(url, { method: 'POST', headers: this.authHeader(), signal });
+    if (!response.ok || !response.body) {
+      const payload = await response.text();
+      throw Object.assign(new Error(parseJsonMessage(payload)), { response });
+    }
+    let pending = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      pending += decoder.decode(chunk, { stream: true });
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line.trim()) yield JSON.parse(line) as Record<string, unknown>;
+    }
+    const trailer = response.headers.get('x-stream-error');
+    if (trailer) throw new Error(trailer);
   }
 
   async unpin(cid: string): Promise<void> {
@@ -375,6 +410,15 @@ export class Kubo {
       );
     }
     return new KuboError(`Kubo '${what}' failed: ${err.message ?? String(error)}`);
+  }
+}
+
+/** Kubo's error body is `{"Message": …}`; anything else is shown as it is. */
+function parseJsonMessage(payload: string): string {
+  try {
+    return (JSON.parse(payload) as { Message?: string }).Message ?? payload;
+  } catch {
+    return payload;
   }
 }
 

@@ -156,6 +156,24 @@ test('3. what node A published, node B serves to Nix over bitswap', async () => 
   assert.deepEqual((await nix('nix-store', ['--store', storeB, '-qR', app], env)).split('\n').sort(), [app, dep].sort());
   // B now holds the blocks itself.
   assert.match(await b.cli(['refs', 'local']), new RegExp(JSON.parse(published.stdout).paths[0].narCid));
+
+  // C replicates A's whole cache by IPNS name, then serves it alone: any peer that has it can serve it.
+  const c = await startKuboNode({ offline: false });
+  await c.connect(a);
+  const { ipnsName } = JSON.parse(published.stdout);
+  const replicated = await cli(['replicate', `${a.gatewayUrl}/ipfs/${rootCid}/cache`, '--api', c.apiAddr, '--json']);
+  assert.equal(replicated.code, 0, replicated.stderr);
+  assert.equal(JSON.parse(replicated.stdout).rootCid, rootCid);
+  assert.ok(JSON.parse(replicated.stdout).blocks > 0);
+  assert.match(await c.cli(['pin', 'ls', '--type=recursive']), new RegExp(rootCid));
+  await a.stop();
+  const storeC = path.join(dir, 'storeC');
+  const fromC = await nixCopyFrom(`${c.gatewayUrl}/ipfs/${rootCid}/cache`, storeC, app, key.publicKey, env);
+  assert.equal(fromC.code, 0, fromC.stderr);
+  const unknown = await cli(['replicate', `/ipns/${ipnsName}`, '--api', c.apiAddr, '--timeout', '3000']);
+  assert.equal(unknown.code, 1, 'the IPNS record lives on the stopped node A');
+  assert.match(unknown.stderr, /cannot resolve \/ipns\/.*ipfs swarm connect/);
+  assert.doesNotMatch(unknown.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('4. with Kubo stopped every command fails fast with an actionable message', async () => {

@@ -6,6 +6,7 @@ import { lspCommand } from './lsp';
 import { nixConfCommand } from './nix-conf';
 import { pinCommand } from './pin';
 import { publishCommand } from './publish';
+import { replicateCommand } from './replicate';
 import { scanCommand } from './scan';
 import { statusCommand } from './status';
 import { verifyCommand } from './verify';
@@ -16,6 +17,7 @@ export const commands: Command[] = [
   pinCommand,
   verifyCommand,
   fetchCommand,
+  replicateCommand,
   nixConfCommand,
   statusCommand,
   scanCommand,
