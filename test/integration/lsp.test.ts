@@ -212,6 +212,9 @@ test('a large tree is scanned on worker threads, with the same result as one thr
   assert.ok(threaded.length >= 20, 'every package file has a fetcher');
   assert.deepEqual(threaded, JSON.parse(JSON.stringify(single)));
   assert.ok(threaded.every((r: { file: string }) => !r.file.includes('/pkg5/')));
+  // The language server (what "Pin All Sources" asks) runs the same workers from its own bundle.
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
+  assert.deepEqual(await lsp.request('nixIpfs/scanWorkspace', { folder: dir }), threaded);
 });
 
 test('the nixIpfs/scanWorkspace request (used by "Pin All Sources") lists every fetcher with progress', async () => {
