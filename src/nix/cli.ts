@@ -18,8 +18,6 @@ export interface NixOptions {
 export interface StoreAccess {
   daemon: boolean;
   trusted: boolean;
-  /** `daemon` when Nix itself said so (`nix store ping --json`, newer Nix); `config` when read from trusted-users. */
-  source: 'daemon' | 'config';
 }
 
 type NixCommand = 'nix' | 'nix-store' | 'nix-build' | 'nix-prefetch-url';
@@ -120,23 +118,24 @@ export class Nix {
     return ((await this.showConfig()).get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean);
   }
 
+  /** Whether this user goes through nix-daemon, and whether the daemon trusts them. */
   async storeAccess(): Promise<StoreAccess> {
     // Newer Nix asks the daemon (`trusted` in `nix store ping --json`); Nix 2.8 has no such flag.
     const pinged = await this.run('nix', ['store', 'ping', ...this.storeArgs(), '--json']).catch(() => '');
     const reported = parseJsonObject(pinged);
     if (typeof reported?.trusted === 'number') {
-      return { daemon: /^(daemon|unix:)/.test(String(reported.url ?? '')), trusted: reported.trusted === 1, source: 'daemon' };
+      return { daemon: /^(daemon|unix:)/.test(String(reported.url ?? '')), trusted: reported.trusted === 1 };
     }
     const config = await this.showConfig();
     const store = this.options.store ?? (this.options.env ?? process.env).NIX_REMOTE ?? config.get('store') ?? 'auto';
     const daemon = store === 'daemon' || store.startsWith('unix:') || (store === 'auto' && !writable('/nix/var/nix/db'));
-    if (!daemon) return { daemon, trusted: true, source: 'config' };
+    if (!daemon) return { daemon, trusted: true };
     // What nix-daemon does with the same /etc/nix/nix.conf: match the user, a group (@name) or `*`.
     const user = userInfo().username;
     const groups = (await promisify(execFile)('id', ['-Gn'])).stdout.trim().split(/\s+/);
     const trustedUsers = (config.get('trusted-users') ?? 'root').split(/\s+/);
     const trusted = trustedUsers.some((entry) => entry === '*' || entry === user || (entry.startsWith('@') && groups.includes(entry.slice(1))));
-    return { daemon, trusted, source: 'config' };
+    return { daemon, trusted };
   }
 
   /** Builds an installable (a file path, flake ref or expression file) and returns its output paths. */

@@ -19,7 +19,7 @@ export async function nixConfInput(ctx: ServiceContext, gatewayUrl: string, publ
 }
 
 /** Says where the lines take effect; an untrusted nix-daemon user needs an administrator. */
-export function whereToAdd(access: StoreAccess): string[] {
+function whereToAdd(access: StoreAccess): string[] {
   if (!access.daemon) return ['# Add to ~/.config/nix/nix.conf (or /etc/nix/nix.conf): your Nix opens the store itself.'];
   if (access.trusted) return ['# Add to ~/.config/nix/nix.conf or /etc/nix/nix.conf: you are a trusted user of nix-daemon.'];
   return [
