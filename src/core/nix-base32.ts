@@ -2,7 +2,9 @@ import { ParseError } from './errors';
 
 /** Nix's base32 alphabet: digits and lowercase letters without e, o, t, u. */
 export const NIX32_ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
-const NIX32_VALUES = new Map([...NIX32_ALPHABET].map((c, i) => [c, i]));
+/** Character code → digit value, -1 outside the alphabet. */
+const NIX32_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < NIX32_ALPHABET.length; i++) NIX32_VALUES[NIX32_ALPHABET.charCodeAt(i)] = i;
 
 /** Length of the Nix base32 form of `bytes` bytes. */
 export function nix32Length(bytes: number): number {
@@ -33,8 +35,9 @@ export function decodeNix32(text: string, size: number, what = 'hash'): Uint8Arr
   }
   const bytes = new Uint8Array(size);
   for (let n = 0; n < text.length; n++) {
-    const value = NIX32_VALUES.get(text[text.length - n - 1]);
-    if (value === undefined) {
+    const code = text.charCodeAt(text.length - n - 1);
+    const value = code < 128 ? NIX32_VALUES[code] : -1;
+    if (value < 0) {
       throw new ParseError(what, `'${text[text.length - n - 1]}' is not a Nix base32 character (alphabet ${NIX32_ALPHABET})`, text.length - n - 1);
     }
     const bit = n * 5;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { HASH_SIZES, NixHash, parseHash, type HashAlgo } from '../../src/core/hash';
 import { NarHasher, writeNar } from '../../src/core/nar';
 import { fingerprint, formatNarInfo, parseNarInfo } from '../../src/core/narinfo';
+import { extractFetchers, parseNix } from '../../src/core/fetchers/extract';
 import { parsePathInfoJson } from '../../src/core/path-info';
 import { parsePublicKey, parseSecretKey, signFingerprint, verifySignatures } from '../../src/core/signature';
 import { makeFixedOutputPath } from '../../src/core/store-path';
@@ -167,4 +168,24 @@ test('nix-ipfs cid and hash convert every encoding; bad input exits 1 with a cle
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /expected 52 Nix base32, 64 base16 or 44 base64 characters for sha256, got 63/);
   assert.equal((await cli(['cid', 'md5:' + '0'.repeat(32)])).code, 1);
+});
+
+test("string literals, escapes included, read as nix-instantiate evaluates them", async () => {
+  const strings = [
+    "''\n  plain\n''",
+    "''\n  a ''${HOME} b\n''",
+    "''a'''b''",
+    "''x''\\ny''\\tz''",
+    "''back\\slash''",
+    "''$dollar and $${brace}''",
+    '"a\\"b\\\\c\\n\\$d"',
+    '"tab\\there"',
+  ];
+  for (const source of strings) {
+    const evaluated = JSON.parse(await nix('nix-instantiate', ['--eval', '--json', '--expr', source]));
+    const hash = '0'.repeat(51) + '1';
+    const [fetcher] = extractFetchers(parseNix(`fetchurl { url = ${source}; sha256 = "${hash}"; }`));
+    // Indented strings are trimmed: what a URL or hash needs (Nix strips their indentation and keeps a last newline).
+    assert.equal(fetcher.urls[0], source.startsWith("''") ? evaluated.trim() : evaluated, source);
+  }
 });

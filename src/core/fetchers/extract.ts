@@ -1,4 +1,4 @@
-import { parser } from '@replit/codemirror-lang-nix';
+import { nixParser as parser } from './grammar';
 import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
 import { isPlaceholderHash, parseHash, type HashAlgo } from '../hash';
 import { ParseError } from '../errors';
@@ -39,12 +39,50 @@ interface FetcherKind {
   urls?: (args: Args) => string[] | undefined;
 }
 
-type Args = Map<string, { node: SyntaxNode; text?: string }>;
+/** A set's `name = value;` bindings with single-name paths; a value's literal text is resolved on first use. */
+class Args {
+  private readonly nodes = new Map<string, SyntaxNode>();
+  private readonly texts = new Map<string, string | undefined>();
+
+  constructor(
+    set: SyntaxNode,
+    private readonly source: string,
+  ) {
+    for (let child = set.firstChild; child; child = child.nextSibling) {
+      if (child.name !== 'Bind') continue;
+      const path = child.firstChild;
+      const value = path?.nextSibling;
+      if (path?.name !== 'AttrPath' || !value || path.firstChild?.name !== 'Identifier' || path.firstChild.nextSibling) continue;
+      this.nodes.set(source.slice(path.from, path.to), value);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.nodes.has(name);
+  }
+
+  node(name: string): SyntaxNode | undefined {
+    return this.nodes.get(name);
+  }
+
+  /** The value as a literal string, when it is one. */
+  text(name: string): string | undefined {
+    if (!this.texts.has(name)) {
+      const node = this.nodes.get(name);
+      this.texts.set(name, node && literal(node, this.source));
+    }
+    return this.texts.get(name);
+  }
+
+  names(): IterableIterator<string> {
+    return this.nodes.keys();
+  }
+}
 
 const gitHost = (template: (a: Record<string, string>) => string, keys: string[]) => (args: Args) => {
   const values: Record<string, string> = {};
   for (const key of keys) {
-    const value = args.get(key)?.text ?? (key === 'rev' && args.get('tag')?.text !== undefined ? `refs/tags/${args.get('tag')!.text}` : undefined);
+    const value = args.text(key) ?? (key === 'rev' && args.text('tag') !== undefined ? `refs/tags/${args.text('tag')}` : undefined);
     if (value === undefined) return key === 'domain' ? undefined : ['dynamic'];
     values[key] = value;
   }
@@ -60,14 +98,14 @@ const FETCHERS: Record<string, FetcherKind> = {
   fetchPypi: {
     mode: 'flat',
     urls: (a) => {
-      const pname = a.get('pname')?.text;
-      const version = a.get('version')?.text;
-      return pname && version ? [`mirror://pypi/${pname[0]}/${pname}/${pname}-${version}.${a.get('extension')?.text ?? 'tar.gz'}`] : ['dynamic'];
+      const pname = a.text('pname');
+      const version = a.text('version');
+      return pname && version ? [`mirror://pypi/${pname[0]}/${pname}/${pname}-${version}.${a.text('extension') ?? 'tar.gz'}`] : ['dynamic'];
     },
   },
   fetchNuGet: {
     mode: 'flat',
-    urls: (a) => (a.get('pname')?.text && a.get('version')?.text ? [`https://www.nuget.org/api/v2/package/${a.get('pname')!.text}/${a.get('version')!.text}`] : ['dynamic']),
+    urls: (a) => (a.text('pname') && a.text('version') ? [`https://www.nuget.org/api/v2/package/${a.text('pname')}/${a.text('version')}`] : ['dynamic']),
   },
   fetchipfs: { mode: 'flat' },
   fetchzip: { mode: 'recursive' },
@@ -77,14 +115,14 @@ const FETCHERS: Record<string, FetcherKind> = {
   fetchcrate: {
     mode: 'recursive',
     urls: (a) => {
-      const crate = a.get('crateName')?.text ?? a.get('pname')?.text;
-      return crate && a.get('version')?.text ? [`https://crates.io/api/v1/crates/${crate}/${a.get('version')!.text}/download`] : ['dynamic'];
+      const crate = a.text('crateName') ?? a.text('pname');
+      return crate && a.text('version') ? [`https://crates.io/api/v1/crates/${crate}/${a.text('version')}/download`] : ['dynamic'];
     },
   },
   fetchFromGitHub: { mode: 'recursive', urls: gitHost((v) => `https://github.com/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
   fetchFromGitLab: {
     mode: 'recursive',
-    urls: (a) => gitHost((v) => `https://${a.get('domain')?.text ?? 'gitlab.com'}/${v.owner}/${v.repo}/-/archive/${v.rev}/${v.repo}-${v.rev}.tar.gz`, ['owner', 'repo', 'rev'])(a),
+    urls: (a) => gitHost((v) => `https://${a.text('domain') ?? 'gitlab.com'}/${v.owner}/${v.repo}/-/archive/${v.rev}/${v.repo}-${v.rev}.tar.gz`, ['owner', 'repo', 'rev'])(a),
   },
   fetchFromGitea: { mode: 'recursive', urls: gitHost((v) => `https://${v.domain}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['domain', 'owner', 'repo', 'rev']) },
   fetchFromSourcehut: { mode: 'recursive', urls: gitHost((v) => `https://git.sr.ht/${v.owner.startsWith('~') ? v.owner : `~${v.owner}`}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
@@ -94,6 +132,7 @@ const FETCHERS: Record<string, FetcherKind> = {
 
 const HASH_ATTRS: Record<string, HashAlgo | undefined> = { hash: undefined, outputHash: undefined, sha256: 'sha256', sha512: 'sha512', sha1: 'sha1', md5: 'md5' };
 /** Hashes of vendored dependencies: recursive, with no URL of their own. */
+const HASH_ATTR_NAMES = Object.keys(HASH_ATTRS);
 const VENDOR_HASHES = new Set(['cargoHash', 'cargoSha256', 'vendorHash', 'vendorSha256', 'npmDepsHash', 'pnpmDepsHash', 'yarnHash', 'mvnHash']);
 
 /**
@@ -101,7 +140,7 @@ const VENDOR_HASHES = new Set(['cargoHash', 'cargoSha256', 'vendorHash', 'vendor
  * workspace scan skip parsing files that are not about sources (most of nixpkgs' modules and lib).
  */
 export function mayHaveFetchers(text: string): boolean {
-  return Object.keys(HASH_ATTRS).some((name) => text.includes(name)) || [...VENDOR_HASHES].some((name) => text.includes(name));
+  return HASH_ATTR_NAMES.some((name) => text.includes(name)) || [...VENDOR_HASHES].some((name) => text.includes(name));
 }
 
 export interface ParsedNix {
@@ -109,22 +148,28 @@ export interface ParsedNix {
   tree: Tree;
 }
 
-// The grammar's string tokenizer reads past the end when a file ends in a backslash inside a
-// string (it throws "Token end out of bounds"); a trailing newline, outside every offset we
-// report, keeps it in bounds.
-const SENTINEL = '\n';
 
 export function parseNix(text: string): ParsedNix {
-  return { text, tree: parser.parse(text + SENTINEL) };
+  return { text, tree: parser.parse(text) };
 }
 
 /** Every fetcher in a Nix file, including in files with syntax errors (what the parser recovered). */
 export function extractFetchers(parsed: ParsedNix): Fetcher[] {
-  const { text, tree } = parsed;
+  return fetchersInTree(parsed.text, parsed.tree).fetchers;
+}
+
+/**
+ * The fetchers in one parse tree of `text` (a whole file, or a chunk of it parsed with its
+ * surroundings), and whether the tree is clean: no syntax errors, and, when `outerFrom` names a
+ * set split into chunks, that set has no url or hash of its own (a chunk sees only its share).
+ */
+export function fetchersInTree(text: string, tree: Tree, outerFrom?: number): { fetchers: Fetcher[]; clean: boolean } {
   const found: Fetcher[] = [];
+  let clean = true;
   const claimed = new Set<number>(); // attribute sets already reported as a fetcher's arguments
   tree.iterate({
     enter: (ref) => {
+      if (ref.type.isError) clean = false;
       // Most nodes are neither: only materialise a SyntaxNode for the two that matter.
       if (ref.name !== 'App' && ref.name !== 'AttrSet') return;
       const node = ref.node;
@@ -133,24 +178,29 @@ export function extractFetchers(parsed: ParsedNix): Fetcher[] {
         const argSet = attrSetOf(node.lastChild);
         if (fetcher && argSet && node.firstChild !== node.lastChild) {
           claimed.add(argSet.from);
-          const record = fromArgs(fetcher, FETCHERS[fetcher], bindsOf(argSet, text), node, text);
+          const record = fromArgs(fetcher, FETCHERS[fetcher], new Args(argSet, text), node, text);
           if (record) found.push(record);
         }
-      } else if (node.name === 'AttrSet' && !claimed.has(node.from)) {
-        const set = node;
-        const binds = bindsOf(set, text);
-        if ((binds.has('url') || binds.has('urls')) && [...Object.keys(HASH_ATTRS)].some((k) => binds.has(k))) {
-          const mode = binds.get('outputHashMode')?.text === 'recursive' || binds.get('recursiveHash')?.text !== undefined ? 'recursive' : 'flat';
-          const record = fromArgs('attrset', { mode }, binds, set, text);
-          if (record) found.push(record);
-        }
-        for (const [attr, bind] of binds) {
-          if (VENDOR_HASHES.has(attr)) found.push(hashRecord(attr, attr, bind.node, text, set, { mode: 'recursive', urls: [] }));
-        }
+        return;
+      }
+      const isOuter = node.from === outerFrom;
+      if (claimed.has(node.from) && !isOuter) return;
+      const binds = new Args(node, text);
+      const hasUrl = binds.has('url') || binds.has('urls');
+      const hasHash = HASH_ATTR_NAMES.some((k) => binds.has(k));
+      if (isOuter && (hasUrl || hasHash)) clean = false;
+      if (claimed.has(node.from)) return;
+      if (hasUrl && hasHash) {
+        const mode = binds.text('outputHashMode') === 'recursive' || binds.text('recursiveHash') !== undefined ? 'recursive' : 'flat';
+        const record = fromArgs('attrset', { mode }, binds, node, text);
+        if (record) found.push(record);
+      }
+      for (const attr of binds.names()) {
+        if (VENDOR_HASHES.has(attr)) found.push(hashRecord(attr, attr, binds.node(attr)!, text, node, { mode: 'recursive', urls: [] }));
       }
     },
   });
-  return found.sort((a, b) => a.hashFrom - b.hashFrom);
+  return { fetchers: found.sort((a, b) => a.hashFrom - b.hashFrom), clean };
 }
 
 function fetcherName(fn: SyntaxNode | null, text: string): string | undefined {
@@ -169,19 +219,6 @@ function attrSetOf(node: SyntaxNode | null): SyntaxNode | undefined {
   if (node?.name === 'AttrSet') return node;
   if (node?.name === 'RecAttrSet') return node.getChild('AttrSet') ?? undefined;
   return undefined;
-}
-
-/** The set's `name = value;` bindings with single-name paths; literal strings resolved to text. */
-function bindsOf(set: SyntaxNode, text: string): Args {
-  const binds: Args = new Map();
-  for (let child = set.firstChild; child; child = child.nextSibling) {
-    if (child.name !== 'Bind') continue;
-    const path = child.getChild('AttrPath');
-    const value = path?.nextSibling;
-    if (!path || !value || path.getChildren('Identifier').length !== 1) continue;
-    binds.set(text.slice(path.from, path.to), { node: value, text: literal(value, text) });
-  }
-  return binds;
 }
 
 /**
@@ -208,9 +245,12 @@ export function literal(node: SyntaxNode, text: string, depth = 0): string | und
   return node.name === 'IndentedString' ? out.trim() : out;
 }
 
+const ESCAPED: Record<string, string> = { n: '\n', t: '\t', r: '\r' };
+
 function unescape(raw: string, kind: string): string {
-  if (kind === 'IndentedString') return raw.replace(/''\$/g, '$').replace(/'''/g, "''");
-  return raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c));
+  // Indented strings escape with two apostrophes (`''$`, `'''`, `''\n`); a lone backslash is just a backslash.
+  if (kind === 'IndentedString') return !raw.includes("''") ? raw : raw.replace(/''(\$|'|\\[^])/g, (_, e: string) => (e === '$' ? '$' : e === "'" ? "''" : (ESCAPED[e[1]] ?? e[1])));
+  return !raw.includes('\\') ? raw : raw.replace(/\\([^])/g, (_, c: string) => ESCAPED[c] ?? c);
 }
 
 /** Finds `name` bound to a literal in the `let`s and `rec` sets around `from`. */
@@ -229,21 +269,20 @@ function lookup(from: SyntaxNode, name: string, text: string, depth: number): st
 }
 
 function fromArgs(fetcher: string, kind: FetcherKind, args: Args, call: SyntaxNode, text: string): Fetcher | undefined {
-  const hashAttr = Object.keys(HASH_ATTRS).find((k) => args.has(k));
+  const hashAttr = HASH_ATTR_NAMES.find((k) => args.has(k));
   if (!hashAttr) return undefined;
   const urls = kind.urls?.(args) ?? urlsOf(args, text);
-  const mode = args.get('outputHashMode')?.text === 'recursive' ? 'recursive' : args.get('outputHashMode')?.text === 'flat' ? 'flat' : kind.mode;
-  const record = hashRecord(fetcher, hashAttr, args.get(hashAttr)!.node, text, call, { mode, urls }, args.get('outputHashAlgo')?.text);
-  const name = args.get('name')?.text ?? (args.get('pname')?.text && args.get('version')?.text ? `${args.get('pname')!.text}-${args.get('version')!.text}` : undefined);
+  const mode = args.text('outputHashMode') === 'recursive' ? 'recursive' : args.text('outputHashMode') === 'flat' ? 'flat' : kind.mode;
+  const record = hashRecord(fetcher, hashAttr, args.node(hashAttr)!, text, call, { mode, urls }, args.text('outputHashAlgo'));
+  const name = args.text('name') ?? (args.text('pname') && args.text('version') ? `${args.text('pname')}-${args.text('version')}` : undefined);
   if (name) record.name = name;
-  if (fetcher === 'fetchipfs' && args.get('ipfs')?.text) record.ipfs = args.get('ipfs')!.text;
+  if (fetcher === 'fetchipfs' && args.text('ipfs')) record.ipfs = args.text('ipfs');
   return record;
 }
 
 function urlsOf(args: Args, text: string): string[] {
-  const url = args.get('url');
-  if (url) return [url.text ?? 'dynamic'];
-  const urls = args.get('urls')?.node;
+  if (args.has('url')) return [args.text('url') ?? 'dynamic'];
+  const urls = args.node('urls');
   if (urls?.name !== 'List') return urls ? ['dynamic'] : [];
   const out: string[] = [];
   for (let item = urls.firstChild; item; item = item.nextSibling) {
@@ -327,5 +366,5 @@ export function reparseNix(previous: ParsedNix, edits: TextEdit[]): ParsedNix {
     text = text.slice(0, edit.from) + edit.insert + text.slice(edit.to);
     fragments = TreeFragment.applyChanges(fragments, [{ fromA: edit.from, toA: edit.to, fromB: edit.from, toB: edit.from + edit.insert.length }]);
   }
-  return { text, tree: parser.parse(text + SENTINEL, fragments) };
+  return { text, tree: parser.parse(text, fragments) };
 }

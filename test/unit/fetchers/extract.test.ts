@@ -81,3 +81,24 @@ test('fuzz: extraction never throws on any input, and finds nothing where the sc
     { numRuns: 10_000 },
   );
 });
+
+test("indented strings' escapes (''$, ''', ''\\n) are read as Nix reads them, not as the string's end", () => {
+  const hash = '0'.repeat(51) + '1';
+  const text = [
+    'let',
+    "  tag = ''v''${\"1\"}''''';",
+    'in {',
+    "  postInstall = ''",
+    "    substituteInPlace $out/bin/x --replace ''${HOME} '''/home'''",
+    "    echo ''\\n done",
+    "  '';",
+    `  src = fetchurl { url = ''https://example.org/\${tag}.tar.gz''; sha256 = "${hash}"; };`,
+    `  doc = fetchurl { url = "https://example.org/doc"; sha256 = "${hash}"; };`,
+    '}',
+  ].join('\n');
+  const found = extractFetchers(parseNix(text));
+  assert.deepEqual(
+    found.map((f) => f.urls[0]),
+    ["https://example.org/v${\"1\"}''.tar.gz", 'https://example.org/doc'],
+  );
+});
