@@ -6,6 +6,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { encodeNix32 } from '../src/core/nix-base32';
+import { availableParallelism } from 'node:os';
+import { nixParser } from '../src/core/fetchers/grammar';
 import { extractFetchers, parseNix } from '../src/core/fetchers/extract';
 import { log, median, ms, pct, rand, root, rows, RUNS, sh, time, work } from './measure';
 
@@ -38,11 +40,16 @@ export async function editorBench(): Promise<void> {
   await conn.sendNotification('initialized', {});
   const uri = pathToFileURL(file).href;
   const diagnosed = () => new Promise<void>((resolve) => (onDiagnostics = resolve));
-  const firstParse = await time(async () => {
-    const done = diagnosed();
-    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'nix', version: 1, text } });
-    await done;
-  });
+  const open = (uri: string, text: string) =>
+    time(async () => {
+      const done = diagnosed();
+      await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'nix', version: 1, text } });
+      await done;
+    });
+  // The first file a fresh server sees pays for the JIT; later ones show what opening a big file costs.
+  const firstParse = await open(uri, text);
+  const laterOpens: number[] = [];
+  for (let i = 0; i < RUNS; i++) laterOpens.push(await open(pathToFileURL(path.join(work, `other-${i}.nix`)).href, generatedNix(10_000)));
   const lines = text.split('\n');
   const hashLines = lines.map((l, i) => [l, i] as const).filter(([l]) => l.includes('sha256 = "'));
   const hovers: number[] = [];
@@ -70,7 +77,8 @@ export async function editorBench(): Promise<void> {
   for (let i = 0; i < RUNS; i++) parses.push(await time(() => extractFetchers(parseNix(text))));
   const parseOnly = median(parses);
   const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
-  rows.push({ area: 'Editor', measure: `first parse + diagnostics, ${mb} MB file (10 000 fetchers)`, value: ms(firstParse), baseline: `parse+extract in-process ${ms(parseOnly)}`, ratio: firstParse / parseOnly, target: '≤ 200 ms' });
+  rows.push({ area: 'Editor', measure: `first parse + diagnostics, ${mb} MB file (10 000 fetchers), the first file a fresh server opens`, value: ms(firstParse), baseline: `parse+extract in-process ${ms(parseOnly)}`, ratio: firstParse / parseOnly, target: '≤ 200 ms' });
+  rows.push({ area: 'Editor', measure: `first parse + diagnostics of another ${mb} MB file, server running (median of 5; chunks on worker threads)`, value: ms(median(laterOpens)), baseline: `parse+extract in-process ${ms(parseOnly)}`, ratio: median(laterOpens) / parseOnly, target: '≤ 200 ms' });
   rows.push({ area: 'Editor', measure: 'hover p50 / p99 (2 000 hovers, computed part)', value: `${ms(pct(hovers, 50))} / ${ms(pct(hovers, 99))}`, baseline: '', target: 'p99 ≤ 5 ms' });
   rows.push({ area: 'Editor', measure: 'code lenses for 10 000 fetchers (median of 5)', value: ms(median(lenses)), baseline: '', target: '≤ 50 ms' });
   rows.push({ area: 'Editor', measure: 'edit → diagnostics, incremental re-parse (median of 5)', value: ms(median(edits)), baseline: `full parse ${ms(parseOnly)}`, ratio: median(edits) / parseOnly });
@@ -94,6 +102,15 @@ export async function scanBench(): Promise<void> {
     return performance.now() - t;
   }));
   const mbs = (t: number) => `${(bytes / 1e6 / (t / 1000)).toFixed(1)} MB/s`;
+  // The ceiling: the grammar alone on one core, times the cores, is the most any scan that parses every file can reach.
+  const sample = generatedNix(5000);
+  const grammarAlone = median(Array.from({ length: RUNS }, () => {
+    const t = performance.now();
+    nixParser.parse(sample);
+    return performance.now() - t;
+  }));
+  const perCore = Buffer.byteLength(sample) / 1e6 / (grammarAlone / 1000);
+  rows.push({ area: 'Scan', measure: 'the grammar alone (Lezer Nix parse, no extraction), one core; × cores = ceiling for a full-parse scan', value: `${perCore.toFixed(1)} MB/s`, baseline: `${availableParallelism()} cores: ${(perCore * availableParallelism()).toFixed(1)} MB/s`, target: '' });
   rows.push({ area: 'Scan', measure: `workspace scan (nix-ipfs scan --json, worker threads), ${(bytes / 1e6).toFixed(0)} MB of .nix (median of 5)`, value: mbs(ours), baseline: `rg ${mbs(rg)}`, ratio: rg / ours, target: '≥ 25 MB/s' });
 }
 

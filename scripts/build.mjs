@@ -27,7 +27,7 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   build({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' }),
   // The workspace scan's worker thread, started by server.js and cli.js.
-  build({ ...common, entryPoints: ['src/services/scan-worker.ts'], outfile: 'dist/scan-worker.js' }),
+  build({ ...common, entryPoints: ['src/services/parse-worker.ts'], outfile: 'dist/parse-worker.js' }),
   build({
     ...common,
     entryPoints: ['src/cli/main.ts'],

@@ -1,36 +1,46 @@
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import { chunkedFetchers, chunkNix, editChunked, type ChunkedNix } from '../core/fetchers/chunks';
 import { extractFetchers, parseNix, reparseNix, type Fetcher, type ParsedNix, type TextEdit } from '../core/fetchers/extract';
 
 interface Entry {
   document: TextDocument;
+  /** A big generated set parsed in chunks: an edit re-parses its chunk. */
+  chunked?: ChunkedNix;
+  /** A whole-file parse, re-parsed incrementally (Lezer fragments) on edits. */
   parsed?: ParsedNix;
   fetchers?: Fetcher[];
-  /** Edits since the last parse, for an incremental re-parse. */
+  /** Edits since the last parse. */
   pending: TextEdit[];
+  /** A parse on worker threads under way; its result is taken only while it is still the latest. */
+  parsing?: Promise<void>;
 }
 
 /** Open Nix documents, each parsed lazily and incrementally, with its fetchers cached per version. */
 export class NixDocuments {
   private readonly entries = new Map<string, Entry>();
 
+  /** `parallel` parses a big file's chunks on worker threads; without it they are parsed on this thread. */
+  constructor(private readonly parallel?: (text: string) => Promise<ChunkedNix | undefined>) {}
+
   open(uri: string, version: number, text: string): void {
-    this.entries.set(uri, { document: TextDocument.create(uri, 'nix', version, text), pending: [] });
+    const entry: Entry = { document: TextDocument.create(uri, 'nix', version, text), pending: [] };
+    this.entries.set(uri, entry);
+    this.startParallelParse(entry);
   }
 
   change(uri: string, version: number, changes: TextDocumentContentChangeEvent[]): void {
     const entry = this.entries.get(uri);
     if (!entry) return;
     for (const change of changes) {
-      if ('range' in change) {
-        const from = entry.document.offsetAt(change.range.start);
-        const to = entry.document.offsetAt(change.range.end);
-        entry.pending.push({ from, to, insert: change.text });
-      } else {
-        entry.parsed = undefined; // a full replacement: parse from scratch
-        entry.pending = [];
-      }
+      const full = !('range' in change);
+      if (!full) entry.pending.push({ from: entry.document.offsetAt(change.range.start), to: entry.document.offsetAt(change.range.end), insert: change.text });
       entry.document = TextDocument.update(entry.document, [change], version);
+      if (full) {
+        entry.parsed = entry.chunked = undefined; // a full replacement: parse from scratch
+        entry.pending = [];
+        this.startParallelParse(entry);
+      }
     }
     entry.fetchers = undefined;
   }
@@ -47,19 +57,49 @@ export class NixDocuments {
     return [...this.entries.keys()];
   }
 
-  fetchers(uri: string): Fetcher[] {
+  async fetchers(uri: string): Promise<Fetcher[]> {
     const entry = this.entries.get(uri);
     if (!entry) return [];
-    if (!entry.fetchers) {
-      entry.parsed = entry.parsed && entry.pending.length > 0 ? reparseNix(entry.parsed, entry.pending) : entry.parsed ?? parseNix(entry.document.getText());
-      entry.pending = [];
-      entry.fetchers = extractFetchers(entry.parsed);
-    }
+    while (entry.parsing) await entry.parsing;
+    entry.fetchers ??= this.parse(entry);
     return entry.fetchers;
   }
 
-  fetcherAt(uri: string, offset: number): Fetcher | undefined {
-    const fetchers = this.fetchers(uri);
+  async fetcherAt(uri: string, offset: number): Promise<Fetcher | undefined> {
+    const fetchers = await this.fetchers(uri);
     return fetchers.find((f) => offset >= f.hashFrom && offset <= f.hashTo) ?? fetchers.find((f) => offset >= f.from && offset <= f.to);
+  }
+
+  private startParallelParse(entry: Entry): void {
+    if (!this.parallel) return;
+    const parsing: Promise<void> = this.parallel(entry.document.getText())
+      .catch(() => undefined) // a failed worker leaves the file to a whole parse on this thread
+      .then((chunked) => {
+        if (entry.parsing !== parsing) return;
+        entry.parsing = undefined;
+        // Edits made meanwhile are still pending, in the coordinates of the text just parsed.
+        entry.chunked = chunked;
+      });
+    entry.parsing = parsing;
+  }
+
+  private parse(entry: Entry): Fetcher[] {
+    const edits = entry.pending;
+    entry.pending = [];
+    if (entry.chunked) {
+      entry.chunked = edits.length > 0 ? editChunked(entry.chunked, edits) : entry.chunked;
+      if (entry.chunked) return chunkedFetchers(entry.chunked);
+      // An edit the chunks cannot take (one spanning two, an unfinished binding): parse whole from now on.
+      entry.parsed = parseNix(entry.document.getText());
+    } else if (entry.parsed) {
+      if (edits.length > 0) entry.parsed = reparseNix(entry.parsed, edits);
+    } else {
+      const text = entry.document.getText();
+      // With worker threads, the split was already tried when the text arrived.
+      entry.chunked = this.parallel ? undefined : chunkNix(text);
+      if (entry.chunked) return chunkedFetchers(entry.chunked);
+      entry.parsed = parseNix(text);
+    }
+    return extractFetchers(entry.parsed);
   }
 }

@@ -24,6 +24,7 @@ import { Nix } from '../nix/cli';
 import { Layout, publishRoot, type ServiceContext } from '../services/context';
 import { fetchSource } from '../services/fetch';
 import { defaultSourceName, hashFile, pinSource } from '../services/pin';
+import { ParsePool } from '../services/parse-pool';
 import { scanWorkspace, type ScanRecord } from '../services/scan';
 import { NixDocuments } from './documents';
 import { PinStates, type PinState } from './pin-state';
@@ -78,7 +79,18 @@ interface FetcherRef {
 }
 
 export function startServer(connection: Connection): void {
-  const documents = new NixDocuments();
+  // Big generated sets are parsed in chunks on these threads, so opening one does not wait for one core.
+  const pool = ParsePool.start();
+  const documents = new NixDocuments(
+    pool &&
+      (async (text) => {
+        const started = performance.now();
+        const chunked = await pool.parse(text);
+        if (chunked) connection.console.log(`parsed ${(text.length / 1e6).toFixed(1)} MB in ${chunked.chunks.length} chunks on ${pool.size} threads (${Math.round(performance.now() - started)} ms)`);
+        return chunked;
+      }),
+  );
+  connection.onShutdown(() => pool?.dispose());
   let settings: ServerSettings = DEFAULT_SETTINGS;
   let node: { kubo: Kubo; layout: Layout } = makeNode(settings);
   let workspaceFolders: string[] = [];
@@ -135,7 +147,7 @@ export function startServer(connection: Connection): void {
   connection.onDidChangeConfiguration((change) => {
     const section = (change.settings as { nixIpfs?: Partial<ServerSettings> } | undefined)?.nixIpfs;
     applySettings(section ? { ...section, notMirroredDiagnostics: (section as { diagnostics?: { notMirrored?: boolean } }).diagnostics?.notMirrored } : undefined);
-    documents.uris().forEach(publishDiagnostics);
+    documents.uris().forEach((uri) => void publishDiagnostics(uri));
   });
   connection.onNotification('nixIpfs/insecureApiAccepted', (params: { api: string }) => {
     applySettings({ insecureApisAccepted: [...settings.insecureApisAccepted, params.api] });
@@ -150,11 +162,11 @@ export function startServer(connection: Connection): void {
 
   connection.onDidOpenTextDocument(({ textDocument }) => {
     documents.open(textDocument.uri, textDocument.version, textDocument.text);
-    publishDiagnostics(textDocument.uri);
+    void publishDiagnostics(textDocument.uri);
   });
   connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
     documents.change(textDocument.uri, textDocument.version, contentChanges);
-    publishDiagnostics(textDocument.uri);
+    void publishDiagnostics(textDocument.uri);
   });
   connection.onDidCloseTextDocument(({ textDocument }) => {
     documents.close(textDocument.uri);
@@ -166,16 +178,18 @@ export function startServer(connection: Connection): void {
     for (const folder of workspaceFolders) records.push(...(await scanWorkspace(folder).catch(() => [])));
     workspaceHashes = new Map();
     for (const r of records) if (r.sri) workspaceHashes.set(r.sri, [...(workspaceHashes.get(r.sri) ?? []), r]);
-    documents.uris().forEach(publishDiagnostics);
+    documents.uris().forEach((uri) => void publishDiagnostics(uri));
   }
 
-  function publishDiagnostics(uri: string): void {
+  async function publishDiagnostics(uri: string): Promise<void> {
+    const fetchers = await documents.fetchers(uri);
+    // Taken after the parse: the fetchers are of the latest version.
     const document = documents.get(uri);
     if (!document) return;
     const diagnostics: Diagnostic[] = [];
     const range = (f: Fetcher) => ({ start: document.positionAt(f.hashFrom), end: document.positionAt(f.hashTo) });
     const file = uri.startsWith('file:') ? fileURLToPath(uri) : uri;
-    for (const f of documents.fetchers(uri)) {
+    for (const f of fetchers) {
       if (f.placeholder) {
         diagnostics.push({ range: range(f), severity: DiagnosticSeverity.Warning, source: 'nix-ipfs', code: 'placeholder-hash', message: `${f.hashAttr} is a placeholder (${f.hash || 'empty'}): the build will fail and print the real hash` });
       } else if (f.hashError && f.hashError !== 'interpolated' && f.hashError !== 'not a literal string') {
@@ -204,10 +218,11 @@ export function startServer(connection: Connection): void {
   }
 
   connection.onHover(async ({ textDocument, position }): Promise<Hover | null> => {
+    const fetchers = await documents.fetchers(textDocument.uri);
     const document = documents.get(textDocument.uri);
     if (!document) return null;
     const offset = document.offsetAt(position);
-    const fetcher = documents.fetchers(textDocument.uri).find((f) => offset >= f.hashFrom && offset <= f.hashTo);
+    const fetcher = fetchers.find((f) => offset >= f.hashFrom && offset <= f.hashTo);
     if (fetcher) return { contents: { kind: 'markdown', value: await hashHover(fetcher) }, range: { start: document.positionAt(fetcher.hashFrom), end: document.positionAt(fetcher.hashTo) } };
     const text = document.getText();
     let from = offset;
@@ -266,10 +281,11 @@ export function startServer(connection: Connection): void {
   }
 
   connection.onCodeLens(async ({ textDocument }): Promise<CodeLens[]> => {
+    const fetchers = await documents.fetchers(textDocument.uri);
     const document = documents.get(textDocument.uri);
     if (!document) return [];
     const lenses: CodeLens[] = [];
-    for (const f of documents.fetchers(textDocument.uri)) {
+    for (const f of fetchers) {
       if (!f.sri) continue;
       const range = { start: document.positionAt(f.from), end: document.positionAt(f.from) };
       const ref: FetcherRef = { uri: textDocument.uri, hashFrom: f.hashFrom };
@@ -294,13 +310,14 @@ export function startServer(connection: Connection): void {
     }
   }
 
-  connection.onCodeAction(({ textDocument, range }): CodeAction[] => {
+  connection.onCodeAction(async ({ textDocument, range }): Promise<CodeAction[]> => {
+    const fetchers = await documents.fetchers(textDocument.uri);
     const document = documents.get(textDocument.uri);
     if (!document) return [];
     const from = document.offsetAt(range.start);
     const to = document.offsetAt(range.end);
     const actions: CodeAction[] = [];
-    for (const f of documents.fetchers(textDocument.uri)) {
+    for (const f of fetchers) {
       if (f.hashTo < from || f.hashFrom > to) continue;
       const hashRange = { start: document.positionAt(f.hashFrom), end: document.positionAt(f.hashTo) };
       if (f.sri && f.hash !== f.sri) {
@@ -313,12 +330,12 @@ export function startServer(connection: Connection): void {
     return actions;
   });
 
-  function resolveRef(ref: FetcherRef | undefined): { fetcher: Fetcher; uri: string } {
+  async function resolveRef(ref: FetcherRef | undefined): Promise<{ fetcher: Fetcher; uri: string }> {
     if (!ref?.uri) throw new Error('no fetcher given: put the cursor on a fetcher');
     const document = documents.get(ref.uri);
     if (!document) throw new Error(`${ref.uri} is not open`);
     const offset = ref.hashFrom ?? document.offsetAt(ref.position ?? { line: 0, character: 0 });
-    const fetcher = documents.fetcherAt(ref.uri, offset);
+    const fetcher = await documents.fetcherAt(ref.uri, offset);
     if (!fetcher) throw new Error('there is no fetcher at the cursor');
     return { fetcher, uri: ref.uri };
   }
@@ -333,7 +350,7 @@ export function startServer(connection: Connection): void {
       switch (command) {
         case SERVER_COMMANDS.pinSource: {
           requireTrust('Pinning (it may download the source)');
-          const { fetcher } = resolveRef(ref);
+          const { fetcher } = await resolveRef(ref);
           if (!fetcher.sri) throw new Error(`this fetcher has no usable hash (${fetcher.hashError ?? 'placeholder'})`);
           const progress = await connection.window.createWorkDoneProgress();
           progress.begin('Pinning to IPFS', undefined, fetcher.urls[0] ?? fetcher.sri);
@@ -352,7 +369,7 @@ export function startServer(connection: Connection): void {
         }
         case SERVER_COMMANDS.fetchSource: {
           requireTrust('Fetching into the Nix store');
-          const { fetcher } = resolveRef(ref);
+          const { fetcher } = await resolveRef(ref);
           if (!fetcher.sri) throw new Error('this fetcher has no usable hash');
           const result = await fetchSource(serviceContext(), { hash: parseHash(fetcher.sri).hash, mode: fetcher.mode, name: fetcher.name });
           showMessage(MessageType.Info, `Fetched from IPFS: ${result.storePath}`);
@@ -360,7 +377,7 @@ export function startServer(connection: Connection): void {
           return result;
         }
         case SERVER_COMMANDS.copyCid: {
-          const { fetcher } = resolveRef(ref);
+          const { fetcher } = await resolveRef(ref);
           if (!fetcher.sri) throw new Error('this fetcher has no usable hash');
           const state = await pinStates.get(fetcher.sri, settings.requestTimeoutMs);
           const cid = state && 'cid' in state ? state.cid : cidForFlatHash(parseHash(fetcher.sri).hash)?.toString();
@@ -369,7 +386,7 @@ export function startServer(connection: Connection): void {
         }
         case SERVER_COMMANDS.fillHash: {
           requireTrust('Downloading a source');
-          const { fetcher, uri } = resolveRef(ref);
+          const { fetcher, uri } = await resolveRef(ref);
           const sri = await prefetch(fetcher);
           const document = documents.get(uri)!;
           const newText = fetcher.quoted ? sri : `"${sri}"`;

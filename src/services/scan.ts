@@ -109,7 +109,7 @@ async function scanFiles(
   onFile: (records: ScanRecord[]) => void,
 ): Promise<ScanRecord[][]> {
   const results: ScanRecord[][] = new Array(files.length);
-  // Workers run the bundled dist/scan-worker.js. From TypeScript sources (tsx: the unit tests, the
+  // Workers run the bundled dist/parse-worker.js. From TypeScript sources (tsx: the unit tests, the
   // bench's in-process baseline) Node 20 cannot start a .ts worker, so the scan stays on this thread.
   const bundled = !import.meta.url.endsWith('.ts');
   const threads = bundled ? Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / MIN_FILES_FOR_WORKERS))) : 1;
@@ -121,7 +121,7 @@ async function scanFiles(
     }
     return results;
   }
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('./scan-worker.js', import.meta.url)));
+  const workers = Array.from({ length: threads }, () => new Worker(new URL('./parse-worker.js', import.meta.url)));
   let next = 0;
   try {
     await Promise.all(
@@ -147,5 +147,5 @@ async function scanFiles(
   return results;
 }
 
-/** What scan-worker.ts answers for one file. */
+/** What parse-worker.ts answers for one file. */
 export type ScanReply = { records: ScanRecord[] } | { error: string };

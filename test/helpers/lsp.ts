@@ -11,6 +11,8 @@ export interface LspSession {
   diagnostics: Map<string, { message: string; severity: number; code: string; range: { start: { line: number } } }[]>;
   /** Messages the server showed (window/showMessage). */
   messages: string[];
+  /** What the server logged (window/logMessage). */
+  logs: string[];
   /** Workspace edits the server asked the editor to apply. */
   edits: { changes: Record<string, { newText: string }[]> }[];
   open(file: string, text: string): Promise<string>;
@@ -30,6 +32,8 @@ export async function startLsp(initializationOptions: Record<string, unknown>, w
     waiting.get(params.uri)?.();
   });
   connection.onNotification('window/showMessage', (params: { message: string }) => void messages.push(params.message));
+  const logs: string[] = [];
+  connection.onNotification('window/logMessage', (params: { message: string }) => void logs.push(params.message));
   connection.onRequest('window/workDoneProgress/create', () => null);
   connection.onRequest('workspace/codeLens/refresh', () => null);
   const edits: LspSession['edits'] = [];
@@ -55,6 +59,7 @@ export async function startLsp(initializationOptions: Record<string, unknown>, w
     connection,
     diagnostics,
     messages,
+    logs,
     edits,
     async open(file, text) {
       const uri = pathToFileURL(file).href;

@@ -1,6 +1,7 @@
 // The language server, driven over stdio by JSON-RPC exactly as an editor drives it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, networkInterfaces } from 'node:os';
@@ -10,6 +11,7 @@ import { startFaultProxy } from '../helpers/fault-proxy';
 import { cli, repoRoot } from '../helpers/cli';
 import { positionOf, startLsp } from '../helpers/lsp';
 import { tempDir } from '../helpers/nix-env';
+import { encodeNix32 } from '../../src/core/nix-base32';
 import { scanWorkspace } from '../../src/services/scan';
 
 const fixtures = path.join(repoRoot, 'test/fixtures/nix');
@@ -155,6 +157,40 @@ test('nix-ipfs scan --json prints one object per fetcher with the documented fie
   assert.equal(github.mode, 'recursive');
   assert.equal(github.cid, undefined);
   assert.deepEqual(github.urls, ['https://github.com/BurntSushi/ripgrep/archive/14.1.0.tar.gz']);
+});
+
+test('a big generated set is parsed in chunks on worker threads; an edit re-parses its chunk, and a broken one the whole file', async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
+  const dir = await tempDir();
+  const hashOf = (i: number) => encodeNix32(createHash('sha256').update(String(i)).digest());
+  const entries = Array.from({ length: 3000 }, (_, i) => `  "pkg-${i}" = fetchurl {\n    url = "https://registry.example.org/pkg-${i}.tgz";\n    sha256 = "${hashOf(i)}";\n  };\n`);
+  entries.push('  broken = fetchurl { url = "https://example.org/b"; sha256 = "not-a-hash"; };\n');
+  const text = `{ fetchurl }:\n{\n${entries.join('')}}\n`;
+  const uri = await lsp.open(path.join(dir, 'generated.nix'), text);
+  assert.match(lsp.logs.join('\n'), new RegExp(`in \\d+ chunks on ${availableParallelism()} threads`));
+  const lineOf = (needle: string) => positionOf(text, needle).line;
+  assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => [d.code, d.range.start.line]), [['malformed-hash', lineOf('not-a-hash')]]);
+  const hover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, hashOf(2900), 5) });
+  assert.match(hover!.contents.value, /CID: `bafkrei/);
+
+  // Typing inside one chunk: only that chunk is re-parsed; positions after it move with the edit.
+  const at = positionOf(text, hashOf(1500));
+  let changed = lsp.waitForDiagnostics(uri);
+  await lsp.connection.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: at, end: { line: at.line, character: at.character + 1 } }, text: '\n' }],
+  });
+  await changed;
+  assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => [d.code, d.range.start.line]), [['malformed-hash', at.line], ['malformed-hash', lineOf('not-a-hash') + 1]]);
+
+  // An unclosed string: the chunks no longer hold, the whole file is parsed with recovery, and the fetchers before the break are still there.
+  const quote = positionOf(text, 'pkg-2000.tgz');
+  changed = lsp.waitForDiagnostics(uri);
+  await lsp.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ range: { start: quote, end: quote }, text: '"' }] });
+  await changed;
+  assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => [d.code, d.range.start.line]).slice(0, 1), [['malformed-hash', at.line]]);
+  const early = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, hashOf(10), 5) });
+  assert.match(early!.contents.value, /CID: `bafkrei/);
 });
 
 test('the same hash for two different sources in the workspace is flagged', async () => {

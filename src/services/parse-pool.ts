@@ -1,0 +1,93 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { assembleChunks, planChunks, type ChunkedNix, type ChunkPlan } from '../core/fetchers/chunks';
+import type { Fetcher } from '../core/fetchers/extract';
+
+/** What the language server asks a parse worker: these chunks of this text. */
+export interface ChunkRequest {
+  id: number;
+  text: string;
+  plan: ChunkPlan;
+  indices: number[];
+}
+
+export interface ChunkReply {
+  id: number;
+  /** By index asked; undefined where the grammar rejected the split. */
+  chunks: (Fetcher[] | undefined)[];
+}
+
+/** A generated set big enough to be split: nixpkgs' package-list shape. */
+const WARM_UP = `{ fetchurl }:\n{\n${Array.from({ length: 4000 }, (_, i) => `  p${i} = fetchurl { url = "https://example.org/p-${i}.tar.gz"; sha256 = "${'0'.repeat(52)}"; };\n`).join('')}}\n`;
+
+/**
+ * Worker threads, one per core, that parse the chunks of big .nix files in parallel for the
+ * language server (dist/parse-worker.js, as the workspace scan uses). Kept for the server's life,
+ * so opening a file does not pay for starting threads and loading the grammar.
+ */
+export class ParsePool {
+  private readonly workers: Worker[];
+  private readonly waiting = new Map<number, { resolve: (reply: ChunkReply) => void; reject: (error: Error) => void }>();
+  private nextId = 0;
+  /** Set when a worker died: the server then parses on its own thread. */
+  private broken = false;
+
+  /** Undefined when running from TypeScript sources, where Node 20 cannot start a .ts worker. */
+  static start(size = availableParallelism()): ParsePool | undefined {
+    return import.meta.url.endsWith('.ts') ? undefined : new ParsePool(size);
+  }
+
+  private constructor(size: number) {
+    this.workers = Array.from({ length: size }, () => {
+      const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
+      worker.on('message', (reply: ChunkReply) => {
+        this.waiting.get(reply.id)?.resolve(reply);
+        this.waiting.delete(reply.id);
+      });
+      worker.on('error', (error) => this.fail(error));
+      worker.on('exit', () => this.fail(new Error('a parse worker stopped')));
+      worker.unref(); // an idle pool never keeps the server alive
+      return worker;
+    });
+    // A first parse runs the grammar cold, at half speed: run one now, on every thread, not on the user's first big file.
+    void this.parse(WARM_UP).catch(() => undefined);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** The file in chunks, parsed on every worker; undefined when it is better parsed whole. */
+  async parse(text: string): Promise<ChunkedNix | undefined> {
+    const planned = this.broken ? undefined : planChunks(text);
+    if (!planned) return undefined;
+    const others = planned.plan.starts.length - 1;
+    const share = Math.ceil(others / this.workers.length);
+    const replies = await Promise.all(
+      this.workers.map((worker, w) => {
+        const indices = Array.from({ length: Math.max(0, Math.min(share, others - w * share)) }, (_, i) => w * share + i);
+        return indices.length > 0 ? this.ask(worker, { text, plan: planned.plan, indices }) : [];
+      }),
+    );
+    return assembleChunks(text, planned, replies.flat());
+  }
+
+  async dispose(): Promise<void> {
+    this.broken = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private ask(worker: Worker, request: Omit<ChunkRequest, 'id'>): Promise<(Fetcher[] | undefined)[]> {
+    const id = this.nextId++;
+    return new Promise<ChunkReply>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, ...request } satisfies ChunkRequest);
+    }).then((reply) => reply.chunks);
+  }
+
+  private fail(error: Error): void {
+    this.broken = true;
+    for (const { reject } of this.waiting.values()) reject(error);
+    this.waiting.clear();
+  }
+}
