@@ -1,18 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { assembleChunks, planChunks, type ChunkedNix, type ChunkPlan } from '../core/fetchers/chunks';
+import { assembleChunks, proposeChunks, type ChunkedNix, type ChunkPlan } from '../core/fetchers/chunks';
 import type { Fetcher } from '../core/fetchers/extract';
 
 /** What the language server asks a parse worker: these chunks of this text. */
 export interface ChunkRequest {
   id: number;
   text: string;
-  plan: ChunkPlan;
   indices: number[];
 }
 
 export interface ChunkReply {
   id: number;
+  /** The split, as the worker worked it out; absent when it does not hold. */
+  plan?: ChunkPlan;
   /** By index asked; undefined where the grammar rejected the split. */
   chunks: (Fetcher[] | undefined)[];
 }
@@ -59,17 +60,19 @@ export class ParsePool {
 
   /** The file in chunks, parsed on every worker; undefined when it is better parsed whole. */
   async parse(text: string): Promise<ChunkedNix | undefined> {
-    const planned = this.broken ? undefined : planChunks(text);
-    if (!planned) return undefined;
-    const others = planned.plan.starts.length - 1;
-    const share = Math.ceil(others / this.workers.length);
+    // Each worker works the split out itself: this thread only counts the chunks, and stays free.
+    const count = this.broken ? 0 : proposeChunks(text);
+    if (count === 0) return undefined;
+    const share = Math.ceil(count / this.workers.length);
     const replies = await Promise.all(
       this.workers.map((worker, w) => {
-        const indices = Array.from({ length: Math.max(0, Math.min(share, others - w * share)) }, (_, i) => w * share + i);
-        return indices.length > 0 ? this.ask(worker, { text, plan: planned.plan, indices }) : [];
+        const indices = Array.from({ length: Math.max(0, Math.min(share, count - w * share)) }, (_, i) => w * share + i);
+        return indices.length > 0 ? this.ask(worker, { text, indices }) : undefined;
       }),
     );
-    return assembleChunks(text, planned, replies.flat());
+    const plan = replies[0]?.plan;
+    if (!plan || replies.some((reply) => reply && !reply.plan)) return undefined;
+    return assembleChunks(text, plan, replies.flatMap((reply) => reply?.chunks ?? []));
   }
 
   async dispose(): Promise<void> {
@@ -77,12 +80,12 @@ export class ParsePool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private ask(worker: Worker, request: Omit<ChunkRequest, 'id'>): Promise<(Fetcher[] | undefined)[]> {
+  private ask(worker: Worker, request: Omit<ChunkRequest, 'id'>): Promise<ChunkReply> {
     const id = this.nextId++;
     return new Promise<ChunkReply>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ id, ...request } satisfies ChunkRequest);
-    }).then((reply) => reply.chunks);
+    });
   }
 
   private fail(error: Error): void {

@@ -2,21 +2,20 @@
 // of big files for the language server's ParsePool.
 import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import { parseChunk } from '../core/fetchers/chunks';
+import { parseChunks } from '../core/fetchers/chunks';
 import type { ChunkReply, ChunkRequest } from './parse-pool';
 import { scanText, type ScanReply } from './scan';
 
 parentPort!.on('message', async (request: string | ChunkRequest) => {
   if (typeof request !== 'string') {
-    // A chunk that throws is a rejected split: the server parses the file whole, and reports what that finds.
-    const chunks = request.indices.map((i) => {
-      try {
-        return parseChunk(request.text, request.plan, i);
-      } catch {
-        return undefined;
-      }
-    });
-    parentPort!.postMessage({ id: request.id, chunks } satisfies ChunkReply);
+    // A parse that throws is a split that does not hold: the server parses the file whole, and reports what that finds.
+    let parsed: ReturnType<typeof parseChunks>;
+    try {
+      parsed = parseChunks(request.text, request.indices);
+    } catch {
+      parsed = undefined;
+    }
+    parentPort!.postMessage({ id: request.id, plan: parsed?.plan, chunks: parsed?.chunks ?? [] } satisfies ChunkReply);
     return;
   }
   let reply: ScanReply;

@@ -36,13 +36,26 @@ const MIN_BINDINGS = 64;
 const KEY = String.raw`(?:[A-Za-z_][\w'-]*|"[^"\\$\n]*")`;
 const BINDING_LINE = new RegExp(String.raw`^([ \t]*)${KEY}(?:[ \t]*\.[ \t]*${KEY})*[ \t]*=(?!=)`, 'gm');
 
+/** How many chunks a split of this text would make; 0 when it is better parsed whole. Cheap: no parsing. */
+export function proposeChunks(text: string): number {
+  return text.length < MIN_TEXT ? 0 : (proposeStarts(text)?.starts.length ?? 0);
+}
+
 /**
- * Proposes a split and checks it on the last chunk, which also finds the set's closing brace.
- * Returns the plan and the last chunk's fetchers, or undefined when the file is better parsed whole.
+ * Parses the chunks at `indices` (any share of them, on any thread: the split is worked out the
+ * same way from the text everywhere). Undefined when the split does not hold; a chunk is
+ * undefined when the grammar rejects it.
  */
-export function planChunks(text: string): { plan: ChunkPlan; last: Fetcher[] } | undefined {
-  if (text.length < MIN_TEXT) return undefined;
-  const proposal = proposeStarts(text);
+export function parseChunks(text: string, indices: number[]): { plan: ChunkPlan; chunks: (Fetcher[] | undefined)[] } | undefined {
+  const planned = planChunks(text);
+  if (!planned) return undefined;
+  const last = planned.plan.starts.length - 1;
+  return { plan: planned.plan, chunks: indices.map((i) => (i === last ? planned.last : parseChunk(text, planned.plan, i))) };
+}
+
+/** Checks the proposed split on the last chunk, which also finds the set's closing brace. */
+function planChunks(text: string): { plan: ChunkPlan; last: Fetcher[] } | undefined {
+  const proposal = text.length < MIN_TEXT ? undefined : proposeStarts(text);
   if (!proposal) return undefined;
   const { starts, indent } = proposal;
   const lastStart = starts[starts.length - 1];
@@ -58,7 +71,7 @@ export function planChunks(text: string): { plan: ChunkPlan; last: Fetcher[] } |
 }
 
 /** The fetchers of chunk `index`, or undefined when the grammar rejects the split there. */
-export function parseChunk(text: string, plan: ChunkPlan, index: number): Fetcher[] | undefined {
+function parseChunk(text: string, plan: ChunkPlan, index: number): Fetcher[] | undefined {
   const { starts, suffixFrom } = plan;
   const to = index + 1 < starts.length ? starts[index + 1] : suffixFrom;
   const tree = parseRanges(text, [
@@ -71,15 +84,14 @@ export function parseChunk(text: string, plan: ChunkPlan, index: number): Fetche
 
 /** Splits and parses a whole file on this thread; undefined when it is better parsed whole. */
 export function chunkNix(text: string): ChunkedNix | undefined {
-  const planned = planChunks(text);
-  if (!planned) return undefined;
-  return assembleChunks(text, planned, planned.plan.starts.slice(0, -1).map((_, i) => parseChunk(text, planned.plan, i)));
+  const count = proposeChunks(text);
+  const parsed = count > 0 ? parseChunks(text, Array.from({ length: count }, (_, i) => i)) : undefined;
+  return parsed && assembleChunks(text, parsed.plan, parsed.chunks);
 }
 
-/** A chunked file from its plan and every chunk but the last (parsed anywhere, in order). */
-export function assembleChunks(text: string, planned: { plan: ChunkPlan; last: Fetcher[] }, others: (Fetcher[] | undefined)[]): ChunkedNix | undefined {
-  if (others.some((chunk) => !chunk)) return undefined;
-  return { text, plan: planned.plan, chunks: [...(others as Fetcher[][]), planned.last] };
+/** A chunked file from every chunk's fetchers, in order (parsed anywhere). */
+export function assembleChunks(text: string, plan: ChunkPlan, chunks: (Fetcher[] | undefined)[]): ChunkedNix | undefined {
+  return chunks.length === plan.starts.length && chunks.every((chunk) => chunk) ? { text, plan, chunks: chunks as Fetcher[][] } : undefined;
 }
 
 export function chunkedFetchers(chunked: ChunkedNix): Fetcher[] {
