@@ -18,8 +18,12 @@ export interface ChunkReply {
   chunks: (Fetcher[] | undefined)[];
 }
 
-/** A generated set big enough to be split: nixpkgs' package-list shape. */
-const WARM_UP = `{ fetchurl }:\n{\n${Array.from({ length: 4000 }, (_, i) => `  p${i} = fetchurl { url = "https://example.org/p-${i}.tar.gz"; sha256 = "${'0'.repeat(52)}"; };\n`).join('')}}\n`;
+/** A generated set big enough to be split, in the shapes of nixpkgs' plugin and package lists. */
+const WARM_UP = `{ buildVimPlugin, fetchFromGitHub, fetchurl }:\n{\n${Array.from({ length: 4000 }, (_, i) =>
+  i % 2 === 0
+    ? `  p-${i} = buildVimPlugin { pname = "p-${i}"; version = "1.${i}"; src = fetchFromGitHub { owner = "o"; repo = "p-${i}"; rev = "v1.${i}"; sha256 = "${'1'.repeat(52)}"; }; };\n`
+    : `  "q-${i}" = fetchurl { url = "https://example.org/q-${i}.tgz"; hash = "sha256-${'Q'.repeat(43)}="; };\n`,
+).join('')}}\n`;
 
 /**
  * Worker threads, one per core, that parse the chunks of big .nix files in parallel for the
