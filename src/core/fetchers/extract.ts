@@ -225,7 +225,7 @@ function attrSetOf(node: SyntaxNode | null): SyntaxNode | undefined {
  * The value of a string with no interpolation, or whose interpolations name variables bound to
  * literal strings in an enclosing `let` or `rec` set (`"${pname}-${version}"`).
  */
-export function literal(node: SyntaxNode, text: string, depth = 0): string | undefined {
+function literal(node: SyntaxNode, text: string, depth = 0): string | undefined {
   if (node.name === 'Parenthesized') return node.firstChild?.nextSibling ? literal(node.firstChild.nextSibling, text, depth) : undefined;
   if (node.name === 'Identifier') return depth < 4 ? lookup(node, text.slice(node.from, node.to), text, depth) : undefined;
   if (node.name !== 'String' && node.name !== 'IndentedString') return undefined;
