@@ -25,6 +25,14 @@ const WARM_UP = `{ buildVimPlugin, fetchFromGitHub, fetchurl }:\n{\n${Array.from
     : `  "q-${i}" = fetchurl { url = "https://example.org/q-${i}.tgz"; hash = "sha256-${'Q'.repeat(43)}="; };\n`,
 ).join('')}}\n`;
 
+/** Parse workers run from the bundles only: from TypeScript sources (tsx) Node 20 cannot start a .ts worker. */
+export const parseWorkersAvailable = !import.meta.url.endsWith('.ts');
+
+/** A thread running dist/parse-worker.js, which scans files and parses chunks. */
+export function startParseWorker(): Worker {
+  return new Worker(new URL('./parse-worker.js', import.meta.url));
+}
+
 /**
  * Worker threads, one per core, that parse the chunks of big .nix files in parallel for the
  * language server (dist/parse-worker.js, as the workspace scan uses). Kept for the server's life,
@@ -37,14 +45,14 @@ export class ParsePool {
   /** Set when a worker died: the server then parses on its own thread. */
   private broken = false;
 
-  /** Undefined when running from TypeScript sources, where Node 20 cannot start a .ts worker. */
+  /** Undefined where parse workers cannot run. */
   static start(size = availableParallelism()): ParsePool | undefined {
-    return import.meta.url.endsWith('.ts') ? undefined : new ParsePool(size);
+    return parseWorkersAvailable ? new ParsePool(size) : undefined;
   }
 
   private constructor(size: number) {
     this.workers = Array.from({ length: size }, () => {
-      const worker = new Worker(new URL('./parse-worker.js', import.meta.url));
+      const worker = startParseWorker();
       worker.on('message', (reply: ChunkReply) => {
         this.waiting.get(reply.id)?.resolve(reply);
         this.waiting.delete(reply.id);

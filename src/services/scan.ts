@@ -1,11 +1,11 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
 import { extractFetchers, mayHaveFetchers, parseNix, type Fetcher } from '../core/fetchers/extract';
+import { parseWorkersAvailable, startParseWorker } from './parse-pool';
 
 /** One fetcher found by a workspace scan (the shape of `nix-ipfs scan --json`). */
 export interface ScanRecord {
@@ -109,10 +109,8 @@ async function scanFiles(
   onFile: (records: ScanRecord[]) => void,
 ): Promise<ScanRecord[][]> {
   const results: ScanRecord[][] = new Array(files.length);
-  // Workers run the bundled dist/parse-worker.js. From TypeScript sources (tsx: the unit tests, the
-  // bench's in-process baseline) Node 20 cannot start a .ts worker, so the scan stays on this thread.
-  const bundled = !import.meta.url.endsWith('.ts');
-  const threads = bundled ? Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / MIN_FILES_FOR_WORKERS))) : 1;
+  // From TypeScript sources (the unit tests, the bench's in-process baseline) the scan stays on this thread.
+  const threads = parseWorkersAvailable ? Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / MIN_FILES_FOR_WORKERS))) : 1;
   onStart?.(files.length, threads);
   if (threads <= 1) {
     for (const [i, file] of files.entries()) {
@@ -121,7 +119,7 @@ async function scanFiles(
     }
     return results;
   }
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('./parse-worker.js', import.meta.url)));
+  const workers = Array.from({ length: threads }, startParseWorker);
   let next = 0;
   try {
     await Promise.all(

@@ -38,7 +38,7 @@ const BINDING_LINE = new RegExp(String.raw`^([ \t]*)${KEY}(?:[ \t]*\.[ \t]*${KEY
 
 /** How many chunks a split of this text would make; 0 when it is better parsed whole. Cheap: no parsing. */
 export function proposeChunks(text: string): number {
-  return text.length < MIN_TEXT ? 0 : (proposeStarts(text)?.starts.length ?? 0);
+  return proposeStarts(text)?.starts.length ?? 0;
 }
 
 /**
@@ -55,7 +55,7 @@ export function parseChunks(text: string, indices: number[]): { plan: ChunkPlan;
 
 /** Checks the proposed split on the last chunk, which also finds the set's closing brace. */
 function planChunks(text: string): { plan: ChunkPlan; last: Fetcher[] } | undefined {
-  const proposal = text.length < MIN_TEXT ? undefined : proposeStarts(text);
+  const proposal = proposeStarts(text);
   if (!proposal) return undefined;
   const { starts, indent } = proposal;
   const lastStart = starts[starts.length - 1];
@@ -144,6 +144,7 @@ function chunkOf(starts: number[], suffixFrom: number, edit: TextEdit): number {
 
 /** Line starts of bindings at the outermost indentation that has many, grouped into chunks. */
 function proposeStarts(text: string): { starts: number[]; indent: number } | undefined {
+  if (text.length < MIN_TEXT) return undefined;
   const byIndent = new Map<number, number[]>();
   for (const match of text.matchAll(BINDING_LINE)) {
     const lines = byIndent.get(match[1].length);

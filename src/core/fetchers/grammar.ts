@@ -1,5 +1,5 @@
 import { parser as replitParser } from '@replit/codemirror-lang-nix';
-import { ExternalTokenizer, type LRParser } from '@lezer/lr';
+import { ExternalTokenizer, type InputStream, type LRParser } from '@lezer/lr';
 
 /*
  * The Lezer Nix grammar (@replit/codemirror-lang-nix 6.0.1, pinned: the token ids below are
@@ -9,65 +9,58 @@ import { ExternalTokenizer, type LRParser } from '@lezer/lr';
  * strings as Nix's lexer does (lexer.l: `$` pairs with any character but `{`; in indented
  * strings `'''`, `''$` and `''\` + a character are escapes and a backslash is just text).
  */
-const STR_CONTENT = 63;
-const STR_DOLLAR_BRACE = 64;
-const STR_END = 65;
-const ESCAPE_SEQUENCE = 66;
-const IND_STR_CONTENT = 67;
-const IND_STR_DOLLAR_BRACE = 68;
-const IND_STR_END = 69;
-const IND_ESCAPE_SEQUENCE = 70;
 const QUOTE = 34;
 const APOSTROPHE = 39;
 const DOLLAR = 36;
 const BACKSLASH = 92;
 const BRACE_L = 123;
 
-const string = new ExternalTokenizer((input) => {
-  for (let afterDollar = false, i = 0; ; i++) {
-    const next = input.next;
-    if (next < 0) {
-      if (i > 0) input.acceptToken(STR_CONTENT);
-      return;
-    }
-    if (next === QUOTE) return i > 0 ? input.acceptToken(STR_CONTENT) : input.acceptToken(STR_END, 1);
-    if (next === BRACE_L && afterDollar) {
-      return i === 1 ? input.acceptToken(STR_DOLLAR_BRACE, 1) : input.acceptToken(STR_CONTENT, -1);
-    }
-    if (next === BACKSLASH) {
-      if (i > 0) return input.acceptToken(STR_CONTENT);
+interface StringTerms {
+  content: number;
+  dollarBrace: number;
+  end: number;
+  escape: number;
+}
+
+/** What starts at the input's position: the string's end or an escape (with its length), or neither. */
+type Boundary = { end: number } | { escape: number } | undefined;
+
+/** One string tokenizer for both kinds: text up to an end, an escape or `${` (after an unpaired `$`). */
+function stringTokenizer(terms: StringTerms, boundary: (input: InputStream) => Boundary): ExternalTokenizer {
+  return new ExternalTokenizer((input) => {
+    for (let afterDollar = false, i = 0; ; i++) {
+      if (input.next < 0) {
+        if (i > 0) input.acceptToken(terms.content);
+        return;
+      }
+      const at = boundary(input);
+      if (at) {
+        if (i > 0) return input.acceptToken(terms.content);
+        if ('end' in at) return input.acceptToken(terms.end, at.end);
+        input.advance(at.escape);
+        return input.acceptToken(terms.escape);
+      }
+      if (input.next === BRACE_L && afterDollar) {
+        return i === 1 ? input.acceptToken(terms.dollarBrace, 1) : input.acceptToken(terms.content, -1);
+      }
+      afterDollar = input.next === DOLLAR && !afterDollar;
       input.advance();
-      if (input.next >= 0) input.advance();
-      return input.acceptToken(ESCAPE_SEQUENCE);
     }
-    afterDollar = next === DOLLAR && !afterDollar;
-    input.advance();
-  }
+  });
+}
+
+const string = stringTokenizer({ content: 63, dollarBrace: 64, end: 65, escape: 66 }, (input) => {
+  if (input.next === QUOTE) return { end: 1 };
+  if (input.next === BACKSLASH) return { escape: input.peek(1) < 0 ? 1 : 2 };
+  return undefined;
 });
 
-const indentedString = new ExternalTokenizer((input) => {
-  for (let afterDollar = false, i = 0; ; i++) {
-    const next = input.next;
-    if (next < 0) {
-      if (i > 0) input.acceptToken(IND_STR_CONTENT);
-      return;
-    }
-    if (next === APOSTROPHE && input.peek(1) === APOSTROPHE) {
-      if (i > 0) return input.acceptToken(IND_STR_CONTENT);
-      const escaped = input.peek(2);
-      if (escaped === APOSTROPHE || escaped === DOLLAR || escaped === BACKSLASH) {
-        input.advance(3);
-        if (escaped === BACKSLASH && input.next >= 0) input.advance();
-        return input.acceptToken(IND_ESCAPE_SEQUENCE);
-      }
-      return input.acceptToken(IND_STR_END, 2);
-    }
-    if (next === BRACE_L && afterDollar) {
-      return i === 1 ? input.acceptToken(IND_STR_DOLLAR_BRACE, 1) : input.acceptToken(IND_STR_CONTENT, -1);
-    }
-    afterDollar = next === DOLLAR && !afterDollar;
-    input.advance();
-  }
+const indentedString = stringTokenizer({ content: 67, dollarBrace: 68, end: 69, escape: 70 }, (input) => {
+  if (input.next !== APOSTROPHE || input.peek(1) !== APOSTROPHE) return undefined;
+  const escaped = input.peek(2);
+  if (escaped === APOSTROPHE || escaped === DOLLAR) return { escape: 3 };
+  if (escaped === BACKSLASH) return { escape: input.peek(3) < 0 ? 3 : 4 };
+  return { end: 2 };
 });
 
 /**
