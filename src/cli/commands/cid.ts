@@ -1,14 +1,22 @@
 import { cidForFlatHash } from '../../core/cid';
-import { parseHash, type HashAlgo } from '../../core/hash';
+import { isHashAlgo, parseHash, type HashAlgo } from '../../core/hash';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { print } from '../context';
 
-/** Parses a hash for the CLI: SRI or prefixed as is; a bare digest is read as --type (default sha256). */
+/**
+ * Parses a hash for the CLI. An SRI (sha512-…) or prefixed (sha512:…) hash names its own algorithm;
+ * a bare digest is read as --type (default sha256). An explicit --type must agree with the hash.
+ */
 export function hashArgument(text: string | undefined, type: unknown): ReturnType<typeof parseHash>['hash'] {
   if (!text) throw new UsageError('name a hash: SRI (sha256-…), sha256:…, or a bare base16/base32/base64 digest', 2);
+  const trimmed = text.trim();
+  // No Nix digest encoding uses '-' or ':', so either one means the hash names its algorithm.
+  const named = /^([^-:]*)[-:]/.exec(trimmed)?.[1];
+  if (named !== undefined && !isHashAlgo(named)) throw new UsageError(`unknown hash algorithm '${named}' (md5, sha1, sha256 or sha512)`);
+  const algo = (type as HashAlgo | undefined) ?? (named ? undefined : 'sha256');
   try {
-    return parseHash(text.trim(), (type as HashAlgo | undefined) ?? 'sha256').hash;
+    return parseHash(trimmed, algo).hash;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -17,7 +25,7 @@ export function hashArgument(text: string | undefined, type: unknown): ReturnTyp
 export const cidCommand: Command = {
   name: 'cid',
   summary: 'Print the IPFS CID (CIDv1 raw) of a file with this sha256 or sha512 hash, in any Nix encoding',
-  usage: '<hash> [--type sha256|sha512] [--json]',
+  usage: '<hash> [--type sha256|sha512 (for a bare digest)] [--json]',
   options: { json: { type: 'boolean' }, type: { type: 'string' } },
   async run({ values, positionals }) {
     const hash = hashArgument(positionals[0], values.type);
@@ -31,7 +39,7 @@ export const cidCommand: Command = {
 export const hashCommand: Command = {
   name: 'hash',
   summary: 'Convert a hash between Nix encodings (SRI, Nix base32, base16, base64)',
-  usage: '<hash> --to sri|base32|base16|base64 [--type sha256]',
+  usage: '<hash> --to sri|base32|base16|base64 [--type sha256|sha512 (for a bare digest)]',
   options: { to: { type: 'string' }, type: { type: 'string' } },
   async run({ values, positionals }) {
     const hash = hashArgument(positionals[0], values.type);
