@@ -58,12 +58,14 @@ export function ensureNix() {
   log(out.stdout.trim());
 }
 
+/** $NIX_IPFS_KUBO_BIN, else a supported `ipfs` on PATH, else Kubo built from source (build-kubo.sh decides). */
 export function ensureKubo() {
   const bin = execFileSync('bash', [path.join(root, 'scripts', 'build-kubo.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
-  log(`kubo: ${bin}`);
+  const version = spawnSync(bin, ['version', '--number'], { encoding: 'utf8' }).stdout.trim();
+  log(`kubo ${version || '(version unknown)'}: ${bin}`);
   return bin;
 }
 
