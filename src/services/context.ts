@@ -1,5 +1,6 @@
-import type { Kubo } from '../kubo/client';
-import type { Nix } from '../nix/cli';
+import { Kubo } from '../kubo/client';
+import { Nix } from '../nix/cli';
+import { DEFAULT_SETTINGS, type Settings } from '../settings';
 import { Layout } from './layout';
 
 /** What every service needs: the node, Nix, where things live in MFS, and how hard to push. */
@@ -15,12 +16,33 @@ export interface ServiceContext {
   log?: (message: string) => void;
 }
 
+/** The CLI's defaults: the settings' own. */
 export const DEFAULTS = {
-  root: '/nix-ipfs',
-  keyName: 'nix-ipfs',
-  chunker: 'buzhash',
-  concurrency: 4,
+  root: DEFAULT_SETTINGS.mfsRoot,
+  keyName: DEFAULT_SETTINGS.ipnsKeyName,
+  chunker: DEFAULT_SETTINGS.chunker,
+  concurrency: DEFAULT_SETTINGS.concurrency,
 } as const;
+
+/** How to reach the node beyond the settings: the token, and why not to (an unconfirmed plain-HTTP API). */
+export interface NodeAccess {
+  token?: string;
+  refuseBecause?: string;
+  log?: (message: string) => void;
+}
+
+/** The one place a service context is built from settings. */
+export function createServiceContext(settings: Settings, access: NodeAccess = {}): ServiceContext {
+  return {
+    kubo: new Kubo({ api: settings.kuboApi, token: access.token || undefined, timeoutMs: settings.requestTimeoutMs, refuseBecause: access.refuseBecause }),
+    nix: new Nix({ binDir: settings.nixPath || undefined }),
+    layout: new Layout(settings.mfsRoot),
+    keyName: settings.ipnsKeyName,
+    chunker: settings.chunker || undefined,
+    concurrency: settings.concurrency,
+    log: access.log,
+  };
+}
 
 /** Flushes MFS and points the IPNS key at the root; returns both names. */
 export async function publishRoot(ctx: ServiceContext): Promise<{ rootCid: string; ipnsName: string }> {

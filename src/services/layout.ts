@@ -8,7 +8,7 @@ import type { NixHash } from '../core/hash';
  * Metadata about mirrored sources sits beside, in mirror/meta/, which Nix never asks for.
  */
 export class Layout {
-  constructor(readonly root = '/nix-ipfs') {
+  constructor(readonly root: string) {
     if (!/^\/[^\0]*[^/]$|^\/$/.test(root) || root.split('/').some((part) => part === '..' || part === '.')) {
       throw new Error(`MFS root '${root}' must be an absolute MFS path like /nix-ipfs`);
     }

@@ -1,0 +1,177 @@
+/**
+ * nix-ipfs' language-server protocol: every custom method, command id, argument and result,
+ * shared by the server, the VS Code extension and the tests (docs/protocol.md describes it for
+ * other editors). Nothing else spells a method name or a command id.
+ */
+import { ErrorCodes, NotificationType, NotificationType0, RequestType, RequestType0, type ExecuteCommandParams, type Position } from 'vscode-languageserver-protocol';
+import type { SignatureVerdict } from './core/signature';
+import type { PublishedEntry } from './services/cache-index';
+import type { FetchResult } from './services/fetch';
+import type { MirrorRecord } from './services/mirror';
+import type { PinOutcome } from './services/pin';
+import type { PublishResult } from './services/publish';
+import type { ReplicateResult } from './services/replicate';
+import type { ScanRecord } from './services/scan';
+import type { VerifyReport } from './services/verify';
+
+export type { FetchResult, MirrorRecord, PinOutcome, PublishedEntry, PublishResult, ReplicateResult, ScanRecord, SignatureVerdict, VerifyReport };
+
+/** A fetcher in an open document: at a position (the cursor) or at its hash's offset (lenses). */
+export interface FetcherRef {
+  uri: string;
+  position?: Position;
+  hashFrom?: number;
+}
+
+/** A source named by its hash, for Fetch from the palette (no document needed). */
+export interface SourceByHash {
+  /** Any Nix form: SRI, `sha256:…`, base32 or base16. */
+  hash: string;
+  mode: 'flat' | 'recursive';
+  name?: string;
+}
+
+export interface PinAllResult {
+  pinned: number;
+  alreadyPinned: number;
+  failed: { hash: string; error: string }[];
+  /** True when the work was cancelled before every source was tried. */
+  cancelled: boolean;
+  rootCid?: string;
+  ipnsName?: string;
+}
+
+export interface NixConfigResult {
+  /** The nix.conf lines, with comments saying where they go. */
+  text: string;
+  /** The user reaches Nix through nix-daemon without being trusted: an administrator must add the lines. */
+  needsAdministrator: boolean;
+}
+
+/** Argument and result of each `workspace/executeCommand` the server offers. */
+export interface ServerCommandSignatures {
+  pinSource: [FetcherRef, PinOutcome];
+  pinAll: [{ folders?: string[] }, PinAllResult];
+  unpin: [{ hash: string }, MirrorRecord];
+  publish: [{ paths: string[]; allowUnsigned?: boolean }, PublishResult];
+  publishBuildResult: [{ folder?: string; allowUnsigned?: boolean }, PublishResult];
+  unpublish: [{ storePath: string }, PublishedEntry];
+  verify: [{ target: string }, VerifyReport];
+  fetchSource: [FetcherRef | SourceByHash, FetchResult];
+  fillHash: [FetcherRef, string];
+  copyCid: [FetcherRef, string];
+  replicate: [{ target: string }, ReplicateResult];
+  nixConfig: [Record<string, never>, NixConfigResult];
+}
+
+export type ServerCommandName = keyof ServerCommandSignatures;
+export type CommandArgs<C extends ServerCommandName> = ServerCommandSignatures[C][0];
+export type CommandResult<C extends ServerCommandName> = ServerCommandSignatures[C][1];
+
+/** The ids the server lists in `executeCommandProvider.commands`. */
+export const ServerCommand = {
+  pinSource: 'nixIpfs.server.pinSource',
+  pinAll: 'nixIpfs.server.pinAll',
+  unpin: 'nixIpfs.server.unpin',
+  publish: 'nixIpfs.server.publish',
+  publishBuildResult: 'nixIpfs.server.publishBuildResult',
+  unpublish: 'nixIpfs.server.unpublish',
+  verify: 'nixIpfs.server.verify',
+  fetchSource: 'nixIpfs.server.fetchSource',
+  fillHash: 'nixIpfs.server.fillHash',
+  copyCid: 'nixIpfs.server.copyCid',
+  replicate: 'nixIpfs.server.replicate',
+  nixConfig: 'nixIpfs.server.nixConfig',
+} as const satisfies { [C in ServerCommandName]: `nixIpfs.server.${C}` };
+
+export type ServerCommandId = (typeof ServerCommand)[ServerCommandName];
+
+/** The name of a server command id, or undefined for an id that is not one. */
+export function serverCommandName(id: string): ServerCommandName | undefined {
+  return (Object.keys(ServerCommand) as ServerCommandName[]).find((name) => ServerCommand[name] === id);
+}
+
+/** `workspace/executeCommand` params: one argument object, as every nix-ipfs command takes. */
+export function executeCommandParams<C extends ServerCommandName>(name: C, args: CommandArgs<C>, workDoneToken?: string): ExecuteCommandParams {
+  return { command: ServerCommand[name], arguments: [args], workDoneToken };
+}
+
+/** What the node and Nix look like from the server; the status bar and the Node view show it. */
+export type KuboStatus =
+  | { kind: 'connected'; api: string; version: string; peerId: string; peers: number; repoSize: number; storageMax: number; ipnsName: string; gateway?: string }
+  | { kind: 'unreachable'; api: string; error: string }
+  | { kind: 'unauthorized'; api: string; error: string }
+  /** A plain-HTTP API on another machine, not contacted until the user confirms it. */
+  | { kind: 'unconfirmed'; api: string; error: string };
+
+export interface NodeStatus {
+  kubo: KuboStatus;
+  nix: { found: true; version: string } | { found: false; error: string };
+}
+
+export interface PublishedPathRow {
+  entry: PublishedEntry;
+  /** Each signature against the trusted keys (Nix's, the settings', the user's own). */
+  verdicts: SignatureVerdict[];
+}
+
+export interface MirroredSourceRow {
+  record: MirrorRecord;
+  pinned: boolean;
+}
+
+/** Every fetcher in the folder (default: the workspace folders), as `nix-ipfs scan --json` prints them. */
+export const ScanWorkspaceRequest = new RequestType<{ folder?: string }, ScanRecord[], void>('nixIpfs/scanWorkspace');
+export const NodeStatusRequest = new RequestType0<NodeStatus, void>('nixIpfs/nodeStatus');
+export const PublishedPathsRequest = new RequestType0<PublishedPathRow[], void>('nixIpfs/publishedPaths');
+export const MirroredSourcesRequest = new RequestType0<MirroredSourceRow[], void>('nixIpfs/mirroredSources');
+
+/** Client → server: secrets changed ('' removes one). Only the given fields change. */
+export const SecretsChangedNotification = new NotificationType<{ kuboApiToken?: string; signingKey?: string }>('nixIpfs/secretsChanged');
+/** Client → server: the user agreed to use this plain-HTTP API on another machine. */
+export const InsecureApiAcceptedNotification = new NotificationType<{ api: string }>('nixIpfs/insecureApiAccepted');
+/** Client → server: the workspace became trusted. */
+export const TrustGrantedNotification = new NotificationType0('nixIpfs/trustGranted');
+/** Server → client: the mirror (pinned sources) or the cache (published paths) changed. */
+export const ContentChangedNotification = new NotificationType<{ mirror: boolean; cache: boolean }>('nixIpfs/contentChanged');
+
+/** Error codes of the ResponseErrors nix-ipfs commands fail with, besides the JSON-RPC ones. */
+export const NixIpfsError = {
+  /** The work failed; the message says why and what to do. */
+  Failed: 1000,
+  /** The Kubo API is plain HTTP on another machine: ask the user, then send insecureApiAccepted. `data: { api }` */
+  InsecureApiUnconfirmed: 1001,
+  /** Publishing without a signing key: set one, or pass `allowUnsigned: true`. */
+  SigningKeyMissing: 1002,
+  /** Downloads, builds and Nix evaluation are off in an untrusted workspace. */
+  UntrustedWorkspace: 1003,
+  InvalidParams: ErrorCodes.InvalidParams,
+} as const;
+
+/** The VS Code extension's own command ids (package.json `contributes.commands`). */
+export const ClientCommand = {
+  pinSource: 'nixIpfs.pinSource',
+  pinAll: 'nixIpfs.pinAll',
+  publishStorePath: 'nixIpfs.publishStorePath',
+  publishBuildResult: 'nixIpfs.publishBuildResult',
+  verifyStorePath: 'nixIpfs.verifyStorePath',
+  verifyNarinfo: 'nixIpfs.verifyNarinfo',
+  fetchSource: 'nixIpfs.fetchSource',
+  copyCid: 'nixIpfs.copyCid',
+  replicate: 'nixIpfs.replicate',
+  showNixConfig: 'nixIpfs.showNixConfig',
+  generateSigningKey: 'nixIpfs.generateSigningKey',
+  setApiToken: 'nixIpfs.setApiToken',
+  showLog: 'nixIpfs.showLog',
+  refresh: 'nixIpfs.refresh',
+  openSettings: 'nixIpfs.openSettings',
+  itemCopyCid: 'nixIpfs.item.copyCid',
+  itemCopyStorePath: 'nixIpfs.item.copyStorePath',
+  itemOpenInGateway: 'nixIpfs.item.openInGateway',
+  itemVerify: 'nixIpfs.item.verify',
+  itemUnpublish: 'nixIpfs.item.unpublish',
+  itemRevealFetchers: 'nixIpfs.item.revealFetchers',
+  itemUnpin: 'nixIpfs.item.unpin',
+} as const;
+
+export type ClientCommandName = keyof typeof ClientCommand;
