@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseSecretKey, type SecretKey } from '../core/signature';
+import { redactSecrets, safeUrl } from '../core/redact';
+import { parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../core/signature';
 import { Kubo } from '../kubo/client';
 import { defaultKuboApi } from '../kubo/endpoint';
 import { Nix } from '../nix/cli';
@@ -48,7 +49,18 @@ export function serviceContext(values: Values, log?: (message: string) => void):
 
 /** The gateway URL: --gateway, else the node's own configured gateway. */
 export async function gatewayUrl(ctx: ServiceContext, values: Values): Promise<string> {
-  return (values.gateway as string | undefined)?.replace(/\/+$/, '') ?? (await ctx.kubo.gatewayUrl());
+  const given = values.gateway as string | undefined;
+  return given === undefined ? await ctx.kubo.gatewayUrl() : gatewayOption(given);
+}
+
+/** --gateway is printed (and copied into nix.conf, which every user can read): a plain http(s) URL without credentials. */
+function gatewayOption(text: string): string {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol)) throw new UsageError(`--gateway takes an http(s) URL like http://127.0.0.1:8080, not '${safeUrl(text)}'`, 2);
+  if (url.username || url.password) {
+    throw new UsageError(`--gateway ${safeUrl(url)} carries credentials, which would be printed and copied into nix.conf: give the URL without them and the login to Nix in a netrc file (its netrc-file setting)`, 2);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 export async function readSecretKey(file: string | undefined): Promise<SecretKey | undefined> {
@@ -62,10 +74,20 @@ export async function readSecretKey(file: string | undefined): Promise<SecretKey
   try {
     return parseSecretKey(text.trim());
   } catch (error) {
-    throw new UsageError(`${file} is not a Nix secret key (name:base64, from nix-store --generate-binary-cache-key): ${(error as Error).message}`);
+    throw new UsageError(`${file} is not a Nix secret key (name:base64, from nix-store --generate-binary-cache-key or nix-ipfs keygen): ${(error as Error).message}`);
+  }
+}
+
+/** A public key from the command line or a configuration; the error never repeats the key. */
+export function publicKeyOption(source: string, text: string): PublicKey {
+  try {
+    return parsePublicKey(text);
+  } catch (error) {
+    throw new UsageError(`${source}: ${(error as Error).message}`);
   }
 }
 
 export function print(values: Values, json: unknown, text: string): void {
-  process.stdout.write(values.json ? JSON.stringify(json, null, 2) + '\n' : text.endsWith('\n') || !text ? text : text + '\n');
+  const output = values.json ? JSON.stringify(json, null, 2) + '\n' : text.endsWith('\n') || !text ? text : text + '\n';
+  process.stdout.write(redactSecrets(output));
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { redactSecrets } from '../core/redact';
 import { UsageError, type Command } from './command';
 import { commands } from './commands';
 
@@ -53,7 +54,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // Messages are written for users; the stack only helps when debugging nix-ipfs itself.
     const message = error instanceof Error ? (process.env.NIX_IPFS_DEBUG ? error.stack : error.message) : String(error);
-    process.stderr.write(`nix-ipfs: ${message}\n`);
+    process.stderr.write(`nix-ipfs: ${redactSecrets(message ?? '')}\n`);
     const parseArgsError = error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
     process.exitCode = error instanceof UsageError ? error.exitCode : parseArgsError ? 2 : 1;
   },

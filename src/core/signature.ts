@@ -18,39 +18,59 @@ export interface PublicKey {
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
-function splitKey(text: string, what: string, size: number): { name: string; bytes: Uint8Array } {
-  if (typeof text !== 'string') throw new ParseError(what, 'not text');
+const PUBLIC_KEY_BYTES = 32;
+const SECRET_KEY_BYTES = 64;
+
+const SECRET_INSTEAD_OF_PUBLIC = 'this is a SECRET key; give its public key (nix key convert-secret-to-public < sk, or nix-ipfs keygen)';
+const PUBLIC_INSTEAD_OF_SECRET = 'this is a public key; give the secret key file (from nix-store --generate-binary-cache-key or nix-ipfs keygen)';
+
+/**
+ * The name and bytes of a key in its text form `name:base64`. Every error names the kind of key
+ * and at most its name: the text may be a secret, so no part of the key itself is ever repeated.
+ */
+function splitKey(text: string, kind: 'public key' | 'secret key'): { name: string; bytes: Uint8Array } {
+  if (typeof text !== 'string') throw new ParseError(kind, 'not text');
   const colon = text.indexOf(':');
-  if (colon <= 0) throw new ParseError(what, "expected 'name:base64'", 0);
-  const name = text.slice(0, colon);
+  if (colon <= 0) throw new ParseError(kind, "expected 'name:base64' (a name, a colon, then the key in base64)");
+  const name = text.slice(0, colon).trim();
+  const what = `${kind} ${printableName(name)}`;
   const data = text.slice(colon + 1).trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) throw new ParseError(what, 'the key is not base64', colon + 1);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) throw new ParseError(what, "the part after the name's colon is not base64");
   const bytes = new Uint8Array(Buffer.from(data, 'base64'));
-  if (bytes.length !== size) throw new ParseError(what, `expected a ${size}-byte key, got ${bytes.length} bytes`, colon + 1);
-  return { name, bytes };
+  const expected = kind === 'public key' ? PUBLIC_KEY_BYTES : SECRET_KEY_BYTES;
+  if (bytes.length === expected) return { name, bytes };
+  if (kind === 'public key' && bytes.length === SECRET_KEY_BYTES) throw new ParseError(what, SECRET_INSTEAD_OF_PUBLIC);
+  if (kind === 'secret key' && bytes.length === PUBLIC_KEY_BYTES) throw new ParseError(what, PUBLIC_INSTEAD_OF_SECRET);
+  throw new ParseError(what, `expected a ${expected}-byte key, got ${bytes.length} bytes`);
+}
+
+/** A key's name quoted for a message, or a placeholder when the name is not a plain short word. */
+function printableName(name: string): string {
+  return /^[\x21-\x7e]{1,64}$/.test(name) ? `'${name}'` : '(with an unprintable or overlong name)';
 }
 
 export function parseSecretKey(text: string): SecretKey {
-  const { name, bytes } = splitKey(text, 'secret key', 64);
+  const { name, bytes } = splitKey(text, 'secret key');
+  const what = `secret key ${printableName(name)}`;
   const seed = bytes.subarray(0, 32);
   const publicKey = bytes.slice(32);
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64url(seed), x: b64url(publicKey) }, format: 'jwk' });
-  } catch (error) {
-    throw new ParseError('secret key', (error as Error).message);
+  } catch {
+    throw new ParseError(what, 'not an Ed25519 key');
   }
   const derived = new Uint8Array(Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url'));
-  if (!Buffer.from(derived).equals(Buffer.from(publicKey))) throw new ParseError('secret key', 'its public half does not match its seed');
+  if (!Buffer.from(derived).equals(Buffer.from(publicKey))) throw new ParseError(what, 'its public half does not match its seed');
   return { name, key, publicKey };
 }
 
 export function parsePublicKey(text: string): PublicKey {
-  const { name, bytes } = splitKey(text, 'public key', 32);
+  const { name, bytes } = splitKey(text, 'public key');
   try {
     return { name, raw: bytes, key: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(bytes) }, format: 'jwk' }) };
-  } catch (error) {
-    throw new ParseError('public key', (error as Error).message);
+  } catch {
+    throw new ParseError(`public key ${printableName(name)}`, 'not an Ed25519 key');
   }
 }
 

@@ -1,11 +1,13 @@
 import { create, type KuboRPCClient } from 'kubo-rpc-client';
 import { CID } from 'multiformats/cid';
-import { apiBaseUrl } from './endpoint';
+import { redactSecrets } from '../core/redact';
+import { authorizationFor } from './credentials';
+import { apiBaseUrl, parseKuboApi } from './endpoint';
 
 export interface KuboOptions {
-  /** Multiaddr (`/ip4/127.0.0.1/tcp/5001`) or URL of the RPC API. */
+  /** Multiaddr (`/ip4/127.0.0.1/tcp/5001`) or URL of the RPC API; `user:password@` in a URL is sent as basic auth. */
   api: string;
-  /** Value of Kubo's `API.Authorizations` secret: `Bearer …`, `Basic …`, or a bare token (sent as Bearer). */
+  /** Kubo's `API.Authorizations` secret (`bearer:…`, `basic:user:password`), a header value, or a bare token; wins over URL credentials. */
   token?: string;
   /** How long one request (or the gap between two chunks of a stream) may take. */
   timeoutMs?: number;
@@ -60,15 +62,19 @@ const UNFLUSHED_CHECKPOINT = 32;
 
 /** The Kubo RPC API, as nix-ipfs uses it: every call is bounded in time and fails with a KuboError. */
 export class Kubo {
+  /** Never carries credentials: safe to print. */
   readonly apiUrl: URL;
   readonly timeoutMs: number;
+  private readonly authorization?: string;
   private readonly rpc: KuboRPCClient;
   private mfsQueue: Promise<unknown> = Promise.resolve();
   /** MFS changes made with flush: false since the last flush of the whole tree. */
   private unflushed = 0;
 
   constructor(readonly options: KuboOptions) {
-    this.apiUrl = apiBaseUrl(options.api);
+    const endpoint = parseKuboApi(options.api);
+    this.apiUrl = endpoint.url;
+    this.authorization = options.token ? authorizationFor(options.token) : endpoint.authorization;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.rpc = create({ url: new URL('/api/v0', this.apiUrl), headers: this.authHeader() });
   }
@@ -173,9 +179,7 @@ export class Kubo {
   }
 
   private authHeader(): Record<string, string> {
-    const token = this.options.token;
-    if (!token) return {};
-    return { authorization: /^(Bearer|Basic) /i.test(token) ? token : `Bearer ${token}` };
+    return this.authorization ? { authorization: this.authorization } : {};
   }
 
   async pin(cid: string): Promise<void> {
@@ -398,18 +402,23 @@ export class Kubo {
     const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string }; response?: { status?: number } };
     const code = err.cause?.code ?? '';
     if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|UND_ERR_SOCKET|EAI_AGAIN/.test(code) || err.message === 'fetch failed') {
-      return new KuboUnreachableError(`Kubo API at ${this.address} is not reachable: ${err.cause?.message ?? err.message}. Is the daemon running ('ipfs daemon')?`);
+      return new KuboUnreachableError(`Kubo API at ${this.address} is not reachable: ${redactSecrets(err.cause?.message ?? err.message ?? '')}. Is the daemon running ('ipfs daemon')?`);
     }
     const status = err.response?.status;
     if (status === 401 || status === 403) {
-      return new KuboAuthError(`Kubo API at ${this.address} refused '${what}' (HTTP ${status}): set the API token from Kubo's API.Authorizations`);
+      return new KuboAuthError(`Kubo API at ${this.address} refused '${what}' (HTTP ${status}): ${this.howToAuthorize()}`);
     }
     if (/no space left on device/i.test(err.message ?? '')) {
       return new KuboError(
-        `Kubo at ${this.address} ran out of disk space during '${what}': free space where its repository lives (e.g. 'ipfs repo gc') and run again; what was already published is kept (${err.message})`,
+        `Kubo at ${this.address} ran out of disk space during '${what}': free space where its repository lives (e.g. 'ipfs repo gc') and run again; what was already published is kept (${redactSecrets(err.message ?? '')})`,
       );
     }
-    return new KuboError(`Kubo '${what}' failed: ${err.message ?? String(error)}`);
+    return new KuboError(`Kubo '${what}' failed: ${redactSecrets(err.message ?? String(error))}`);
+  }
+
+  private howToAuthorize(): string {
+    const how = "set the API token from Kubo's API.Authorizations in the environment variable NIX_IPFS_KUBO_TOKEN or in a file named by --token-file (editors: the Kubo API token setting)";
+    return this.authorization ? `the credentials given were not accepted; ${how}, or put basic-auth credentials in the API URL` : how;
   }
 }
 

@@ -1,7 +1,7 @@
 import { formatPublicKey, publicKeyOf } from '../../core/signature';
 import { nixConfInput, nixConfLines } from '../../services/nix-conf';
 import type { Command } from '../command';
-import { gatewayUrl, nodeOptions, print, readSecretKey, serviceContext } from '../context';
+import { gatewayUrl, nodeOptions, print, publicKeyOption, readSecretKey, serviceContext } from '../context';
 
 export const nixConfCommand: Command = {
   name: 'nix-conf',
@@ -11,7 +11,8 @@ export const nixConfCommand: Command = {
   async run({ values }) {
     const ctx = serviceContext(values);
     const secret = await readSecretKey(values['key-file'] as string | undefined);
-    const publicKeys = [...((values['public-key'] as string[] | undefined) ?? []), ...(secret ? [formatPublicKey(publicKeyOf(secret))] : [])];
+    const given = ((values['public-key'] as string[] | undefined) ?? []).map((text) => publicKeyOption('--public-key', text));
+    const publicKeys = [...given, ...(secret ? [publicKeyOf(secret)] : [])].map(formatPublicKey);
     const input = await nixConfInput(ctx, await gatewayUrl(ctx, values), publicKeys);
     print(values, input, nixConfLines(input));
     if (input.access.daemon && !input.access.trusted) process.stderr.write('nix-ipfs: you are not a trusted user of nix-daemon: an administrator must add these lines to /etc/nix/nix.conf\n');

@@ -1,8 +1,7 @@
-import { parsePublicKey } from '../../core/signature';
 import { verify } from '../../services/verify';
 import type { Command } from '../command';
 import { UsageError } from '../command';
-import { nodeOptions, print, serviceContext } from '../context';
+import { nodeOptions, print, publicKeyOption, serviceContext } from '../context';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -12,25 +11,17 @@ export const verifyCommand: Command = {
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('name one store path, narinfo URL or CID', 2);
     const ctx = serviceContext(values);
-    const keyTexts = [...((values['trusted-key'] as string[] | undefined) ?? [])];
-    if (!values['no-nix-keys']) keyTexts.push(...(await ctx.nix.trustedPublicKeys().catch(() => [])));
-    const trusted = keyTexts.map((text) => {
-      try {
-        return parsePublicKey(text);
-      } catch (error) {
-        throw new UsageError(`'${text}' is not a Nix public key (name:base64): ${(error as Error).message}`);
-      }
-    });
+    const given = ((values['trusted-key'] as string[] | undefined) ?? []).map((text) => publicKeyOption('--trusted-key', text));
+    const fromNix = values['no-nix-keys'] ? [] : (await ctx.nix.trustedPublicKeys().catch(() => [])).map((text) => publicKeyOption("trusted-public-keys in Nix's configuration", text));
+    const trusted = [...given, ...fromNix];
     const report = await verify(ctx, positionals[0], trusted);
     const lines = [
       `${report.narinfo.storePath} (${report.source})`,
       ...report.signatures.map((s) => `  ${s.state.padEnd(15)} ${s.keyName}`),
       ...(report.signatures.length === 0 ? ['  unsigned'] : []),
-      ...(report.narinfo.ca ? [`  content-addressed: ${report.narinfo.ca}`] : []),
+      ...(report.contentAddress ? [`  content address ${report.contentAddress.ok ? 'ok' : 'BAD'}: ${report.contentAddress.claimed}`] : []),
       report.nar.ok ? `  NAR ok (${report.nar.narSize} bytes, hash matches)` : `  NAR BAD: ${report.nar.error}`,
-      report.trusted
-        ? 'trusted'
-        : `NOT trusted: ${report.nar.ok ? 'no valid signature by a trusted key (add the signer with --trusted-key or to trusted-public-keys)' : 'the NAR does not match the narinfo'}`,
+      `${report.trusted ? 'trusted' : 'NOT trusted'}: ${report.reason}`,
     ];
     print(values, report, lines.join('\n'));
     return report.trusted ? 0 : 1;
