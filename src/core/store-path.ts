@@ -66,19 +66,33 @@ function makeStorePath(type: string, innerHashHex: string, name: string, storeDi
   return `${storeDir}/${encodeNix32(compress(digest, 20))}-${name}`;
 }
 
+// Nix's makeType: references (full paths, sorted) and a reference to itself go into the type.
+function storePathType(type: string, references: string[], selfReference = false): string {
+  return [type, ...[...references].sort(), ...(selfReference ? ['self'] : [])].join(':');
+}
+
 /**
  * The store path of a fixed-output derivation or `nix-store --add-fixed`, computed as Nix's
- * makeFixedOutputPath does: a recursive sha256 is a "source" path (which may have references);
- * anything else hashes `fixed:out:[r:]<algo>:<base16>:` into an "output:out" path.
+ * makeFixedOutputPath does: a recursive sha256 is a "source" path (which may have references,
+ * full store paths, and refer to itself); anything else hashes `fixed:out:[r:]<algo>:<base16>:`
+ * into an "output:out" path, which refers to nothing.
  */
-export function makeFixedOutputPath(options: { name: string; hash: NixHash; recursive: boolean; references?: string[]; storeDir?: string }): string {
+export function makeFixedOutputPath(options: { name: string; hash: NixHash; recursive: boolean; references?: string[]; selfReference?: boolean; storeDir?: string }): string {
   const storeDir = (options.storeDir ?? DEFAULT_STORE_DIR).replace(/\/+$/, '');
   const references = options.references ?? [];
   if (options.recursive && options.hash.algo === 'sha256') {
-    const type = ['source', ...[...references].sort()].join(':');
-    return makeStorePath(type, options.hash.toBase16(), options.name, storeDir);
+    return makeStorePath(storePathType('source', references, options.selfReference), options.hash.toBase16(), options.name, storeDir);
   }
-  if (references.length > 0) throw new ParseError('store path', 'only recursive sha256 paths can have references');
+  if (references.length > 0 || options.selfReference) {
+    throw new ParseError('store path', `only a recursive sha256 path can have references, not a ${options.recursive ? 'recursive' : 'flat'} ${options.hash.algo} one`);
+  }
   const inner = sha256Hex(`fixed:out:${options.recursive ? 'r:' : ''}${options.hash.algo}:${options.hash.toBase16()}:`);
   return makeStorePath('output:out', inner, options.name, storeDir);
+}
+
+/** The store path of a text file (`builtins.toFile`, a .drv) with a sha256 of its contents, as Nix's makeTextPath. */
+export function makeTextPath(options: { name: string; hash: NixHash; references?: string[]; storeDir?: string }): string {
+  if (options.hash.algo !== 'sha256') throw new ParseError('store path', `a text path is named by a sha256, not ${options.hash.algo}`);
+  const storeDir = (options.storeDir ?? DEFAULT_STORE_DIR).replace(/\/+$/, '');
+  return makeStorePath(storePathType('text', options.references ?? []), options.hash.toBase16(), options.name, storeDir);
 }

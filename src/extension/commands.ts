@@ -210,9 +210,7 @@ export function registerCommands(deps: CommandDeps): void {
     log.info(`verify ${report.narinfo.storePath} (${report.source}): ${report.trusted ? 'trusted' : 'NOT trusted'}`);
     for (const s of report.signatures) log.info(`  ${s.state} ${s.keyName}`);
     log.info(report.nar.ok ? `  NAR ok (${report.nar.narSize} bytes)` : `  NAR BAD: ${report.nar.error}`);
-    const message = report.trusted
-      ? `${path.basename(report.narinfo.storePath)} is trusted: ${report.signatures.filter((s) => s.state === 'valid-trusted').map((s) => s.keyName).join(', ') || 'content-addressed'}`
-      : `${path.basename(report.narinfo.storePath)} is NOT trusted: ${report.nar.ok ? 'no valid signature by a trusted key' : report.nar.error}`;
+    const message = `${path.basename(report.narinfo.storePath)} is ${report.trusted ? 'trusted' : 'NOT trusted'}: ${report.reason}`;
     void (report.trusted ? vscode.window.showInformationMessage(message) : vscode.window.showWarningMessage(message, 'Open Log').then((c) => c && log.show()));
   };
 
