@@ -69,6 +69,12 @@ export function ensureKubo() {
   return bin;
 }
 
+/** Debian's Neovim: the second editor the integration suite drives the language server from. */
+export function ensureNeovim() {
+  if (!which('nvim')) aptInstall(['neovim'], 'the Neovim test');
+  log(spawnSync('nvim', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]);
+}
+
 export function ensureRipgrep() {
   if (!which('rg')) aptInstall(['ripgrep'], 'the scan benchmark');
 }

@@ -1,4 +1,4 @@
-// `npm test`: installs what is missing (npm packages, Nix, Kubo, code-server, Chromium),
+// `npm test`: installs what is missing (npm packages, Nix, Kubo, Neovim, code-server, Chromium),
 // builds, type-checks, then runs every suite in one `node --test` run so it ends with
 // the runner's own summary line.
 //   npm test                         every suite
@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { root, log, ensureNpmDependencies, ensureNix, ensureKubo, nixConfig } from './setup.mjs';
+import { root, log, ensureNpmDependencies, ensureNix, ensureKubo, ensureNeovim, nixConfig } from './setup.mjs';
 
 const args = process.argv.slice(2);
 const suites = [];
@@ -42,6 +42,7 @@ const needsReal = files.length > 0 || chosen.some((s) => s !== 'unit');
 if (needsReal) {
   ensureNix();
   env.NIX_IPFS_KUBO_BIN = ensureKubo();
+  ensureNeovim();
 }
 if (files.length > 0 || chosen.includes('e2e')) {
   const { ensureE2E } = await import('./setup-e2e.mjs');
