@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { redactSecrets, safeUrl } from '../core/redact';
 import { parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../core/signature';
 import { Kubo } from '../kubo/client';
@@ -6,6 +5,7 @@ import { defaultKuboApi } from '../kubo/endpoint';
 import { Nix } from '../nix/cli';
 import { DEFAULTS, Layout, type ServiceContext } from '../services/context';
 import { UsageError, type Command } from './command';
+import { kuboToken, readSecretFile } from './secrets';
 
 /** Options every command that talks to Kubo takes, with the extension's defaults. */
 export const nodeOptions = {
@@ -14,6 +14,7 @@ export const nodeOptions = {
   root: { type: 'string' },
   'key-name': { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   timeout: { type: 'string' },
   concurrency: { type: 'string' },
   chunker: { type: 'string' },
@@ -33,7 +34,7 @@ function positiveInt(values: Values, name: string, fallback: number): number {
 export function serviceContext(values: Values, log?: (message: string) => void): ServiceContext {
   const kubo = new Kubo({
     api: (values.api as string | undefined) ?? defaultKuboApi(),
-    token: (values.token as string | undefined) ?? process.env.NIX_IPFS_KUBO_TOKEN,
+    token: kuboToken(values),
     timeoutMs: positiveInt(values, 'timeout', 30_000),
   });
   return {
@@ -63,16 +64,12 @@ function gatewayOption(text: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** The signing key in --key-file, if one is given; warns when other users may read it. */
 export async function readSecretKey(file: string | undefined): Promise<SecretKey | undefined> {
   if (!file) return undefined;
-  let text: string;
+  const text = readSecretFile(file, 'the signing key');
   try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read the signing key ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return parseSecretKey(text.trim());
+    return parseSecretKey(text);
   } catch (error) {
     throw new UsageError(`${file} is not a Nix secret key (name:base64, from nix-store --generate-binary-cache-key or nix-ipfs keygen): ${(error as Error).message}`);
   }
