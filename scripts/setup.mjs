@@ -25,20 +25,54 @@ export function which(cmd) {
 }
 
 const isRoot = process.getuid?.() === 0;
-let aptUpdated = false;
 
-function aptInstall(packages, why) {
-  if (!isRoot) {
-    throw new Error(`${why} needs the Debian packages ${packages.join(' ')}: run 'sudo apt-get install -y ${packages.join(' ')}' and try again.`);
+/** A set-up step that cannot go on: its message says what to run. Printed without a stack trace. */
+export class SetupError extends Error {}
+
+/** Runs the set-up steps; a SetupError ends the process with its message alone. */
+export async function setUpOrExit(steps) {
+  try {
+    return await steps();
+  } catch (error) {
+    if (!(error instanceof SetupError)) throw error;
+    log(error.message);
+    process.exit(1);
   }
+}
+
+/**
+ * The Debian packages each part of the set-up needs, each with the command or file that shows it is
+ * there already (Nix or Neovim installed another way counts); packages without one are asked of dpkg.
+ */
+const DEBIAN_PACKAGES = {
+  nix: [['nix-bin', 'nix']],
+  neovim: [['neovim', 'nvim']],
+  // Chromium drives VS Code; code-server's native modules build against the -dev libraries.
+  e2e: [['chromium', '/usr/bin/chromium'], ['libkrb5-dev'], ['libsecret-1-dev'], ['libx11-dev'], ['libxkbfile-dev'], ['build-essential'], ['python3', 'python3']],
+  bench: [['ripgrep', 'rg']],
+};
+
+function present(pkg, shownBy) {
+  if (shownBy?.startsWith('/')) return existsSync(shownBy);
+  if (shownBy && which(shownBy)) return true;
+  return spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout.includes('install ok installed');
+}
+
+/**
+ * Installs, in one apt-get call, every Debian package the given parts need. An ordinary user gets
+ * the one line to run instead.
+ */
+export function ensureDebianPackages(parts) {
+  const wanted = parts.flatMap((part) => DEBIAN_PACKAGES[part]);
+  const missing = [...new Set(wanted.filter(([pkg, shownBy]) => !present(pkg, shownBy)).map(([pkg]) => pkg))];
+  if (missing.length === 0) return;
+  const line = `apt-get install -y ${missing.join(' ')}`;
+  if (!isRoot) throw new SetupError(`Debian packages are missing (${parts.join(', ')}). Run this one line, then try again:\n  sudo ${line}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (!aptUpdated) {
-    log('apt-get update');
-    run('apt-get', ['update', '-qq'], { env });
-    aptUpdated = true;
-  }
-  log(`apt-get install ${packages.join(' ')} (${why})`);
-  run('apt-get', ['install', '-y', '-qq', ...packages], { env });
+  log('apt-get update');
+  run('apt-get', ['update', '-qq'], { env });
+  log(line);
+  run('apt-get', ['install', '-y', '-qq', ...missing], { env });
 }
 
 export function ensureNpmDependencies() {
@@ -53,33 +87,29 @@ export function ensureNpmDependencies() {
 export const nixConfig = ['experimental-features = nix-command', 'sandbox = false', ...(isRoot ? ['build-users-group ='] : [])].join('\n');
 
 export function ensureNix() {
-  if (!which('nix') || !which('nix-store')) aptInstall(['nix-bin'], 'Nix');
-  const out = spawnSync('nix', ['--version'], { encoding: 'utf8' });
-  log(out.stdout.trim());
+  log(spawnSync('nix', ['--version'], { encoding: 'utf8' }).stdout.trim());
+  if (isRoot) return; // root runs Nix single-user on its own store
+  const ping = spawnSync('nix', ['store', 'ping'], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: nixConfig } });
+  if (ping.status !== 0) {
+    const reason = ping.stderr.trim().split('\n').pop();
+    throw new SetupError(`Nix cannot reach its store as this user (${reason}). Start the Nix daemon, then try again:\n  sudo systemctl start nix-daemon.socket   (or, without systemd: sudo nix-daemon &)`);
+  }
 }
 
 /** $NIX_IPFS_KUBO_BIN, else a supported `ipfs` on PATH, else Kubo built from source (build-kubo.sh decides). */
 export function ensureKubo() {
-  const bin = execFileSync('bash', [path.join(root, 'scripts', 'build-kubo.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  let bin;
+  try {
+    bin = execFileSync('bash', [path.join(root, 'scripts', 'build-kubo.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  } catch {
+    throw new SetupError('Kubo is not available (the reason is printed above); set NIX_IPFS_KUBO_BIN to an ipfs binary to skip the build.');
+  }
   const version = spawnSync(bin, ['version', '--number'], { encoding: 'utf8' }).stdout.trim();
   log(`kubo ${version || '(version unknown)'}: ${bin}`);
   return bin;
 }
 
-/** Debian's Neovim: the second editor the integration suite drives the language server from. */
-export function ensureNeovim() {
-  if (!which('nvim')) aptInstall(['neovim'], 'the Neovim test');
+/** Neovim: the second editor the integration suite drives the language server from. */
+export function logNeovimVersion() {
   log(spawnSync('nvim', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]);
-}
-
-export function ensureRipgrep() {
-  if (!which('rg')) aptInstall(['ripgrep'], 'the scan benchmark');
-}
-
-export function ensureChromium() {
-  if (!existsSync('/usr/bin/chromium')) aptInstall(['chromium'], 'the end-to-end tests');
-  return '/usr/bin/chromium';
 }

@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { root, log, ensureNpmDependencies, ensureNix, ensureKubo, ensureNeovim, nixConfig } from './setup.mjs';
+import { root, log, ensureDebianPackages, ensureNpmDependencies, ensureNix, ensureKubo, logNeovimVersion, nixConfig, setUpOrExit } from './setup.mjs';
+import { ensureE2E } from './setup-e2e.mjs';
 
 const args = process.argv.slice(2);
 const suites = [];
@@ -36,18 +37,19 @@ function step(what, cmd, cmdArgs, options = {}) {
 }
 
 const started = Date.now();
-ensureNpmDependencies();
-const env = { ...process.env, NIX_CONFIG: nixConfig };
 const needsReal = files.length > 0 || chosen.some((s) => s !== 'unit');
-if (needsReal) {
-  ensureNix();
-  env.NIX_IPFS_KUBO_BIN = ensureKubo();
-  ensureNeovim();
-}
-if (files.length > 0 || chosen.includes('e2e')) {
-  const { ensureE2E } = await import('./setup-e2e.mjs');
-  Object.assign(env, ensureE2E());
-}
+const needsE2E = files.length > 0 || chosen.includes('e2e');
+const env = await setUpOrExit(() => {
+  ensureDebianPackages([...(needsReal ? ['nix', 'neovim'] : []), ...(needsE2E ? ['e2e'] : [])]);
+  ensureNpmDependencies();
+  const env = { ...process.env, NIX_CONFIG: nixConfig };
+  if (needsReal) {
+    ensureNix();
+    env.NIX_IPFS_KUBO_BIN = ensureKubo();
+    logNeovimVersion();
+  }
+  return needsE2E ? { ...env, ...ensureE2E() } : env;
+});
 log(`set-up took ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 step('build', process.execPath, ['scripts/build.mjs']);
