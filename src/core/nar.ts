@@ -193,10 +193,10 @@ class NarParser {
 
   private async text(maxLength: number, what: string): Promise<string> {
     const at = this.r.offset;
+    const bytes = await this.bytes(maxLength, what); // a failing source throws its own error from here
     try {
-      return decoder.decode(await this.bytes(maxLength, what));
-    } catch (error) {
-      if (error instanceof ParseError) throw error;
+      return decoder.decode(bytes);
+    } catch {
       throw new ParseError('NAR', `${what} is not valid UTF-8`, at);
     }
   }

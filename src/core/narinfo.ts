@@ -27,6 +27,19 @@ function size(value: string, field: string, position: number): number {
   return Number(value);
 }
 
+/** A relative path that stays in the cache however a URL parser reads it: `%2e%2e` is `..` to one. */
+function isPathInsideCache(url: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(url);
+  } catch {
+    return false;
+  }
+  return [url, decoded].every(
+    (form) => !form.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(form) && !form.split('/').includes('..') && !/[\\\0]/.test(form),
+  );
+}
+
 /**
  * Parses a narinfo and checks what a cache could use against us: the store path must be in
  * `storeDir`, the URL relative and without `..`, every reference a store path base name, and the
@@ -69,8 +82,8 @@ export function parseNarInfo(text: string, storeDir = DEFAULT_STORE_DIR): NarInf
 
   const urlField = required('URL');
   const url = urlField.value;
-  if (url.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(url) || url.split('/').includes('..') || url.includes('\\')) {
-    throw new ParseError('narinfo', `URL '${url}' must be a relative path inside the cache (no '..', not absolute)`, urlField.position);
+  if (!isPathInsideCache(url)) {
+    throw new ParseError('narinfo', `URL '${url.slice(0, 200)}' must be a relative path inside the cache (no '..', not even percent-encoded, not absolute)`, urlField.position);
   }
 
   const hashOf = (key: string, field: { value: string; position: number }) => {

@@ -4,8 +4,8 @@ import { NarHasher, readNar } from '../core/nar';
 import { parseNarInfo, type NarInfo } from '../core/narinfo';
 import { verifySignatures, type PublicKey, type SignatureVerdict } from '../core/signature';
 import { parseStorePath } from '../core/store-path';
-import { describeCid } from '../core/cid';
 import type { ServiceContext } from './context';
+import { locateNarinfo, openNar, readNarinfo } from './narinfo-source';
 import { tap } from './streams';
 
 export interface VerifyReport {
@@ -27,24 +27,25 @@ export interface VerifyReport {
 
 /**
  * Verifies what the cache says about a store path: each signature against the trusted keys, the
- * content address (if any) against the store path and the NAR, and the NAR (fetched from IPFS,
- * parsed and hashed while streaming) against NarHash/NarSize.
- * `target` is a store path (looked up in this node's cache), a narinfo URL, or a narinfo's CID.
+ * content address (if any) against the store path and the NAR, and the NAR (read within bounds
+ * from beside the narinfo, parsed and hashed while streaming) against NarHash/NarSize.
+ * `target` is a store path (looked up in this node's cache), a narinfo URL or IPFS path, or a narinfo's CID.
  */
 export async function verify(ctx: ServiceContext, target: string, trustedKeys: PublicKey[]): Promise<VerifyReport> {
-  const { source, text, narStream } = await locate(ctx, target);
-  const narinfo = parseNarInfo(text);
+  const from = await locateNarinfo(ctx, target);
+  const narinfo = parseNarInfo(await readNarinfo(ctx, from));
   const signatures = verifySignatures(narinfo, trustedKeys);
   const claim = narinfo.ca === undefined ? undefined : contentAddressClaim(narinfo);
   const content = claim && 'ca' in claim ? new ContentAddressHasher(claim.ca, parseStorePath(narinfo.storePath).hashPart) : undefined;
-  const nar = await checkNar(narStream(narinfo.url), narinfo, content);
+  const nar = await checkNar(() => openNar(ctx, from, narinfo), narinfo, content);
   const contentAddress = narinfo.ca === undefined ? undefined : contentAddressVerdict(narinfo.ca, claim!, content, nar);
-  return { source, narinfo, signatures, contentAddress, nar, ...decide(nar, contentAddress, signatures) };
+  return { source: from.source, narinfo, signatures, contentAddress, nar, ...decide(nar, contentAddress, signatures) };
 }
 
 /** Reads the NAR once: its structure, NarHash and NarSize, and what the content address covers. */
-async function checkNar(stream: AsyncIterable<Uint8Array>, narinfo: NarInfo, content?: ContentAddressHasher): Promise<VerifyReport['nar']> {
+async function checkNar(open: () => Promise<AsyncIterable<Uint8Array>>, narinfo: NarInfo, content?: ContentAddressHasher): Promise<VerifyReport['nar']> {
   try {
+    const stream = await open();
     const expected = parseHash(narinfo.narHash, 'sha256').hash;
     const hasher = new NarHasher();
     const observe = (chunk: Uint8Array) => {
@@ -83,7 +84,7 @@ function contentAddressVerdict(claimed: string, claim: { ca: ContentAddress } | 
 }
 
 function decide(nar: VerifyReport['nar'], contentAddress: VerifyReport['contentAddress'], signatures: SignatureVerdict[]): { trusted: boolean; reason: string } {
-  if (!nar.ok) return { trusted: false, reason: `the NAR does not match the narinfo: ${nar.error}` };
+  if (!nar.ok) return { trusted: false, reason: `the NAR was not verified: ${nar.error}` };
   if (contentAddress && !contentAddress.ok) {
     // Nix refuses to add such a path at all, signed or not ("claims to be content-addressed but isn't").
     return { trusted: false, reason: `the narinfo claims to be content-addressed (CA: ${contentAddress.claimed}) but is not: ${contentAddress.error}` };
@@ -92,40 +93,4 @@ function decide(nar: VerifyReport['nar'], contentAddress: VerifyReport['contentA
   if (signers.length > 0) return { trusted: true, reason: `signed by ${signers.join(', ')}` };
   if (contentAddress) return { trusted: true, reason: `content-addressed: the store path and the NAR agree with CA ${contentAddress.claimed}` };
   return { trusted: false, reason: "no valid signature by a trusted key (add the signer's public key with --trusted-key or to trusted-public-keys)" };
-}
-
-async function locate(ctx: ServiceContext, target: string) {
-  if (/^https?:\/\//.test(target)) {
-    const text = await httpText(target);
-    const base = new URL('.', target);
-    return { source: target, text, narStream: (url: string) => httpStream(new URL(url, base).href) };
-  }
-  const cache = ctx.layout.cache;
-  const cacheCid = (await ctx.kubo.mfsStat(cache))?.cid;
-  const narStream = (url: string) => {
-    if (!cacheCid) throw new Error(`no binary cache at ${cache} on Kubo at ${ctx.kubo.address} to fetch ${url} from`);
-    return ctx.kubo.cat(`/ipfs/${cacheCid}/${url}`);
-  };
-  if (target.startsWith('/')) {
-    const { hashPart } = parseStorePath(target);
-    const bytes = await ctx.kubo.mfsRead(ctx.layout.narinfo(hashPart));
-    if (!bytes) throw new Error(`${target} is not published in ${cache} on Kubo at ${ctx.kubo.address}`);
-    return { source: ctx.layout.narinfo(hashPart), text: new TextDecoder().decode(bytes), narStream };
-  }
-  const cid = describeCid(target).cid.toString();
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of ctx.kubo.cat(cid)) chunks.push(chunk);
-  return { source: `/ipfs/${cid}`, text: Buffer.concat(chunks).toString('utf8'), narStream };
-}
-
-async function httpText(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.text();
-}
-
-async function* httpStream(url: string): AsyncIterable<Uint8Array> {
-  const response = await fetch(url);
-  if (!response.ok || !response.body) throw new Error(`${url}: HTTP ${response.status}`);
-  for await (const chunk of response.body) yield chunk as Uint8Array;
 }

@@ -6,10 +6,10 @@ import { nodeOptions, print, publicKeyOption, serviceContext } from '../context'
 export const verifyCommand: Command = {
   name: 'verify',
   summary: "Check a published path's signatures against trusted keys and its NAR against its hash",
-  usage: '<store-path | narinfo-URL | CID> [--trusted-key name:base64]... [--no-nix-keys] [--json]',
+  usage: '<store-path | narinfo-URL | /ipfs/…/<hash>.narinfo | narinfo-CID> [--trusted-key name:base64]... [--no-nix-keys] [--timeout ms] [--json]',
   options: { ...nodeOptions, 'trusted-key': { type: 'string', multiple: true }, 'no-nix-keys': { type: 'boolean' } },
   async run({ values, positionals }) {
-    if (positionals.length !== 1) throw new UsageError('name one store path, narinfo URL or CID', 2);
+    if (positionals.length !== 1) throw new UsageError('name one store path, narinfo URL, narinfo IPFS path or narinfo CID', 2);
     const ctx = serviceContext(values);
     const given = ((values['trusted-key'] as string[] | undefined) ?? []).map((text) => publicKeyOption('--trusted-key', text));
     const fromNix = values['no-nix-keys'] ? [] : (await ctx.nix.trustedPublicKeys().catch(() => [])).map((text) => publicKeyOption("trusted-public-keys in Nix's configuration", text));
