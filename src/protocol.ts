@@ -3,18 +3,28 @@
  * shared by the server, the VS Code extension and the tests (docs/protocol.md describes it for
  * other editors). Nothing else spells a method name or a command id.
  */
-import { ErrorCodes, NotificationType, NotificationType0, RequestType, RequestType0, type ExecuteCommandParams, type Position } from 'vscode-languageserver-protocol';
+import {
+  ErrorCodes,
+  NotificationType,
+  NotificationType0,
+  ProtocolRequestType,
+  RequestType0,
+  type ExecuteCommandParams,
+  type Position,
+  type WorkDoneProgressParams,
+} from 'vscode-languageserver-protocol';
 import type { SignatureVerdict } from './core/signature';
 import type { PublishedEntry } from './services/cache-index';
 import type { FetchResult } from './services/fetch';
 import type { MirrorRecord } from './services/mirror';
+import type { KuboStatus, NixStatus } from './services/node-status';
 import type { PinOutcome } from './services/pin';
 import type { PublishResult } from './services/publish';
 import type { ReplicateResult } from './services/replicate';
 import type { ScanRecord } from './services/scan';
 import type { VerifyReport } from './services/verify';
 
-export type { FetchResult, MirrorRecord, PinOutcome, PublishedEntry, PublishResult, ReplicateResult, ScanRecord, SignatureVerdict, VerifyReport };
+export type { FetchResult, KuboStatus, MirrorRecord, NixStatus, PinOutcome, PublishedEntry, PublishResult, ReplicateResult, ScanRecord, SignatureVerdict, VerifyReport };
 
 /** A fetcher in an open document: at a position (the cursor) or at its hash's offset (lenses). */
 export interface FetcherRef {
@@ -97,16 +107,9 @@ export function executeCommandParams<C extends ServerCommandName>(name: C, args:
 }
 
 /** What the node and Nix look like from the server; the status bar and the Node view show it. */
-export type KuboStatus =
-  | { kind: 'connected'; api: string; version: string; peerId: string; peers: number; repoSize: number; storageMax: number; ipnsName: string; gateway?: string }
-  | { kind: 'unreachable'; api: string; error: string }
-  | { kind: 'unauthorized'; api: string; error: string }
-  /** A plain-HTTP API on another machine, not contacted until the user confirms it. */
-  | { kind: 'unconfirmed'; api: string; error: string };
-
 export interface NodeStatus {
   kubo: KuboStatus;
-  nix: { found: true; version: string } | { found: false; error: string };
+  nix: NixStatus;
 }
 
 export interface PublishedPathRow {
@@ -121,7 +124,7 @@ export interface MirroredSourceRow {
 }
 
 /** Every fetcher in the folder (default: the workspace folders), as `nix-ipfs scan --json` prints them. */
-export const ScanWorkspaceRequest = new RequestType<{ folder?: string }, ScanRecord[], void>('nixIpfs/scanWorkspace');
+export const ScanWorkspaceRequest = new ProtocolRequestType<{ folder?: string } & WorkDoneProgressParams, ScanRecord[], never, void, void>('nixIpfs/scanWorkspace');
 export const NodeStatusRequest = new RequestType0<NodeStatus, void>('nixIpfs/nodeStatus');
 export const PublishedPathsRequest = new RequestType0<PublishedPathRow[], void>('nixIpfs/publishedPaths');
 export const MirroredSourcesRequest = new RequestType0<MirroredSourceRow[], void>('nixIpfs/mirroredSources');
@@ -175,3 +178,10 @@ export const ClientCommand = {
 } as const;
 
 export type ClientCommandName = keyof typeof ClientCommand;
+
+/** The extension's views (package.json `contributes.views`); VS Code adds `<id>.focus` commands. */
+export const ClientView = {
+  published: 'nixIpfs.published',
+  mirrored: 'nixIpfs.mirrored',
+  node: 'nixIpfs.node',
+} as const;

@@ -48,14 +48,14 @@ export const SESSION_SCHEMA = {
   hoverTimeoutMs: { type: 'number', default: 300, minimum: 0 },
 } as const satisfies Record<string, Field>;
 
-export type Session = Values<typeof SESSION_SCHEMA>;
+export type SessionOptions = Values<typeof SESSION_SCHEMA>;
 
 function defaults<T extends Record<string, Field>>(schema: T): Values<T> {
   return Object.fromEntries(Object.entries(schema).map(([key, field]) => [key, Array.isArray(field.default) ? [...field.default] : field.default])) as Values<T>;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(defaults(SETTINGS_SCHEMA));
-export const DEFAULT_SESSION: Readonly<Session> = Object.freeze(defaults(SESSION_SCHEMA));
+export const DEFAULT_SESSION: Readonly<SessionOptions> = Object.freeze(defaults(SESSION_SCHEMA));
 
 /** Settings of the wrong type or out of range; the message lists every one. */
 export class SettingsError extends Error {
@@ -109,6 +109,6 @@ export function normalizeSettings(value: unknown, base: Settings = DEFAULT_SETTI
 }
 
 /** The session part of initializationOptions (token, signing key, trust); see SESSION_SCHEMA. */
-export function normalizeSession(value: unknown, base: Session = DEFAULT_SESSION): Session {
+export function normalizeSession(value: unknown, base: SessionOptions = DEFAULT_SESSION): SessionOptions {
   return normalizeWith(SESSION_SCHEMA, value, base);
 }

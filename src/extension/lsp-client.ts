@@ -1,52 +1,150 @@
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { readSettings, type Services } from './settings';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LSPErrorCodes,
+  ResponseError,
+  TransportKind,
+  WorkDoneProgress,
+  type LanguageClientOptions,
+  type NotificationType,
+  type RequestType0,
+} from 'vscode-languageclient/node';
+import {
+  executeCommandParams,
+  InsecureApiAcceptedNotification,
+  NixIpfsError,
+  SecretsChangedNotification,
+  serverCommandName,
+  TrustGrantedNotification,
+  type CommandArgs,
+  type CommandResult,
+  type ServerCommandName,
+} from '../protocol';
+import { rawSettings, type Consent, type Secrets } from './settings';
 
-/** Commands the server executes whose arguments the editor fills in when run from the palette. */
-const CURSOR_COMMANDS = new Set(['nixIpfs.server.pinSource', 'nixIpfs.server.copyCid']);
+/** A failure already dealt with (the user declined, or cancelled): nothing more to show. */
+export class Declined extends Error {
+  override name = 'Declined';
+}
 
 /**
- * Starts nix-ipfs' language server (dist/server.js) for Nix files. Features live in the server so
- * other editors get them too; the editor adds the cursor position to palette invocations and puts
- * returned CIDs on the clipboard.
+ * The extension's side of the language server, which does all the work with Kubo and Nix. Commands
+ * go through `execute`: progress in a notification with Cancel, and the plain-HTTP consent asked
+ * here and retried when the server refuses an API the user has not confirmed yet.
  */
-export async function startLanguageClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, services: Services, token: () => Thenable<string | undefined>): Promise<LanguageClient> {
+export class ServerClient {
+  constructor(
+    private readonly client: Promise<LanguageClient>,
+    private readonly consent: Consent,
+  ) {}
+
+  /** Runs a server command; `title` shows its progress in a notification the user can cancel. */
+  async execute<C extends ServerCommandName>(name: C, args: CommandArgs<C>, title?: string): Promise<CommandResult<C>> {
+    try {
+      return await this.send(name, args, title);
+    } catch (error) {
+      if (serverErrorCode(error) !== NixIpfsError.InsecureApiUnconfirmed) throw error;
+      await this.confirmApi(((error as ResponseError<{ api: string }>).data as { api: string }).api);
+      return this.send(name, args, title);
+    }
+  }
+
+  /** Asks the user about a plain-HTTP API on another machine; the server is told when they agree. */
+  async confirmApi(api: string): Promise<void> {
+    if (!(await this.consent.ask(api))) throw new Declined(`not using the plain-HTTP Kubo API ${api}`);
+    await (await this.client).sendNotification(InsecureApiAcceptedNotification, { api });
+  }
+
+  async request<R>(type: RequestType0<R, void>): Promise<R> {
+    return (await this.client).sendRequest(type);
+  }
+
+  /** Hands the server a secret the user just set ('' removes it). */
+  async secretsChanged(secrets: { kuboApiToken?: string; signingKey?: string }): Promise<void> {
+    await (await this.client).sendNotification(SecretsChangedNotification, secrets);
+  }
+
+  async onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): Promise<vscode.Disposable> {
+    return (await this.client).onNotification(type, handler);
+  }
+
+  private async send<C extends ServerCommandName>(name: C, args: CommandArgs<C>, title?: string): Promise<CommandResult<C>> {
+    const client = await this.client;
+    if (!title) return client.sendRequest(ExecuteCommandRequest.type, executeCommandParams(name, args));
+    const options = { location: vscode.ProgressLocation.Notification, title: `Nix IPFS: ${title}`, cancellable: true };
+    return vscode.window.withProgress(options, async (progress, cancel) => {
+      const token = randomUUID();
+      let reported = 0;
+      const listening = client.onProgress(WorkDoneProgress.type, token, (value) => {
+        if (value.kind === 'end') return;
+        const increment = value.percentage === undefined ? undefined : Math.max(0, value.percentage - reported);
+        reported += increment ?? 0;
+        progress.report({ message: value.message, increment });
+      });
+      try {
+        return await client.sendRequest(ExecuteCommandRequest.type, executeCommandParams(name, args, token), cancel);
+      } finally {
+        listening.dispose();
+      }
+    });
+  }
+}
+
+/** The code of a ResponseError from the server (NixIpfsError), else undefined. */
+export function serverErrorCode(error: unknown): number | undefined {
+  return error instanceof ResponseError ? error.code : undefined;
+}
+
+/** True for a failure the user caused on purpose (cancel, decline): not worth an error message. */
+export function isDeclined(error: unknown): boolean {
+  return error instanceof Declined || error instanceof vscode.CancellationError || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);
+}
+
+/**
+ * Starts nix-ipfs' language server (dist/server.js) for Nix files, handing it the settings, the
+ * secrets and the workspace's trust. Its own commands (lenses, code actions) run through
+ * `runServerCommand`, which adds consent, error messages and the clipboard.
+ */
+export async function startLanguageClient(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  secrets: Secrets,
+  consent: Consent,
+  runServerCommand: (name: ServerCommandName, args: unknown) => Promise<unknown>,
+): Promise<LanguageClient> {
   const module = context.asAbsolutePath('dist/server.js');
-  const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
-  };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: 'nix' },
       { scheme: 'untitled', language: 'nix' },
     ],
     outputChannel: log,
-    initializationOptions: { ...readSettings(), kuboApiToken: await token(), trusted: vscode.workspace.isTrusted, insecureApisAccepted: services.acceptedInsecureApis() },
+    initializationOptions: {
+      ...rawSettings(),
+      kuboApiToken: await secrets.apiToken(),
+      signingKey: await secrets.signingKey(),
+      trusted: vscode.workspace.isTrusted,
+      insecureApisAccepted: consent.accepted(),
+    },
     synchronize: { configurationSection: 'nixIpfs' },
     middleware: {
-      executeCommand: async (command, args, next) => {
-        // The server cannot ask: confirm a plain-HTTP remote API here first (it is told when accepted).
-        await services.context();
-        const editor = vscode.window.activeTextEditor;
-        if (CURSOR_COMMANDS.has(command) && args.length === 0 && editor) {
-          args = [{ uri: editor.document.uri.toString(), position: editor.selection.active }];
-        }
-        const result = await next(command, args);
-        if (command === 'nixIpfs.server.copyCid' && typeof result === 'string') {
-          await vscode.env.clipboard.writeText(result);
-          void vscode.window.setStatusBarMessage(`Copied ${result}`, 3000);
-        }
-        return result;
+      executeCommand: (command, args, next) => {
+        const name = serverCommandName(command);
+        return name ? runServerCommand(name, args[0]) : next(command, args);
       },
     },
+  };
+  const serverOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const client = new LanguageClient('nixIpfs', 'Nix IPFS language server', serverOptions, clientOptions);
   await client.start();
   context.subscriptions.push(
     client,
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void client.sendNotification('nixIpfs/trustGranted')),
-    services.onDidAcceptInsecureApi((api) => void client.sendNotification('nixIpfs/insecureApiAccepted', { api })),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void client.sendNotification(TrustGrantedNotification)),
   );
   return client;
 }

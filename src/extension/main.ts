@@ -1,30 +1,43 @@
 import * as vscode from 'vscode';
-import { Nix } from '../nix/cli';
-import { registerCommands, trustedKeys } from './commands';
-import { startLanguageClient } from './lsp-client';
+import { ClientView, ContentChangedNotification } from '../protocol';
+import { registerCommands, runServerCommand, type Ctx } from './commands';
+import { ServerClient, startLanguageClient } from './lsp-client';
 import { createStatusBar, NodeMonitor } from './node-monitor';
-import { readSettings, Secrets, Services } from './settings';
+import { Consent, Secrets } from './settings';
 import { MirroredSourcesView, NodeView, PublishedPathsView } from './views';
 
+/**
+ * The extension is the face of the language server, which does every piece of work with Kubo and
+ * Nix: here are the views, pickers, prompts, secrets, status bar and notifications.
+ */
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Nix IPFS', { log: true });
   const secrets = new Secrets(context.secrets);
-  const services = new Services(secrets, context.globalState);
-  const monitor = new NodeMonitor(services, log);
-  const published = new PublishedPathsView(services, monitor, () => trustedKeys({ services, secrets }));
-  const mirrored = new MirroredSourcesView(services, monitor);
+  const consent = new Consent(context.globalState);
+  // The language server starts in the background: activation must not wait for its handshake.
+  const client = startLanguageClient(context, log, secrets, consent, (name, args) => runServerCommand({ server, log }, name, args));
+  const server = new ServerClient(client, consent);
+  const monitor = new NodeMonitor(server, log);
+  const published = new PublishedPathsView(server, monitor);
+  const mirrored = new MirroredSourcesView(server, monitor);
   context.subscriptions.push(
     log,
     monitor,
     createStatusBar(monitor),
-    vscode.window.registerTreeDataProvider('nixIpfs.published', published),
-    vscode.window.registerTreeDataProvider('nixIpfs.mirrored', mirrored),
-    vscode.window.registerTreeDataProvider('nixIpfs.node', new NodeView(monitor)),
+    vscode.window.registerTreeDataProvider(ClientView.published, published),
+    vscode.window.registerTreeDataProvider(ClientView.mirrored, mirrored),
+    vscode.window.registerTreeDataProvider(ClientView.node, new NodeView(monitor)),
   );
-  registerCommands({ context, services, secrets, monitor, published, mirrored, log, languageClient: () => languageClient });
+  const ctx: Ctx = { context, server, secrets, monitor, published, mirrored, log };
+  registerCommands(ctx);
+  followTheNode(ctx);
+  client.catch((error: Error) => log.error(`the language server did not start: ${error.message}`));
+  log.info(`activated in ${Date.now() - started} ms`);
+}
 
-  // The views follow the node: refill them whenever its state changes kind.
+/** The views follow the node: refilled when its state changes kind, or when the server changed what it holds. */
+function followTheNode({ context, server, monitor, published, mirrored }: Ctx): void {
   let lastKind = monitor.state.kind;
   context.subscriptions.push(
     monitor.onDidChange((state) => {
@@ -39,29 +52,12 @@ export function activate(context: vscode.ExtensionContext): void {
       void monitor.refresh();
     }),
   );
+  void server.onNotification(ContentChangedNotification, ({ mirror, cache }) => {
+    if (mirror) mirrored.refresh();
+    if (cache) published.refresh();
+  }).then((subscription) => context.subscriptions.push(subscription), () => undefined);
   monitor.schedule();
   void monitor.refresh();
-  void new Nix({ binDir: readSettings().nixPath || undefined }).version().then(
-    () => vscode.commands.executeCommand('setContext', 'nixIpfs.nixMissing', false),
-    (error: Error) => {
-      log.warn(error.message);
-      return vscode.commands.executeCommand('setContext', 'nixIpfs.nixMissing', true);
-    },
-  );
-
-  // The language server starts in the background: activation must not wait for its handshake.
-  const languageClient = startLanguageClient(context, log, services, () => secrets.apiToken());
-  languageClient.then(
-    (client) =>
-      context.subscriptions.push(
-        client.onNotification('nixIpfs/pinStateChanged', () => {
-          mirrored.refresh();
-          published.refresh();
-        }),
-      ),
-    (error: Error) => log.error(`the language server did not start: ${error.message}`),
-  );
-  log.info(`activated in ${Date.now() - started} ms`);
 }
 
 export function deactivate(): void {}

@@ -1,17 +1,14 @@
 import * as vscode from 'vscode';
-import { KuboAuthError, KuboError } from '../kubo/client';
-import type { Services } from './settings';
+import { ClientView, NodeStatusRequest, type KuboStatus } from '../protocol';
+import type { ServerClient } from './lsp-client';
 import { readSettings } from './settings';
 
-export type NodeState =
-  | { kind: 'connecting' }
-  | { kind: 'connected'; api: string; version: string; peerId: string; peers: number; repoSize: number; storageMax: number; ipnsName: string; gateway?: string }
-  | { kind: 'unreachable'; api: string; error: string }
-  | { kind: 'unauthorized'; api: string; error: string };
+export type NodeState = { kind: 'connecting' } | KuboStatus;
 
 /**
- * Watches the Kubo node (on a timer and on demand) and publishes its state: the status bar,
- * the Node view and the welcome views (context key `nixIpfs.kubo`) all follow it.
+ * Asks the language server about the Kubo node and Nix (on a timer and on demand) and publishes
+ * the answer: the status bar, the Node view and the welcome views (context keys `nixIpfs.kubo`,
+ * `nixIpfs.nixMissing`) all follow it.
  */
 export class NodeMonitor implements vscode.Disposable {
   private current: NodeState = { kind: 'connecting' };
@@ -21,7 +18,7 @@ export class NodeMonitor implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   constructor(
-    private readonly services: Services,
+    private readonly server: ServerClient,
     private readonly log: vscode.LogOutputChannel,
   ) {
     void vscode.commands.executeCommand('setContext', 'nixIpfs.kubo', 'connecting');
@@ -38,32 +35,24 @@ export class NodeMonitor implements vscode.Disposable {
     if (seconds > 0) this.timer = setInterval(() => void this.refresh(), seconds * 1000);
   }
 
-  /** Polls the node once; concurrent callers share the same poll. */
+  /** Polls once; concurrent callers share the same poll. */
   refresh(): Promise<NodeState> {
     this.inFlight ??= this.poll().finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
   private async poll(): Promise<NodeState> {
-    const api = readSettings().kuboApi;
     let next: NodeState;
     try {
-      const ctx = await this.services.context({ interactive: false });
-      const [version, id, peers, repo, ipnsName] = await Promise.all([
-        ctx.kubo.version(),
-        ctx.kubo.id(),
-        ctx.kubo.peerCount(),
-        ctx.kubo.repoStat(),
-        ctx.kubo.ensureKey(ctx.keyName),
-      ]);
-      const gateway = readSettings().gatewayUrl || (await ctx.kubo.gatewayUrl().catch(() => undefined));
-      next = { kind: 'connected', api, version, peerId: id.peerId, peers, repoSize: Number(repo.repoSize), storageMax: Number(repo.storageMax), ipnsName, gateway };
+      const status = await this.server.request(NodeStatusRequest);
+      next = status.kubo;
+      await vscode.commands.executeCommand('setContext', 'nixIpfs.nixMissing', !status.nix.found);
+      if (!status.nix.found) this.log.warn(status.nix.error);
     } catch (error) {
-      const message = (error as Error).message;
-      next = error instanceof KuboAuthError ? { kind: 'unauthorized', api, error: message } : { kind: 'unreachable', api, error: message };
-      if (!(error instanceof KuboError)) this.log.error(`checking Kubo: ${message}`);
+      this.log.error(`asking the language server about Kubo: ${(error as Error).message}`);
+      return this.current;
     }
-    if (next.kind !== this.current.kind) this.log.info(`Kubo ${api}: ${next.kind}${'error' in next ? ` (${next.error})` : ''}`);
+    if (next.kind !== this.current.kind) this.log.info(`Kubo ${next.api}: ${next.kind}${'error' in next ? ` (${next.error})` : ''}`);
     this.current = next;
     await vscode.commands.executeCommand('setContext', 'nixIpfs.kubo', next.kind);
     this.changed.fire(next);
@@ -80,33 +69,30 @@ export class NodeMonitor implements vscode.Disposable {
 export function createStatusBar(monitor: NodeMonitor): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('nixIpfs.status', vscode.StatusBarAlignment.Left, 10);
   item.name = 'Nix IPFS';
-  item.command = 'nixIpfs.node.focus';
+  item.command = `${ClientView.node}.focus`;
   const render = (state: NodeState) => {
-    switch (state.kind) {
-      case 'connecting':
-        item.text = '$(sync~spin) IPFS';
-        item.tooltip = 'Connecting to Kubo…';
-        item.backgroundColor = undefined;
-        break;
-      case 'connected':
-        item.text = `$(globe) IPFS ${state.peers}`;
-        item.tooltip = `Kubo ${state.version} at ${state.api}: connected, ${state.peers} peer${state.peers === 1 ? '' : 's'}`;
-        item.backgroundColor = undefined;
-        break;
-      case 'unauthorized':
-        item.text = '$(lock) IPFS';
-        item.tooltip = `Kubo at ${state.api} needs an API token: run “Nix IPFS: Set Kubo API Token”`;
-        item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-        break;
-      case 'unreachable':
-        item.text = '$(debug-disconnect) IPFS';
-        item.tooltip = `Kubo at ${state.api} is unreachable: ${state.error}`;
-        item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-        break;
-    }
+    const look = statusLook(state);
+    item.text = look.text;
+    item.tooltip = look.tooltip;
+    item.backgroundColor = look.background ? new vscode.ThemeColor(look.background) : undefined;
   };
   render(monitor.state);
   item.show();
   const subscription = monitor.onDidChange(render);
   return vscode.Disposable.from(item, subscription);
+}
+
+function statusLook(state: NodeState): { text: string; tooltip: string; background?: string } {
+  switch (state.kind) {
+    case 'connecting':
+      return { text: '$(sync~spin) IPFS', tooltip: 'Connecting to Kubo…' };
+    case 'connected':
+      return { text: `$(globe) IPFS ${state.peers}`, tooltip: `Kubo ${state.version} at ${state.api}: connected, ${state.peers} peer${state.peers === 1 ? '' : 's'}` };
+    case 'unauthorized':
+      return { text: '$(lock) IPFS', tooltip: `Kubo at ${state.api} needs an API token: run “Nix IPFS: Set Kubo API Token”`, background: 'statusBarItem.warningBackground' };
+    case 'unconfirmed':
+      return { text: '$(shield) IPFS', tooltip: `Kubo at ${state.api} is plain HTTP on another machine: not used until you confirm it (run “Nix IPFS: Refresh”)`, background: 'statusBarItem.warningBackground' };
+    case 'unreachable':
+      return { text: '$(debug-disconnect) IPFS', tooltip: `Kubo at ${state.api} is unreachable: ${state.error}`, background: 'statusBarItem.errorBackground' };
+  }
 }

@@ -1,9 +1,7 @@
 import * as vscode from 'vscode';
-import { verifySignatures, type PublicKey, type SignatureVerdict } from '../core/signature';
-import { listPublished, type PublishedEntry } from '../services/cache-index';
-import { listMirrored, type MirrorRecord } from '../services/mirror';
+import { MirroredSourcesRequest, PublishedPathsRequest, type MirroredSourceRow, type PublishedEntry, type SignatureVerdict } from '../protocol';
+import type { ServerClient } from './lsp-client';
 import type { NodeMonitor, NodeState } from './node-monitor';
-import type { Services } from './settings';
 
 export type SignatureState = 'trusted' | 'untrusted' | 'unsigned' | 'invalid';
 
@@ -55,9 +53,8 @@ export type PublishedNode =
 /** Published paths: name, NAR size, short CID and a signature-state icon; children show the trust map. */
 export class PublishedPathsView extends RefreshingTree<PublishedNode> {
   constructor(
-    private readonly services: Services,
+    private readonly server: ServerClient,
     private readonly monitor: NodeMonitor,
-    private readonly trustedKeys: () => Promise<PublicKey[]>,
   ) {
     super();
   }
@@ -99,23 +96,18 @@ export class PublishedPathsView extends RefreshingTree<PublishedNode> {
         },
       ];
     }
-    if (node) return [];
-    if (this.monitor.state.kind !== 'connected') return [];
-    const ctx = await this.services.context({ interactive: false });
-    const [entries, trusted] = await Promise.all([listPublished(ctx.kubo, ctx.layout), this.trustedKeys()]);
-    return entries.map((entry) => ({ kind: 'path', entry, verdicts: verifySignatures(entry, trusted) }));
+    if (node || this.monitor.state.kind !== 'connected') return [];
+    const rows = await this.server.request(PublishedPathsRequest);
+    return rows.map(({ entry, verdicts }) => ({ kind: 'path', entry, verdicts }));
   }
 }
 
-export interface MirroredNode {
-  record: MirrorRecord;
-  pinned: boolean;
-}
+export type MirroredNode = MirroredSourceRow;
 
 /** Mirrored sources: hash (SRI), name, URL, CID and whether the node still pins it. */
 export class MirroredSourcesView extends RefreshingTree<MirroredNode> {
   constructor(
-    private readonly services: Services,
+    private readonly server: ServerClient,
     private readonly monitor: NodeMonitor,
   ) {
     super();
@@ -135,9 +127,7 @@ export class MirroredSourcesView extends RefreshingTree<MirroredNode> {
 
   async getChildren(node?: MirroredNode): Promise<MirroredNode[]> {
     if (node || this.monitor.state.kind !== 'connected') return [];
-    const ctx = await this.services.context({ interactive: false });
-    const records = await listMirrored(ctx.kubo, ctx.layout);
-    return Promise.all(records.map(async (record) => ({ record, pinned: await ctx.kubo.isPinned(record.cid).catch(() => false) })));
+    return this.server.request(MirroredSourcesRequest);
   }
 }
 

@@ -1,43 +1,48 @@
 import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
-import { KuboRefusedError, type Kubo } from '../kubo/client';
-import type { Layout } from '../services/layout';
+import { KuboRefusedError, KuboUnreachableError } from '../kubo/client';
+import type { ServiceContext } from '../services/context';
 import { lookupMirror, type MirrorRecord } from '../services/mirror';
 
 export type PinState =
   | { kind: 'pinned'; cid: string; record?: MirrorRecord }
   | { kind: 'mirrored-unpinned'; cid: string; record: MirrorRecord }
   | { kind: 'not-mirrored' }
-  | { kind: 'unreachable'; error: string }
+  /** Nothing answers at the API address. */
+  | { kind: 'unreachable'; api: string }
+  /** Kubo answered with an error (a missing token, a timeout…); the message says what to do. */
+  | { kind: 'failed'; error: string }
   /** Deliberately not contacted (a plain-HTTP API on another machine, not yet confirmed). */
   | { kind: 'refused'; reason: string };
 
+/** How long a state learnt from Kubo is trusted: changes made elsewhere (the CLI) show up after it. */
 const FRESH_MS = 30_000;
 
 /**
  * What the node knows about each source hash, cached so hovers and lenses never wait on Kubo
  * for long: a lookup that takes longer than the caller's budget answers undefined ("checking")
- * and finishes in the background, then `onSettled` lets the editor refresh.
+ * and finishes in the background, then `onSettled` lets the editor refresh. Changes the server
+ * makes itself are recorded at once (`remember`), so they never wait for the cache to age.
  */
 export class PinStates {
   private readonly cache = new Map<string, { state: PinState; at: number }>();
   private readonly inFlight = new Map<string, Promise<PinState>>();
-  /** Bumped by invalidate(), so a lookup that started before a pin cannot cache its stale answer. */
+  /** Bumped by invalidate(), so a lookup that started before a change cannot cache its stale answer. */
   private generation = 0;
 
   constructor(
-    private readonly node: () => { kubo: Kubo; layout: Layout },
+    private readonly node: () => Pick<ServiceContext, 'kubo' | 'layout'>,
     private readonly onSettled: () => void,
   ) {}
 
-  /** Forgets everything (after a pin, or when settings change). */
+  /** Forgets everything (after a change to the node, or when settings change). */
   invalidate(): void {
     this.generation++;
     this.cache.clear();
     this.inFlight.clear();
   }
 
-  /** Records what an action just established (a pin), so the next lens shows it without a lookup. */
+  /** Records what an action just established (a pin, an unpin), so the next lens shows it without a lookup. */
   remember(sri: string, state: PinState): void {
     this.cache.set(sri, { state, at: Date.now() });
   }
@@ -73,18 +78,22 @@ export class PinStates {
   }
 
   private async lookup(sri: string): Promise<PinState> {
-    const { kubo, layout } = this.node();
-    const hash = parseHash(sri).hash;
     try {
-      const record = await lookupMirror(kubo, layout, hash);
-      const cid = record?.cid ?? cidForFlatHash(hash)?.toString();
-      if (!cid) return { kind: 'not-mirrored' };
-      const pinned = await kubo.isPinned(cid);
-      if (pinned) return { kind: 'pinned', cid, record };
-      return record ? { kind: 'mirrored-unpinned', cid, record } : { kind: 'not-mirrored' };
+      return await pinStateOf(this.node(), sri);
     } catch (error) {
       if (error instanceof KuboRefusedError) return { kind: 'refused', reason: error.message };
-      return { kind: 'unreachable', error: (error as Error).message };
+      if (error instanceof KuboUnreachableError) return { kind: 'unreachable', api: this.node().kubo.address };
+      return { kind: 'failed', error: (error as Error).message };
     }
   }
+}
+
+/** Asks the node: is the source mirrored (its record), and is its CID pinned? */
+export async function pinStateOf({ kubo, layout }: Pick<ServiceContext, 'kubo' | 'layout'>, sri: string): Promise<PinState> {
+  const hash = parseHash(sri).hash;
+  const record = await lookupMirror(kubo, layout, hash);
+  const cid = record?.cid ?? cidForFlatHash(hash)?.toString();
+  if (!cid) return { kind: 'not-mirrored' };
+  if (await kubo.isPinned(cid)) return { kind: 'pinned', cid, record };
+  return record ? { kind: 'mirrored-unpinned', cid, record } : { kind: 'not-mirrored' };
 }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
 import { parseHash, NixHash } from '../core/hash';
 import { NarHasher } from '../core/nar';
 import { fingerprint, formatNarInfo, parseNarInfo, type NarInfo } from '../core/narinfo';
@@ -62,6 +65,22 @@ export async function publish(ctx: ServiceContext, paths: string[], options: Pub
   await ctx.kubo.mfsFlush('/');
   if (result.paths.length > 0) Object.assign(result, await publishRoot(ctx));
   return result;
+}
+
+/**
+ * Builds a folder's flake (flake.nix) or default.nix, leaving the usual `result` link there,
+ * and returns the built store path, ready to publish.
+ */
+export async function buildFolder(ctx: ServiceContext, folder: string): Promise<string> {
+  const link = path.join(folder, 'result');
+  if (existsSync(path.join(folder, 'flake.nix'))) {
+    await ctx.nix.run('nix', ['--extra-experimental-features', 'flakes', 'build', `path:${folder}`, '--out-link', link]);
+  } else if (existsSync(path.join(folder, 'default.nix'))) {
+    await ctx.nix.run('nix-build', [path.join(folder, 'default.nix'), '--out-link', link]);
+  } else {
+    throw new Error(`${folder} has neither a flake.nix nor a default.nix to build`);
+  }
+  return realpath(link);
 }
 
 async function ensureCacheInfo(ctx: ServiceContext): Promise<void> {

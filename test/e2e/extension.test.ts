@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
@@ -111,6 +111,30 @@ test('the extension in VS Code', async (t) => {
     assert.ok(rows.length > 0);
     await eventually('the lens to say Pinned ✓', async () => (await vs.page.locator('.codelens-decoration a, .contentWidgets a', { hasText: 'Pinned ✓' }).count()) > 0, 30_000);
     await vs.screenshot('03-pinned');
+  });
+
+  await t.test('Unpin brings "Pin to IPFS" back right away, and "Pin All Sources" shows "Pinned ✓" right away', async () => {
+    // Only the local source stays in the workspace, so Pin All talks to 127.0.0.1 alone.
+    for (const file of readdirSync(workspace)) if (file.endsWith('.nix') && file !== 'local.nix') rmSync(path.join(workspace, file));
+    const lens = (title: string) => vs.page.locator('.codelens-decoration a, .contentWidgets a', { hasText: title });
+    const pane = vs.page.locator('.pane', { has: vs.page.locator('.pane-header', { hasText: 'Mirrored Sources' }) });
+    // The view may be re-rendering (it follows the node): a menu that opened on a stale row is closed and opened again.
+    await eventually('the row\'s context menu to offer Unpin…', async () => {
+      await vs.page.keyboard.press('Escape');
+      await pane.locator('.monaco-list-row', { hasText: 'local-source-1.0.tar.gz' }).click({ button: 'right' });
+      await vs.page.locator('.monaco-menu .action-label', { hasText: 'Unpin…' }).click({ timeout: 5000 });
+      return true;
+    });
+    await vs.page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Unpin' }).click();
+    await eventually('the lens to say Pin to IPFS again', async () => (await lens('Pin to IPFS').count()) > 0);
+    assert.equal(await lens('Pinned ✓').count(), 0);
+    assert.doesNotMatch(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(sourceCid));
+    await vs.screenshot('03b-unpinned');
+
+    await vs.runCommand('Nix IPFS: Pin All Sources in Workspace');
+    await eventually('the lens to say Pinned ✓ after Pin All', async () => (await lens('Pinned ✓').count()) > 0);
+    assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(sourceCid));
+    await eventually('the Mirrored Sources view to list it again', async () => (await vs.viewRows('Mirrored Sources')).some((t) => t.includes('local-source-1.0.tar.gz')));
   });
 
   await t.test('"Publish Store Path…" publishes a built path, shown with a trusted signature', async () => {

@@ -9,14 +9,48 @@ import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { startFaultProxy } from '../helpers/fault-proxy';
 import { cli, repoRoot } from '../helpers/cli';
-import { positionOf, startLsp } from '../helpers/lsp';
-import { tempDir } from '../helpers/nix-env';
+import { changeSettings, positionOf, startLsp, type LspSession } from '../helpers/lsp';
+import { buildClosure, nixKeyPair, tempDir } from '../helpers/nix-env';
 import { encodeNix32 } from '../../src/core/nix-base32';
+import { InsecureApiAcceptedNotification, MirroredSourcesRequest, NixIpfsError, NodeStatusRequest, PublishedPathsRequest, ScanWorkspaceRequest, ServerCommand, type FetcherRef } from '../../src/protocol';
 import { scanWorkspace } from '../../src/services/scan';
 
 const fixtures = path.join(repoRoot, 'test/fixtures/nix');
 type Hover = { contents: { value: string } } | null;
-type Lens = { command: { title: string; command: string; arguments: unknown[] } };
+type Lens = { command: { title: string; command: string; arguments: [FetcherRef] } };
+
+const lensesOf = (lsp: LspSession, uri: string) => lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
+
+/** The lenses once the server knows every pin state: it asks for a refresh when a lookup settles. */
+async function settledLenses(lsp: LspSession, uri: string): Promise<Lens[]> {
+  const refreshed = lsp.nextLensRefresh();
+  const lenses = await lensesOf(lsp, uri);
+  if (lenses.every((l) => !l.command.title.startsWith('Pin to IPFS') || l.command.title.includes('unreachable'))) return lenses;
+  await refreshed;
+  return lensesOf(lsp, uri);
+}
+
+/** A source served once over HTTP on loopback, and a .nix file that fetches it. */
+async function servedSource(dir: string, name: string) {
+  const content = `${name} served once ${Date.now()}\n`;
+  const { createServer } = await import('node:http');
+  const server = createServer((_, res) => res.end(content)).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/${name}-1.0.tar.gz`;
+  const sri = `sha256-${createHash('sha256').update(content).digest('base64')}`;
+  const text = `{ fetchurl }: fetchurl { url = "${url}"; hash = "${sri}"; }\n`;
+  const file = path.join(dir, `${name}.nix`);
+  await writeFile(file, text);
+  return { url, sri, text, file, close: () => server.close() };
+}
+
+/** The ResponseError a request fails with. */
+async function failure(request: Promise<unknown>): Promise<{ code: number; message: string; data?: { api?: string } }> {
+  return request.then(
+    (value) => assert.fail(`expected an error, got ${JSON.stringify(value)}`),
+    (error: { code: number; message: string; data?: { api?: string } }) => error,
+  );
+}
 
 test('hover on a hash: every encoding and the CID; Kubo unreachable is said, fast', async () => {
   const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9', gatewayUrl: 'http://127.0.0.1:8080' });
@@ -28,7 +62,8 @@ test('hover on a hash: every encoding and the CID; Kubo unreachable is said, fas
   assert.match(value, /SRI: `sha256-WJG1tSLV3whtD\/CxEPvZ0hu0\/HFjrzTQgoai6Eb2vgM=`/);
   assert.match(value, /Nix base32: `00xyyr3fi8l6hb839bv3f7yb86yjv7xi1cgh1xnhipym4asvb4aq`/);
   assert.match(value, /CID: `bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am`/);
-  assert.match(value, /Kubo node unreachable/);
+  // The whole sentence: what does not answer, and what to do (it was cut at the URL's first ':').
+  assert.match(value, /IPFS: no Kubo node answers at http:\/\/127\.0\.0\.1:9 — start it \(`ipfs daemon`\), or set the Kubo API \(`nixIpfs\.kuboApi`\)/);
 
   const cidHover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'bafkreicysg23', 5) });
   assert.match(cidHover!.contents.value, /CID\*\* v1 · raw · sha2-256/);
@@ -48,9 +83,13 @@ test('a plain-HTTP Kubo API on another machine is not contacted until the user a
   const refused = (await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position }))!.contents.value;
   assert.match(refused, /plain HTTP on another machine and is not used until you confirm it/);
   await lsp.request('textDocument/codeLens', { textDocument: { uri } });
+  const refusal = await failure(lsp.execute('nixConfig', {}));
+  assert.equal(refusal.code, NixIpfsError.InsecureApiUnconfirmed);
+  assert.equal(refusal.data?.api, remote.url, 'the editor learns which API to ask about');
+  assert.equal((await lsp.connection.sendRequest(NodeStatusRequest)).kubo.kind, 'unconfirmed');
   assert.equal(remote.requests(), 0, 'nothing (and no token) went over plain HTTP');
 
-  await lsp.connection.sendNotification('nixIpfs/insecureApiAccepted', { api: remote.url });
+  await lsp.connection.sendNotification(InsecureApiAcceptedNotification, { api: remote.url });
   const accepted = (await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position }))!.contents.value;
   assert.match(accepted, /IPFS: not mirrored yet/);
   assert.ok(remote.requests() > 0);
@@ -95,42 +134,127 @@ test('code actions: convert to SRI; edits re-parse incrementally', async () => {
   assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => d.code), ['malformed-hash']);
 });
 
-test('with a real Kubo node: lens "Pin to IPFS" pins through the server, then shows "Pinned ✓" and the hover says pinned', async () => {
+test('with a real Kubo node: "Pin to IPFS" pins through the server, the lens says "Pinned ✓" at once, and Unpin brings "Pin to IPFS" back at once', async () => {
   const node = await startKuboNode();
   const dir = await tempDir();
-  // The source is served once, pinned, and from then on comes from IPFS.
-  const content = `served once ${Date.now()}\n`;
-  const { createServer } = await import('node:http');
-  const server = createServer((_, res) => res.end(content)).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/src-1.0.tar.gz`;
-  const { createHash } = await import('node:crypto');
-  const sri = `sha256-${createHash('sha256').update(content).digest('base64')}`;
-  const text = `{ fetchurl }: fetchurl { url = "${url}"; hash = "${sri}"; }\n`;
-  const file = path.join(dir, 'pkg.nix');
-  await writeFile(file, text);
-
+  const source = await servedSource(dir, 'src');
   const lsp = await startLsp({ kuboApi: node.apiAddr, gatewayUrl: node.gatewayUrl, requestTimeoutMs: 5000, hoverTimeoutMs: 5000 }, dir);
-  const uri = await lsp.open(file, text);
-  const before = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
-  await new Promise((r) => setTimeout(r, 500)); // the first lens request starts the lookup in the background
-  const lenses = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
-  assert.ok(before.length === 1 && lenses[0].command.title === 'Pin to IPFS', JSON.stringify(lenses));
+  const uri = await lsp.open(source.file, source.text);
+  const lenses = await settledLenses(lsp, uri);
+  assert.deepEqual(lenses.map((l) => l.command.title), ['Pin to IPFS'], JSON.stringify(lenses));
 
-  const record = await lsp.request<{ cid: string }>('workspace/executeCommand', { command: lenses[0].command.command, arguments: lenses[0].command.arguments });
-  assert.ok(record.cid, JSON.stringify(record));
-  server.close();
-  assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(record.cid));
-
-  const after = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
-  await new Promise((r) => setTimeout(r, 500));
-  const settled = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
-  assert.ok(after && settled.some((l) => l.command.title.startsWith('Pinned ✓ bafkrei')), JSON.stringify(settled));
-  const hover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, sri, 10) });
+  const outcome = await lsp.request<{ status: string; record: { cid: string } }>('workspace/executeCommand', { command: lenses[0].command.command, arguments: lenses[0].command.arguments });
+  assert.equal(outcome.status, 'pinned');
+  source.close();
+  assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(outcome.record.cid));
+  assert.deepEqual(lsp.contentChanges.at(-1), { mirror: true, cache: false }, 'the editor is told to refresh its views');
+  // No waiting: the server recorded what it just did.
+  const pinned = await lensesOf(lsp, uri);
+  assert.ok(pinned.some((l) => l.command.title.startsWith('Pinned ✓ bafkrei')), JSON.stringify(pinned));
+  const hover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(source.text, source.sri, 10) });
   assert.match(hover!.contents.value, /\*\*pinned\*\* on your node/);
-  assert.match(hover!.contents.value, new RegExp(`${node.gatewayUrl}/ipfs/${record.cid}`));
-  const cid = await lsp.request<string>('workspace/executeCommand', { command: 'nixIpfs.server.copyCid', arguments: [{ uri, position: positionOf(text, sri, 10) }] });
-  assert.equal(cid, record.cid);
+  assert.match(hover!.contents.value, new RegExp(`${node.gatewayUrl}/ipfs/${outcome.record.cid}`));
+  assert.equal(await lsp.execute('copyCid', { uri, position: positionOf(source.text, source.sri, 10) }), outcome.record.cid);
+  const rows = await lsp.connection.sendRequest(MirroredSourcesRequest);
+  assert.deepEqual(rows.map((r) => [r.record.cid, r.pinned]), [[outcome.record.cid, true]]);
+
+  const removed = await lsp.execute('unpin', { hash: source.sri });
+  assert.equal(removed.cid, outcome.record.cid);
+  assert.doesNotMatch(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(outcome.record.cid));
+  assert.deepEqual((await lensesOf(lsp, uri)).map((l) => l.command.title), ['Pin to IPFS'], 'back at once, no stale "Pinned ✓"');
+  assert.deepEqual(await lsp.connection.sendRequest(MirroredSourcesRequest), []);
+  assert.match(lsp.messages.join('\n'), /Unpinned src-1\.0\.tar\.gz/);
+});
+
+test('with a real Kubo node: Pin All pins every source in the workspace, and every lens says "Pinned ✓" at once', async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const sources = [await servedSource(dir, 'one'), await servedSource(dir, 'two')];
+  const lsp = await startLsp({ kuboApi: node.apiAddr, requestTimeoutMs: 5000 }, dir);
+  const uris = [await lsp.open(sources[0].file, sources[0].text), await lsp.open(sources[1].file, sources[1].text)];
+  assert.deepEqual((await settledLenses(lsp, uris[0])).map((l) => l.command.title), ['Pin to IPFS']);
+
+  const result = await lsp.execute('pinAll', {});
+  assert.deepEqual({ ...result, rootCid: undefined, ipnsName: undefined }, { pinned: 2, alreadyPinned: 0, failed: [], cancelled: false, rootCid: undefined, ipnsName: undefined });
+  assert.ok(result.rootCid && result.ipnsName);
+  for (const uri of uris) assert.match((await lensesOf(lsp, uri))[0].command.title, /^Pinned ✓/);
+  assert.match(lsp.messages.at(-1)!, /2 pinned, 0 already pinned, 0 failed/);
+  sources.forEach((s) => s.close());
+  const again = await lsp.execute('pinAll', { folders: [dir] });
+  assert.equal(again.alreadyPinned, 2);
+});
+
+test('with a real Kubo node and Nix: publish (signed), the Published Paths listing, verify and unpublish go through the server', async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const { app, dep } = await buildClosure(dir);
+  const key = await nixKeyPair(dir, 'lsp-test-1');
+  const unsigned = await startLsp({ kuboApi: node.apiAddr });
+  const missing = await failure(unsigned.execute('publish', { paths: [app] }));
+  assert.equal(missing.code, NixIpfsError.SigningKeyMissing);
+  assert.match(missing.message, /set signingKeyFile .* or publish unsigned \(allowUnsigned: true\)/);
+
+  const lsp = await startLsp({ kuboApi: node.apiAddr, signingKeyFile: key.secretFile, trustedPublicKeys: [key.publicKey] });
+  const published = await lsp.execute('publish', { paths: [app] });
+  assert.deepEqual(published.paths.map((p) => p.storePath).sort(), [app, dep].sort());
+  assert.deepEqual(lsp.contentChanges.at(-1), { mirror: false, cache: true });
+  const rows = await lsp.connection.sendRequest(PublishedPathsRequest);
+  assert.deepEqual(rows.map((r) => [r.entry.storePath, r.verdicts.map((v) => v.state)]).sort(), [[app, ['valid-trusted']], [dep, ['valid-trusted']]].sort());
+
+  const report = await lsp.execute('verify', { target: app });
+  assert.equal(report.trusted, true, JSON.stringify(report));
+  assert.match(lsp.messages.at(-1)!, /nix-ipfs-app is trusted/);
+
+  const removed = await lsp.execute('unpublish', { storePath: app });
+  assert.equal(removed.storePath, app);
+  assert.deepEqual((await lsp.connection.sendRequest(PublishedPathsRequest)).map((r) => r.entry.storePath), [dep]);
+  assert.equal((await failure(lsp.execute('unpublish', { storePath: app }))).code, NixIpfsError.Failed);
+});
+
+test('with a real Kubo node and Nix: "Publish Build Result" builds the folder\'s default.nix and publishes it', async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const tag = `${process.pid}-${Date.now()}`;
+  await writeFile(path.join(dir, 'default.nix'), `derivation { name = "nix-ipfs-built"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo built ${tag} > $out" ]; }\n`);
+  const lsp = await startLsp({ kuboApi: node.apiAddr }, dir);
+  const result = await lsp.execute('publishBuildResult', { allowUnsigned: true });
+  assert.equal(result.paths.length, 1);
+  assert.match(result.paths[0].storePath, /-nix-ipfs-built$/);
+  assert.equal(await readFile(path.join(dir, 'result'), 'utf8'), `built ${tag}\n`, 'the usual result link is left');
+});
+
+test('node status: connected with its peer ID, or unreachable with the reason', async () => {
+  const node = await startKuboNode();
+  const connected = await (await startLsp({ kuboApi: node.apiAddr })).connection.sendRequest(NodeStatusRequest);
+  assert.equal(connected.kubo.kind, 'connected');
+  assert.equal(connected.kubo.kind === 'connected' && connected.kubo.peerId, node.peerId);
+  assert.equal(connected.nix.found, true);
+  const down = await (await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' })).connection.sendRequest(NodeStatusRequest);
+  assert.equal(down.kubo.kind, 'unreachable');
+  assert.match(down.kubo.kind === 'unreachable' ? down.kubo.error : '', /not reachable/);
+});
+
+test('settings of the wrong type are refused with a message naming each; the rest keep working', async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9', requestTimeoutMs: '5000', trusted: 'yes' });
+  assert.match(lsp.messages.join('\n'), /requestTimeoutMs must be a number \(got "5000"\)/);
+  const shown = lsp.nextMessage();
+  await changeSettings(lsp, { concurrency: 'many' });
+  assert.match(await shown, /concurrency must be a number/);
+  const text = await readFile(path.join(fixtures, 'fetchers.nix'), 'utf8');
+  const uri = await lsp.open(path.join(fixtures, 'fetchers.nix'), text);
+  const hover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, '5891b5b522d5', 3) });
+  assert.match(hover!.contents.value, /SRI: `sha256-/);
+});
+
+test('commands check their arguments: an unknown command or a wrong argument is an InvalidParams error that says which', async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
+  const unknown = await failure(lsp.request('workspace/executeCommand', { command: 'nixIpfs.server.nope', arguments: [] }));
+  assert.match(unknown.message, /unknown command nixIpfs\.server\.nope: the server offers nixIpfs\.server\.pinSource/);
+  const wrong = await failure(lsp.request('workspace/executeCommand', { command: ServerCommand.verify, arguments: [{ target: 42 }] }));
+  assert.equal(wrong.code, NixIpfsError.InvalidParams);
+  assert.match(wrong.message, /nixIpfs\.server\.verify: 'target' must be a string, not 42/);
+  const missing = await failure(lsp.request('workspace/executeCommand', { command: ServerCommand.unpin, arguments: [] }));
+  assert.match(missing.message, /'hash' \(a string\) is missing/);
 });
 
 test('untrusted workspace: the server refuses to download or pin', async () => {
@@ -138,8 +262,9 @@ test('untrusted workspace: the server refuses to download or pin', async () => {
   const dir = await tempDir();
   const text = `{ fetchurl }: fetchurl { url = "http://127.0.0.1:9/x"; hash = "sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM="; }`;
   const uri = await lsp.open(path.join(dir, 'evil.nix'), text);
-  const result = await lsp.request<{ error?: string }>('workspace/executeCommand', { command: 'nixIpfs.server.pinSource', arguments: [{ uri, hashFrom: text.indexOf('sha256-') }] });
-  assert.match(result.error!, /untrusted workspace/);
+  const refused = await failure(lsp.execute('pinSource', { uri, hashFrom: text.indexOf('sha256-') }));
+  assert.equal(refused.code, NixIpfsError.UntrustedWorkspace);
+  assert.match(refused.message, /untrusted workspace: trust the folder first/);
 });
 
 test('nix-ipfs scan --json prints one object per fetcher with the documented fields', async () => {
@@ -224,7 +349,7 @@ test('"Fetch the source and fill in its hash" replaces a placeholder with the re
     const sri = await lsp.request<string>('workspace/executeCommand', fill.command);
     const { createHash } = await import('node:crypto');
     assert.equal(sri, `sha256-${createHash('sha256').update(content).digest('base64')}`);
-    assert.equal(lsp.edits[0].changes[uri][0].newText, `"${sri}"`, 'a reference becomes a quoted string');
+    assert.equal(lsp.edits[0].changes![uri][0].newText, `"${sri}"`, 'a reference becomes a quoted string');
   } finally {
     server.close();
   }
@@ -250,12 +375,12 @@ test('a large tree is scanned on worker threads, with the same result as one thr
   assert.ok(threaded.every((r: { file: string }) => !r.file.includes('/pkg5/')));
   // The language server (what "Pin All Sources" asks) runs the same workers from its own bundle.
   const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
-  assert.deepEqual(await lsp.request('nixIpfs/scanWorkspace', { folder: dir }), threaded);
+  assert.deepEqual(await lsp.connection.sendRequest(ScanWorkspaceRequest, { folder: dir }), threaded);
 });
 
-test('the nixIpfs/scanWorkspace request (used by "Pin All Sources") lists every fetcher with progress', async () => {
+test('the scanWorkspace request lists every fetcher', async () => {
   const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' }, path.join(repoRoot, 'examples'));
-  const records = await lsp.request<{ file: string; fetcher: string; sri?: string }[]>('nixIpfs/scanWorkspace', { folder: path.join(repoRoot, 'examples') });
+  const records = await lsp.connection.sendRequest(ScanWorkspaceRequest, { folder: path.join(repoRoot, 'examples') });
   assert.deepEqual(
     records.map((r) => `${path.basename(r.file)}:${r.fetcher}`).sort(),
     ['flake.nix:fetchpatch', 'flake.nix:fetchzip', 'hello.nix:fetchurl', 'ripgrep.nix:cargoHash', 'ripgrep.nix:fetchFromGitHub', 'sources.nix:attrset', 'sources.nix:attrset', 'sources.nix:attrset'],

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ClientCommand } from '../../../src/protocol';
+import { ClientCommand, ClientView } from '../../../src/protocol';
 import { DEFAULT_SESSION, DEFAULT_SETTINGS, normalizeSession, normalizeSettings, SETTINGS_SCHEMA, SettingsError } from '../../../src/settings';
 
 const manifest = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../../package.json'), 'utf8'));
@@ -19,6 +19,11 @@ test("package.json's settings are the schema's: same names, types, defaults and 
 test("package.json's commands are the protocol's client commands", () => {
   const declared = (manifest.contributes.commands as { command: string }[]).map((c) => c.command).sort();
   assert.deepEqual(declared, Object.values(ClientCommand).sort());
+});
+
+test("package.json's views are the protocol's", () => {
+  const declared = (manifest.contributes.views.nixIpfs as { id: string }[]).map((v) => v.id).sort();
+  assert.deepEqual(declared, Object.values(ClientView).sort());
 });
 
 test('settings from another editor: nested or dotted names, missing ones keep the base', () => {

@@ -1,0 +1,47 @@
+import type { CodeLens } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Fetcher } from '../core/fetchers/extract';
+import { makeFixedOutputPath } from '../core/store-path';
+import { ServerCommand, type FetcherRef } from '../protocol';
+import { defaultSourceName, type SourceRequest } from '../services/pin';
+import { sourceRequestOf } from '../services/sources';
+import type { PinStateLookup } from './hover';
+
+/**
+ * One lens above each fetcher with a usable hash: "Pin to IPFS", or "Pinned ✓ <cid>" (copies the
+ * CID) plus "Fetch from IPFS" when the source is not in the Nix store. Lenses never wait on Kubo:
+ * `pinState` answers what is known now.
+ */
+export async function codeLenses(document: TextDocument, fetchers: Fetcher[], pinState: PinStateLookup, inStore: (storePath: string) => boolean): Promise<CodeLens[]> {
+  const lenses: CodeLens[] = [];
+  for (const f of fetchers) {
+    const source = sourceRequestOf(f);
+    if (!source) continue;
+    const range = { start: document.positionAt(f.from), end: document.positionAt(f.from) };
+    const ref: FetcherRef = { uri: document.uri, hashFrom: f.hashFrom };
+    const state = await pinState(source.hash.toSri());
+    if (state?.kind === 'pinned') {
+      lenses.push({ range, command: { title: `Pinned ✓ ${shortCid(state.cid)}`, command: ServerCommand.copyCid, arguments: [ref] } });
+      const storePath = fixedOutputPath(source, state.record?.name);
+      if (state.record && storePath && !inStore(storePath)) lenses.push({ range, command: { title: 'Fetch from IPFS', command: ServerCommand.fetchSource, arguments: [ref] } });
+    } else {
+      const title = state?.kind === 'unreachable' ? 'Pin to IPFS (node unreachable)' : 'Pin to IPFS';
+      lenses.push({ range, command: { title, command: ServerCommand.pinSource, arguments: [ref] } });
+    }
+  }
+  return lenses;
+}
+
+/** Where Nix puts the source; undefined when the name is not a valid store path name. */
+function fixedOutputPath(source: SourceRequest, recordedName?: string): string | undefined {
+  const name = source.name ?? recordedName ?? defaultSourceName(source);
+  try {
+    return makeFixedOutputPath({ name, hash: source.hash, recursive: source.mode === 'recursive' });
+  } catch {
+    return undefined;
+  }
+}
+
+function shortCid(cid: string): string {
+  return `${cid.slice(0, 8)}…${cid.slice(-6)}`;
+}

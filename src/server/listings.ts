@@ -1,0 +1,32 @@
+import { verifySignatures } from '../core/signature';
+import type { MirroredSourceRow, NodeStatus, PublishedPathRow } from '../protocol';
+import { listPublished } from '../services/cache-index';
+import { kuboStatus, nixStatus } from '../services/node-status';
+import { mirroredSources } from '../services/sources';
+import type { ServerSession } from './session';
+
+/** The node and Nix as they are now; never fails (a broken setting is an unreachable node). */
+export async function nodeStatus(session: ServerSession): Promise<NodeStatus> {
+  let ctx;
+  try {
+    ctx = session.services();
+  } catch (error) {
+    const message = (error as Error).message;
+    return { kubo: { kind: 'unreachable', api: session.settings.kuboApi, error: message }, nix: { found: false, error: message } };
+  }
+  const [kubo, nix] = await Promise.all([kuboStatus(ctx, session.settings.gatewayUrl), nixStatus(ctx)]);
+  return { kubo, nix };
+}
+
+/** Every published path, with each signature checked against the keys this user trusts. */
+export async function publishedPaths(session: ServerSession): Promise<PublishedPathRow[]> {
+  session.requireConfirmedApi();
+  const ctx = session.services();
+  const [entries, trusted] = await Promise.all([listPublished(ctx.kubo, ctx.layout), session.trustedKeys()]);
+  return entries.map((entry) => ({ entry, verdicts: verifySignatures(entry, trusted) }));
+}
+
+export function mirroredSourceRows(session: ServerSession): Promise<MirroredSourceRow[]> {
+  session.requireConfirmedApi();
+  return mirroredSources(session.services());
+}

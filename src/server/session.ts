@@ -1,0 +1,99 @@
+import { ResponseError } from 'vscode-languageserver';
+import type { PublicKey, SecretKey } from '../core/signature';
+import { isInsecureRemoteApi } from '../kubo/endpoint';
+import { NixIpfsError } from '../protocol';
+import { createServiceContext, type ServiceContext } from '../services/context';
+import { loadSigningKey, trustedKeys } from '../services/keys';
+import { DEFAULT_SESSION, DEFAULT_SETTINGS, normalizeSession, normalizeSettings, type SessionOptions, type Settings } from '../settings';
+
+/**
+ * What the server knows about the user's node and wishes: the settings, the secrets the editor
+ * handed over, the workspace's trust, the plain-HTTP APIs the user agreed to. It builds the one
+ * service context (one Kubo client) and holds the one consent check.
+ */
+export class ServerSession {
+  private current: Settings = DEFAULT_SETTINGS;
+  private options: SessionOptions = DEFAULT_SESSION;
+  private context: ServiceContext | undefined;
+
+  /** `onChange` runs whenever the node or the settings change (the pin states are stale then). */
+  constructor(
+    private readonly onChange: () => void,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  get settings(): Settings {
+    return this.current;
+  }
+
+  get hoverTimeoutMs(): number {
+    return this.options.hoverTimeoutMs;
+  }
+
+  /** Applies settings and session options an editor sent; throws a SettingsError (and changes nothing) on a wrong type. */
+  configure(settings: unknown, options?: unknown): void {
+    const nextSettings = normalizeSettings(settings, this.current);
+    const nextOptions = options === undefined ? this.options : normalizeSession(options, this.options);
+    this.current = nextSettings;
+    this.options = nextOptions;
+    this.changed();
+  }
+
+  setSecrets(secrets: { kuboApiToken?: string; signingKey?: string }): void {
+    this.configure(undefined, secrets);
+  }
+
+  acceptInsecureApi(api: string): void {
+    this.configure(undefined, { insecureApisAccepted: [...this.options.insecureApisAccepted, api] });
+  }
+
+  grantTrust(): void {
+    this.configure(undefined, { trusted: true });
+  }
+
+  /** The service context of the current settings; the same one (and Kubo client) until they change. */
+  services(): ServiceContext {
+    this.context ??= createServiceContext(this.current, { token: this.options.kuboApiToken, refuseBecause: this.unconfirmedApi(), log: this.log });
+    return this.context;
+  }
+
+  /** Before any work on the node: a plain-HTTP API on another machine needs the user's consent first. */
+  requireConfirmedApi(): void {
+    const reason = this.unconfirmedApi();
+    if (reason) throw new ResponseError(NixIpfsError.InsecureApiUnconfirmed, reason, { api: this.current.kuboApi });
+  }
+
+  /** Downloads, builds and Nix evaluation run only in a trusted workspace. */
+  requireTrust(what: string): void {
+    if (!this.options.trusted) throw new ResponseError(NixIpfsError.UntrustedWorkspace, `${what} is disabled in an untrusted workspace: trust the folder first`);
+  }
+
+  signingKey(): Promise<SecretKey | undefined> {
+    return loadSigningKey(this.options.signingKey, this.current.signingKeyFile);
+  }
+
+  async trustedKeys(): Promise<PublicKey[]> {
+    const own = await this.signingKey().catch(() => undefined);
+    return trustedKeys(this.services(), this.current.trustedPublicKeys, own);
+  }
+
+  private unconfirmedApi(): string | undefined {
+    const api = this.current.kuboApi;
+    if (!insecure(api) || this.options.insecureApisAccepted.includes(api)) return undefined;
+    return `the Kubo API ${api} is plain HTTP on another machine and is not used until you confirm it (VS Code asks on the first Nix IPFS command; other editors: list it in insecureApisAccepted)`;
+  }
+
+  private changed(): void {
+    this.context = undefined;
+    this.onChange();
+  }
+}
+
+/** An address that does not parse is not insecure: the Kubo client reports it when used. */
+function insecure(api: string): boolean {
+  try {
+    return isInsecureRemoteApi(api);
+  } catch {
+    return false;
+  }
+}

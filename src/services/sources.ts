@@ -1,0 +1,45 @@
+import { NixHash, parseHash } from '../core/hash';
+import { mapLimit } from './concurrency';
+import { publishRoot, type ServiceContext } from './context';
+import { listMirrored, lookupMirror, removeMirror, type MirrorRecord } from './mirror';
+import { hashFile, type SourceRequest } from './pin';
+
+/**
+ * The source a fetcher names (its literal URLs, hash and mode), or undefined when its hash is a
+ * placeholder or malformed (nothing to check the bytes against), or the file does not say whether
+ * the hash is of the file or of the unpacked tree.
+ */
+export function sourceRequestOf(fetcher: { urls: string[]; sri?: string; mode: string; name?: string }): SourceRequest | undefined {
+  if (!fetcher.sri || (fetcher.mode !== 'flat' && fetcher.mode !== 'recursive')) return undefined;
+  // `dynamic` stands for an interpolated URL the extraction could not resolve.
+  return { urls: fetcher.urls.filter((u) => u !== 'dynamic'), hash: parseHash(fetcher.sri).hash, mode: fetcher.mode, name: fetcher.name };
+}
+
+/** Removes a mirrored source (its file, its record, its pin) and republishes the root. */
+export async function unpinSource(ctx: ServiceContext, hash: NixHash): Promise<MirrorRecord> {
+  const record = await lookupMirror(ctx.kubo, ctx.layout, hash);
+  if (!record) throw new Error(`${hash.toSri()} is not in the mirror at ${ctx.layout.mirror}: nothing to unpin`);
+  await removeMirror(ctx.kubo, ctx.layout, record);
+  await publishRoot(ctx);
+  return record;
+}
+
+/** Every mirrored source, with whether the node still pins it (for the Mirrored Sources view). */
+export async function mirroredSources(ctx: ServiceContext): Promise<{ record: MirrorRecord; pinned: boolean }[]> {
+  const records = await listMirrored(ctx.kubo, ctx.layout);
+  return mapLimit(records, 8, async (record) => ({ record, pinned: await ctx.kubo.isPinned(record.cid).catch(() => false) }));
+}
+
+/**
+ * Downloads a source with Nix (`nix-prefetch-url`, unpacking it for a recursive hash) and
+ * returns its real hash: what a placeholder hash should be.
+ */
+export async function prefetchHash(ctx: ServiceContext, source: { urls: string[]; mode: string }): Promise<NixHash> {
+  const url = source.urls.find((u) => /^https?:/.test(u));
+  if (!url) throw new Error('the fetcher has no literal http(s) URL to download: write one, or fill in the hash by hand');
+  if (source.mode !== 'flat' && source.mode !== 'recursive') throw new Error('the file does not say whether the hash is of the downloaded file or of the unpacked tree: fill it in by hand');
+  const out = await ctx.nix.run('nix-prefetch-url', ['--print-path', ...(source.mode === 'recursive' ? ['--unpack'] : []), '--type', 'sha256', url]);
+  const [nix32, storePath] = out.trim().split('\n');
+  if (source.mode === 'flat' && storePath) return hashFile(storePath, 'sha256');
+  return parseHash(nix32, 'sha256').hash;
+}
