@@ -4,36 +4,47 @@ import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
-import { extractFetchers, mayHaveFetchers, parseNix, type Fetcher } from '../core/fetchers/extract';
+import { extractFetchers, mayHaveFetchers, parseNix, type Fetcher, type HashMode } from '../core/fetchers/extract';
+import { expandMirrorUrl } from '../core/mirrors';
 import { parseWorkersAvailable, startParseWorker } from './parse-pool';
 
-/** One fetcher found by a workspace scan (the shape of `nix-ipfs scan --json`). */
+/** One hash found by a workspace scan (the shape of `nix-ipfs scan --json`). */
 export interface ScanRecord {
   file: string;
   /** 1-based line of the hash. */
   line: number;
+  /** The fetcher that reads it, the function it is passed to, or `unknown` (see Fetcher.fetcher). */
   fetcher: string;
+  /** The URLs as written (`mirror://…` kept); `dynamic` where the text does not fix one. */
   urls: string[];
+  /** `urls` with each `mirror://` URL replaced by the mirrors nixpkgs tries, in order; only when there is one. */
+  expandedUrls?: string[];
   hashAttr: string;
   hash: string;
   sri?: string;
-  mode: 'flat' | 'recursive';
-  /** The raw-block CID, for flat sha256/sha512 hashes. */
+  mode: HashMode;
+  /** The raw-block CID, for flat sha256/sha512 hashes: never when the mode is not known to be flat. */
   cid?: string;
   name?: string;
   placeholder: boolean;
   hashError?: string;
+  /** The function in this file the hash passes through (a wrapper's name, `map`, `gemset`). */
+  via?: string;
+  /** Why the fetcher or the mode is unknown. */
+  why?: string;
 }
 
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.direnv', 'result']);
 
 function toScanRecord(file: string, line: number, fetcher: Fetcher): ScanRecord {
   const cid = fetcher.sri && fetcher.mode === 'flat' ? cidForFlatHash(parseHash(fetcher.sri).hash)?.toString() : undefined;
+  const mirrored = fetcher.urls.some((url) => url.startsWith('mirror://'));
   return {
     file,
     line,
     fetcher: fetcher.fetcher,
     urls: fetcher.urls,
+    expandedUrls: mirrored ? fetcher.urls.flatMap(expandMirrorUrl) : undefined,
     hashAttr: fetcher.hashAttr,
     hash: fetcher.hash,
     sri: fetcher.sri,
@@ -42,10 +53,12 @@ function toScanRecord(file: string, line: number, fetcher: Fetcher): ScanRecord 
     name: fetcher.name,
     placeholder: fetcher.placeholder,
     hashError: fetcher.hashError,
+    via: fetcher.via,
+    why: fetcher.why,
   };
 }
 
-/** Every fetcher in one .nix file's text. */
+/** Every hash in one .nix file's text. */
 export function scanText(file: string, text: string): ScanRecord[] {
   if (!mayHaveFetchers(text)) return [];
   // Fetchers come sorted by position: count lines in one pass over the text.

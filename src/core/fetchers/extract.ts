@@ -1,146 +1,35 @@
 import { nixParser as parser } from './grammar';
 import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
-import { isPlaceholderHash, parseHash, type HashAlgo } from '../hash';
-import { ParseError } from '../errors';
+import { Args } from './args';
+import { FETCHER_PASSERS, FETCHERS, HASH_ATTRS, HASH_NAME, isHashShaped, isSri, NOT_HASHES, VENDOR_HASHES, type FetcherKind } from './kinds';
+import { hashRecord, type Claim, type Fetcher } from './record';
+import { claimFromShape, vendorClaim } from './shapes';
+import { NO_ENV, Scope, same, spine, unwrap, type Resolved, type Value } from './scope';
+import { Tracer, type FoundLiteral } from './trace';
 
-/** A source a .nix file fetches, as far as the text alone tells. */
-export interface Fetcher {
-  /** `fetchurl`, `fetchFromGitHub`, … (without `pkgs.`/`builtins.` prefixes, except `builtins.fetchurl`/`builtins.fetchTarball`); `attrset` for a bare `{ url; hash; }`; `cargoHash` etc. for vendor hashes. */
-  fetcher: string;
-  /** Offsets of the whole call (or attribute set) in the text. */
-  from: number;
-  to: number;
-  /** Literal URLs (`mirror://…` kept as written); an interpolated one that could not be resolved is `dynamic`. */
-  urls: string[];
-  hashAttr: string;
-  /** The hash as written ('' for an empty string, `lib.fakeHash` for a reference). */
-  hash: string;
-  /** Offsets of the hash's text (inside the quotes), for edits and hovers. */
-  hashFrom: number;
-  hashTo: number;
-  /** Whether the hash is written as a string (else a reference such as `lib.fakeHash`). */
-  quoted: boolean;
-  algo?: HashAlgo;
-  /** Normalised hash, when it parses. */
-  sri?: string;
-  /** Why the hash does not parse (malformed), when it does not. */
-  hashError?: string;
-  placeholder: boolean;
-  /** flat: the hash is of the downloaded file; recursive: of the unpacked tree's NAR. */
-  mode: 'flat' | 'recursive';
-  /** The store path name when the file says it (name, or pname + version). */
-  name?: string;
-  /** fetchipfs' `ipfs` attribute. */
-  ipfs?: string;
-}
+export type { Fetcher } from './record';
+export type { HashMode } from './kinds';
 
-interface FetcherKind {
-  mode: 'flat' | 'recursive';
-  urls?: (args: Args) => string[] | undefined;
-}
+/*
+ * Every hash a .nix file holds, and what the text says of the source it names. Each hash-shaped
+ * string bound to a hash attribute is one record, wherever it stands: read by a fetcher call
+ * (directly, by name, per system, or through a wrapper defined in the file), by a builder's
+ * vendor hash, by a data file's convention, or by nothing this file shows (then the fetcher and
+ * the mode say `unknown`, and why).
+ */
 
-/** A set's `name = value;` bindings with single-name paths; a value's literal text is resolved on first use. */
-class Args {
-  private readonly nodes = new Map<string, SyntaxNode>();
-  private readonly texts = new Map<string, string | undefined>();
-
-  constructor(
-    set: SyntaxNode,
-    private readonly source: string,
-  ) {
-    for (let child = set.firstChild; child; child = child.nextSibling) {
-      if (child.name !== 'Bind') continue;
-      const path = child.firstChild;
-      const value = path?.nextSibling;
-      if (path?.name !== 'AttrPath' || !value || path.firstChild?.name !== 'Identifier' || path.firstChild.nextSibling) continue;
-      this.nodes.set(source.slice(path.from, path.to), value);
-    }
-  }
-
-  has(name: string): boolean {
-    return this.nodes.has(name);
-  }
-
-  node(name: string): SyntaxNode | undefined {
-    return this.nodes.get(name);
-  }
-
-  /** The value as a literal string, when it is one. */
-  text(name: string): string | undefined {
-    if (!this.texts.has(name)) {
-      const node = this.nodes.get(name);
-      this.texts.set(name, node && literal(node, this.source));
-    }
-    return this.texts.get(name);
-  }
-
-  names(): IterableIterator<string> {
-    return this.nodes.keys();
-  }
-}
-
-const gitHost = (template: (a: Record<string, string>) => string, keys: string[]) => (args: Args) => {
-  const values: Record<string, string> = {};
-  for (const key of keys) {
-    const value = args.text(key) ?? (key === 'rev' && args.text('tag') !== undefined ? `refs/tags/${args.text('tag')}` : undefined);
-    if (value === undefined) return key === 'domain' ? undefined : ['dynamic'];
-    values[key] = value;
-  }
-  return [template(values)];
-};
-
-/** What each nixpkgs fetcher hashes and where it downloads from (pkgs/build-support/fetch*). */
-const FETCHERS: Record<string, FetcherKind> = {
-  fetchurl: { mode: 'flat' },
-  'builtins.fetchurl': { mode: 'flat' },
-  fetchpatch: { mode: 'flat' }, // the hash is of the normalised patch, not of the download
-  fetchpatch2: { mode: 'flat' },
-  fetchPypi: {
-    mode: 'flat',
-    urls: (a) => {
-      const pname = a.text('pname');
-      const version = a.text('version');
-      return pname && version ? [`mirror://pypi/${pname[0]}/${pname}/${pname}-${version}.${a.text('extension') ?? 'tar.gz'}`] : ['dynamic'];
-    },
-  },
-  fetchNuGet: {
-    mode: 'flat',
-    urls: (a) => (a.text('pname') && a.text('version') ? [`https://www.nuget.org/api/v2/package/${a.text('pname')}/${a.text('version')}`] : ['dynamic']),
-  },
-  fetchipfs: { mode: 'flat' },
-  fetchzip: { mode: 'recursive' },
-  fetchTarball: { mode: 'recursive' },
-  'builtins.fetchTarball': { mode: 'recursive' },
-  fetchgit: { mode: 'recursive' },
-  fetchcrate: {
-    mode: 'recursive',
-    urls: (a) => {
-      const crate = a.text('crateName') ?? a.text('pname');
-      return crate && a.text('version') ? [`https://crates.io/api/v1/crates/${crate}/${a.text('version')}/download`] : ['dynamic'];
-    },
-  },
-  fetchFromGitHub: { mode: 'recursive', urls: gitHost((v) => `https://github.com/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
-  fetchFromGitLab: {
-    mode: 'recursive',
-    urls: (a) => gitHost((v) => `https://${a.text('domain') ?? 'gitlab.com'}/${v.owner}/${v.repo}/-/archive/${v.rev}/${v.repo}-${v.rev}.tar.gz`, ['owner', 'repo', 'rev'])(a),
-  },
-  fetchFromGitea: { mode: 'recursive', urls: gitHost((v) => `https://${v.domain}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['domain', 'owner', 'repo', 'rev']) },
-  fetchFromSourcehut: { mode: 'recursive', urls: gitHost((v) => `https://git.sr.ht/${v.owner.startsWith('~') ? v.owner : `~${v.owner}`}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
-  fetchFromBitbucket: { mode: 'recursive', urls: gitHost((v) => `https://bitbucket.org/${v.owner}/${v.repo}/get/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
-  fetchFromCodeberg: { mode: 'recursive', urls: gitHost((v) => `https://codeberg.org/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
-};
-
-const HASH_ATTRS: Record<string, HashAlgo | undefined> = { hash: undefined, outputHash: undefined, sha256: 'sha256', sha512: 'sha512', sha1: 'sha1', md5: 'md5' };
-/** Hashes of vendored dependencies: recursive, with no URL of their own. */
 const HASH_ATTR_NAMES = Object.keys(HASH_ATTRS);
-const VENDOR_HASHES = new Set(['cargoHash', 'cargoSha256', 'vendorHash', 'vendorSha256', 'npmDepsHash', 'pnpmDepsHash', 'yarnHash', 'mvnHash']);
+const FAKE_HASH = /^(lib\.)?fake(Hash|Sha256|Sha512)$/;
+/** A fetcher's own argument outranks a hash reached by name, which outranks a guess from shape. */
+const DIRECT = 3;
+const INDIRECT = 2;
 
 /**
- * False when no fetcher can be in the text: every one needs one of these attribute names. Lets a
- * workspace scan skip parsing files that are not about sources (most of nixpkgs' modules and lib).
+ * False when no hash can be in the text: every one is bound to a name holding one of these, or
+ * written as SRI. Lets a workspace scan skip parsing files that are not about sources.
  */
 export function mayHaveFetchers(text: string): boolean {
-  return HASH_ATTR_NAMES.some((name) => text.includes(name)) || [...VENDOR_HASHES].some((name) => text.includes(name));
+  return /hash|Hash|sha1|sha256|sha512|Sha1|Sha256|Sha512|md5/.test(text);
 }
 
 export interface ParsedNix {
@@ -148,204 +37,213 @@ export interface ParsedNix {
   tree: Tree;
 }
 
-
 export function parseNix(text: string): ParsedNix {
   return { text, tree: parser.parse(text) };
 }
 
-/** Every fetcher in a Nix file, including in files with syntax errors (what the parser recovered). */
+/** Every hash in a Nix file, including in files with syntax errors (what the parser recovered). */
 export function extractFetchers(parsed: ParsedNix): Fetcher[] {
   return fetchersInTree(parsed.text, parsed.tree).fetchers;
 }
 
 /**
- * The fetchers in one parse tree of `text` (a whole file, or a chunk of it parsed with its
+ * The hashes in one parse tree of `text` (a whole file, or a chunk of it parsed with its
  * surroundings), and whether the tree is clean: no syntax errors, and, when `outerFrom` names a
  * set split into chunks, that set has no url or hash of its own (a chunk sees only its share).
  */
 export function fetchersInTree(text: string, tree: Tree, outerFrom?: number): { fetchers: Fetcher[]; clean: boolean } {
-  const found: Fetcher[] = [];
-  let clean = true;
-  const claimed = new Set<number>(); // attribute sets already reported as a fetcher's arguments
+  const scope = new Scope(text);
+  const found = walk(tree, scope);
+  const tracer = new Tracer(scope, found.calls);
+  const claims = new Map<number, { node: SyntaxNode; claim: Claim }>();
+  const references: Fetcher[] = [];
+  for (const call of found.fetcherCalls) references.push(...readCall(call, scope, tracer, claims));
+  for (const bind of found.vendorBinds) references.push(...readVendor(bind, scope, tracer, claims));
+  for (const literal of found.literals) if (!claims.has(literal.from)) claims.set(literal.from, { node: literal, claim: claimFromShape(literal, scope) });
+  const fetchers = [...claims.values()].map(({ node, claim }) => hashRecord(node, claim, scope));
+  const clean = found.clean && !(outerFrom !== undefined && ownsSource(tree, outerFrom, scope));
+  return { fetchers: [...fetchers, ...references].sort((a, b) => a.hashFrom - b.hashFrom), clean };
+}
+
+interface FetcherCall {
+  app: SyntaxNode;
+  fetcher: string;
+  kind: FetcherKind;
+  arg: SyntaxNode;
+}
+
+interface Walked {
+  /** Hash-shaped strings bound to hash attributes (or SRI anywhere). */
+  literals: SyntaxNode[];
+  fetcherCalls: FetcherCall[];
+  vendorBinds: SyntaxNode[];
+  /** Other applications, by the name of the function applied: where wrappers are called. */
+  calls: Map<string, SyntaxNode[]>;
+  clean: boolean;
+}
+
+const IDENTIFIER = /[A-Za-z_][\w'-]*/y;
+
+function walk(tree: Tree, scope: Scope): Walked {
+  const { text } = scope;
+  const walked: Walked = { literals: [], fetcherCalls: [], vendorBinds: [], calls: new Map(), clean: true };
   tree.iterate({
     enter: (ref) => {
-      if (ref.type.isError) clean = false;
-      // Most nodes are neither: only materialise a SyntaxNode for the two that matter.
-      if (ref.name !== 'App' && ref.name !== 'AttrSet') return;
-      const node = ref.node;
-      if (node.name === 'App') {
-        const fetcher = fetcherName(node.firstChild, text);
-        const argSet = attrSetOf(node.lastChild);
-        if (fetcher && argSet && node.firstChild !== node.lastChild) {
-          claimed.add(argSet.from);
-          const record = fromArgs(fetcher, FETCHERS[fetcher], new Args(argSet, text), node, text);
-          if (record) found.push(record);
-        }
-        return;
-      }
-      const isOuter = node.from === outerFrom;
-      if (claimed.has(node.from) && !isOuter) return;
-      const binds = new Args(node, text);
-      const hasUrl = binds.has('url') || binds.has('urls');
-      const hasHash = HASH_ATTR_NAMES.some((k) => binds.has(k));
-      if (isOuter && (hasUrl || hasHash)) clean = false;
-      if (claimed.has(node.from)) return;
-      if (hasUrl && hasHash) {
-        const mode = binds.text('outputHashMode') === 'recursive' || binds.text('recursiveHash') !== undefined ? 'recursive' : 'flat';
-        const record = fromArgs('attrset', { mode }, binds, node, text);
-        if (record) found.push(record);
-      }
-      for (const attr of binds.names()) {
-        if (VENDOR_HASHES.has(attr)) found.push(hashRecord(attr, attr, binds.node(attr)!, text, node, { mode: 'recursive', urls: [] }));
+      if (ref.type.isError) walked.clean = false;
+      // Most nodes are none of these: only materialise a SyntaxNode for those that matter.
+      if (ref.name === 'String' || ref.name === 'IndentedString') {
+        if (hashShapedText(text, ref.from, ref.to, ref.name === 'String' ? 1 : 2) && countsAsHash(ref.node, scope)) walked.literals.push(ref.node);
+      } else if (ref.name === 'Bind') {
+        IDENTIFIER.lastIndex = ref.from;
+        const name = IDENTIFIER.exec(text)?.[0];
+        if (name && VENDOR_HASHES[name] && text[ref.from + name.length] !== '.') walked.vendorBinds.push(ref.node);
+      } else if (ref.name === 'App') {
+        const app = ref.node;
+        if (app.parent?.name === 'App' && same(app.parent.firstChild, app)) return;
+        const call = fetcherCall(app, scope);
+        if (call) walked.fetcherCalls.push(call);
+        else addCall(walked.calls, app, scope);
       }
     },
   });
-  return { fetchers: found.sort((a, b) => a.hashFrom - b.hashFrom), clean };
+  return walked;
 }
 
-function fetcherName(fn: SyntaxNode | null, text: string): string | undefined {
-  while (fn?.name === 'Parenthesized') fn = fn.firstChild?.nextSibling ?? null;
-  if (!fn) return undefined;
-  const source = text.slice(fn.from, fn.to).replace(/\s+/g, '');
-  if (fn.name === 'Identifier') return FETCHERS[source] && !source.startsWith('builtins.') ? source : undefined;
-  if (fn.name !== 'Select') return undefined;
-  if (source === 'builtins.fetchurl' || source === 'builtins.fetchTarball') return source;
+function hashShapedText(text: string, from: number, to: number, quote: number): boolean {
+  if (to - from < 26 + 2 * quote || to - from > 140 + 2 * quote) return false;
+  const value = text.slice(from + quote, to - quote).trim();
+  return !value.includes('${') && isHashShaped(value);
+}
+
+/** Bound to a hash attribute (directly, or below one: `hash = { x86_64-linux = "…"; }`), or SRI. */
+function countsAsHash(node: SyntaxNode, scope: Scope): boolean {
+  if (node.parent?.name === 'AttrPath') return false;
+  if (isSri(scope.slice(node).slice(1, -1))) return true;
+  const names: string[] = [];
+  for (let at = node.parent; at; at = at.parent) {
+    const path = at.name === 'Bind' || at.name === 'Formal' ? at.firstChild : null;
+    if (!path) continue;
+    const name = at.name === 'Bind' ? scope.pathParts(path).at(-1) : scope.slice(path);
+    if (typeof name === 'string') names.push(name);
+  }
+  if (names.length === 0) return false;
+  return HASH_NAME.test(names[0]) || (!NOT_HASHES.has(names[0]) && names.some((n) => HASH_NAME.test(n)));
+}
+
+/** A call of a known fetcher: `fetchurl { … }`, `testers.invalidateFetcherByDrvHash fetchgit { … }`, `import <nix/fetchurl.nix> { … }`. */
+function fetcherCall(app: SyntaxNode, scope: Scope): FetcherCall | undefined {
+  const [head, ...args] = spine(app);
+  const passed = args.length === 2 && FETCHER_PASSERS.has(scope.lastName(head));
+  const fn = passed ? unwrap(args[0]) : head;
+  const arg = passed ? args[1] : args[0];
+  if (!arg || args.length > (passed ? 2 : 1)) {
+    const nixFetchurl = args.length === 2 && scope.slice(head) === 'import' && scope.slice(args[0]) === '<nix/fetchurl.nix>';
+    return nixFetchurl ? { app, fetcher: 'fetchurl', kind: FETCHERS.fetchurl, arg: args[1] } : undefined;
+  }
+  const name = fetcherName(fn, scope);
+  return name ? { app, fetcher: name.display, kind: FETCHERS[name.key], arg } : undefined;
+}
+
+function fetcherName(fn: SyntaxNode, scope: Scope): { key: string; display: string } | undefined {
+  if (fn.name !== 'Identifier' && fn.name !== 'Select') return undefined;
+  const source = scope.slice(fn).replace(/\s+/g, '');
+  if (source === 'builtins.fetchurl' || source === 'builtins.fetchTarball') return { key: source, display: source };
   const last = source.split('.').pop()!;
-  return FETCHERS[last] && !last.startsWith('builtins.') ? last : undefined;
+  if (!FETCHERS[last] || last.startsWith('builtins.')) return undefined;
+  // pnpm.fetchDeps: the name alone does not say which package manager.
+  return { key: last, display: last === 'fetchDeps' ? source.replace(/^pkgs\./, '') : last };
 }
 
-function attrSetOf(node: SyntaxNode | null): SyntaxNode | undefined {
-  while (node?.name === 'Parenthesized') node = node.firstChild?.nextSibling ?? null;
-  if (node?.name === 'AttrSet') return node;
-  if (node?.name === 'RecAttrSet') return node.getChild('AttrSet') ?? undefined;
-  return undefined;
+function addCall(calls: Map<string, SyntaxNode[]>, app: SyntaxNode, scope: Scope): void {
+  const head = spine(app)[0];
+  const name = head.name === 'Identifier' ? scope.slice(head) : head.name === 'Select' && scope.lastName(head) === 'map' ? 'map' : undefined;
+  if (name) (calls.get(name) ?? calls.set(name, []).get(name)!).push(app);
 }
 
-/**
- * The value of a string with no interpolation, or whose interpolations name variables bound to
- * literal strings in an enclosing `let` or `rec` set (`"${pname}-${version}"`).
- */
-function literal(node: SyntaxNode, text: string, depth = 0): string | undefined {
-  if (node.name === 'Parenthesized') return node.firstChild?.nextSibling ? literal(node.firstChild.nextSibling, text, depth) : undefined;
-  if (node.name === 'Identifier') return depth < 4 ? lookup(node, text.slice(node.from, node.to), text, depth) : undefined;
-  if (node.name !== 'String' && node.name !== 'IndentedString') return undefined;
-  const quote = node.name === 'String' ? 1 : 2;
-  let out = '';
-  let at = node.from + quote;
-  for (let child = node.firstChild; child; child = child.nextSibling) {
-    if (child.name !== 'Interpolation') continue;
-    out += unescape(text.slice(at, child.from), node.name);
-    const inner = child.getChild('Identifier');
-    const value = inner && child.getChildren('Identifier').length === 1 && depth < 4 ? lookup(child, text.slice(inner.from, inner.to), text, depth) : undefined;
-    if (value === undefined) return undefined;
-    out += value;
-    at = child.to;
+type Claims = Map<number, { node: SyntaxNode; claim: Claim }>;
+
+/** One claim per literal: a higher priority wins; two equal ones that disagree on the mode leave it unknown. */
+function addClaim(claims: Claims, node: SyntaxNode, claim: Claim): void {
+  const held = claims.get(node.from);
+  if (!held || claim.priority > held.claim.priority) claims.set(node.from, { node, claim });
+  else if (claim.priority === held.claim.priority && claim.mode !== held.claim.mode) {
+    held.claim = { ...held.claim, mode: 'unknown', why: `read both by ${held.claim.fetcher} (${held.claim.mode}) and by ${claim.fetcher} (${claim.mode})` };
   }
-  out += unescape(text.slice(at, node.to - quote), node.name);
-  return node.name === 'IndentedString' ? out.trim() : out;
 }
 
-const ESCAPED: Record<string, string> = { n: '\n', t: '\t', r: '\r' };
-
-function unescape(raw: string, kind: string): string {
-  // Indented strings escape with two apostrophes (`''$`, `'''`, `''\n`); a lone backslash is just a backslash.
-  if (kind === 'IndentedString') return !raw.includes("''") ? raw : raw.replace(/''(\$|'|\\[^])/g, (_, e: string) => (e === '$' ? '$' : e === "'" ? "''" : (ESCAPED[e[1]] ?? e[1])));
-  return !raw.includes('\\') ? raw : raw.replace(/\\([^])/g, (_, c: string) => ESCAPED[c] ?? c);
-}
-
-/** Finds `name` bound to a literal in the `let`s and `rec` sets around `from`. */
-function lookup(from: SyntaxNode, name: string, text: string, depth: number): string | undefined {
-  for (let scope = from.parent; scope; scope = scope.parent) {
-    const holder = scope.name === 'Let' ? scope : scope.name === 'RecAttrSet' ? scope.getChild('AttrSet') : undefined;
-    if (!holder) continue;
-    for (let child = holder.firstChild; child; child = child.nextSibling) {
-      if (child.name !== 'Bind') continue;
-      const path = child.getChild('AttrPath');
-      if (!path || text.slice(path.from, path.to) !== name || !path.nextSibling) continue;
-      return literal(path.nextSibling, text, depth + 1);
+/** A fetcher call's hash: the literals it reads claimed; a reference (`lib.fakeHash`) reported as it stands. */
+function readCall(call: FetcherCall, scope: Scope, tracer: Tracer, claims: Claims): Fetcher[] {
+  const references: Fetcher[] = [];
+  for (const set of argumentSets(call.arg, scope, tracer)) {
+    const args = new Args(set, scope);
+    const attr = HASH_ATTR_NAMES.find((name) => args.has(name));
+    const value = attr && args.value(attr);
+    if (!value) continue;
+    const fake = isFakeHash(value, scope);
+    const literals = fake ? [] : tracer.literals(value, set.env);
+    for (const literal of literals) {
+      const inCall = literal.node.from >= call.app.from && literal.node.to <= call.app.to;
+      addClaim(claims, literal.node, callClaim(call, new Args({ node: set.node, env: literal.env }, scope), attr, literal, inCall));
     }
+    if (literals.length === 0 && 'value' in value && (fake || !endsInParameter(value, scope))) references.push(hashRecord(unwrap(value.value.node), callClaim(call, args, attr, undefined, true), scope));
   }
-  return undefined;
+  return references;
 }
 
-function fromArgs(fetcher: string, kind: FetcherKind, args: Args, call: SyntaxNode, text: string): Fetcher | undefined {
-  const hashAttr = HASH_ATTR_NAMES.find((k) => args.has(k));
-  if (!hashAttr) return undefined;
-  const urls = kind.urls?.(args) ?? urlsOf(args, text);
-  const mode = args.text('outputHashMode') === 'recursive' ? 'recursive' : args.text('outputHashMode') === 'flat' ? 'flat' : kind.mode;
-  const record = hashRecord(fetcher, hashAttr, args.node(hashAttr)!, text, call, { mode, urls }, args.text('outputHashAlgo'));
-  const name = args.text('name') ?? (args.text('pname') && args.text('version') ? `${args.text('pname')}-${args.text('version')}` : undefined);
-  if (name) record.name = name;
-  if (fetcher === 'fetchipfs' && args.text('ipfs')) record.ipfs = args.text('ipfs');
-  return record;
+function callClaim(call: FetcherCall, args: Args, hashAttr: string, literal: FoundLiteral | undefined, inCall: boolean): Claim {
+  const override = args.text('outputHashMode');
+  const mode = override === 'recursive' || override === 'nar' ? 'recursive' : override === 'flat' ? 'flat' : typeof call.kind.mode === 'function' ? call.kind.mode(args) : call.kind.mode;
+  const range = inCall || !literal ? call.app : (literal.node.parent ?? literal.node);
+  const claim: Claim = { fetcher: call.fetcher, mode, urls: call.kind.urls?.(args) ?? args.urls(), hashAttr, from: range.from, to: range.to, priority: inCall ? DIRECT : INDIRECT };
+  const name = args.name();
+  if (name) claim.name = name;
+  if (call.fetcher === 'fetchipfs' && args.text('ipfs')) claim.ipfs = args.text('ipfs');
+  if (literal?.via) claim.via = literal.via;
+  const algo = args.text('outputHashAlgo');
+  if (algo) claim.outputHashAlgo = algo;
+  return claim;
 }
 
-function urlsOf(args: Args, text: string): string[] {
-  if (args.has('url')) return [args.text('url') ?? 'dynamic'];
-  const urls = args.node('urls');
-  if (urls?.name !== 'List') return urls ? ['dynamic'] : [];
-  const out: string[] = [];
-  for (let item = urls.firstChild; item; item = item.nextSibling) {
-    if (item.name === '[' || item.name === ']') continue;
-    out.push(literal(item, text) ?? 'dynamic');
-  }
-  return out;
+/** The sets a fetcher's argument can be: written in place, or named (`fetchurl srcs.${system}`). */
+function argumentSets(arg: SyntaxNode, scope: Scope, tracer: Tracer): Value[] {
+  const node = unwrap(arg);
+  if (node.name === 'AttrSet') return [{ node, env: NO_ENV }];
+  const rec = node.name === 'RecAttrSet' ? node.getChild('AttrSet') : null;
+  if (rec) return [{ node: rec, env: NO_ENV }];
+  if (node.name === 'BinaryExpr' && scope.operator(node) === '//') return [node.lastChild!, node.firstChild!].flatMap((side) => argumentSets(side, scope, tracer));
+  return tracer.sets({ value: { node, env: NO_ENV } });
 }
 
-function hashRecord(
-  fetcher: string,
-  hashAttr: string,
-  value: SyntaxNode,
-  text: string,
-  call: SyntaxNode,
-  rest: { mode: 'flat' | 'recursive'; urls: string[] },
-  outputHashAlgo?: string,
-): Fetcher {
-  const isString = value.name === 'String' || value.name === 'IndentedString';
-  const quote = value.name === 'String' ? 1 : value.name === 'IndentedString' ? 2 : 0;
-  const written = isString ? literal(value, text) : text.slice(value.from, value.to);
-  const record: Fetcher = {
-    fetcher,
-    from: call.from,
-    to: call.to,
-    urls: rest.urls,
-    hashAttr,
-    hash: written ?? text.slice(value.from + quote, value.to - quote),
-    hashFrom: value.from + quote,
-    hashTo: value.to - quote,
-    quoted: isString,
-    placeholder: false,
-    mode: rest.mode,
-  };
-  if (!isString) {
-    record.placeholder = /^(lib\.)?fake(Hash|Sha256|Sha512)$/.test(record.hash);
-    if (!record.placeholder) record.hashError = 'not a literal string';
-    return record;
-  }
-  if (written === undefined) {
-    record.hashError = 'interpolated';
-    return record;
-  }
-  const algo = HASH_ATTRS[hashAttr] ?? (outputHashAlgo && outputHashAlgo in HASH_ATTRS ? (outputHashAlgo as HashAlgo) : undefined) ?? (VENDOR_HASHES.has(hashAttr) ? 'sha256' : undefined);
-  try {
-    const parsed = parseHash(written, written.includes('-') || written.includes(':') ? undefined : algo);
-    // Decoded once: a placeholder is a well-formed all-zero digest (or, below, one of another algorithm).
-    if (parsed.hash.digest.every((b) => b === 0)) {
-      record.placeholder = true;
-      return record;
-    }
-    if (algo && parsed.hash.algo !== algo) throw new ParseError('hash', `${hashAttr} must be a ${algo} hash, got ${parsed.hash.algo}`);
-    record.algo = parsed.hash.algo;
-    record.sri = parsed.hash.toSri();
-  } catch (error) {
-    if (isPlaceholderHash(written)) {
-      record.placeholder = true;
-      return record;
-    }
-    record.algo = algo;
-    record.hashError = error instanceof ParseError ? error.reason : String(error);
-  }
-  return record;
+/** A builder's vendor hash (`cargoHash = "…"`, or by name). */
+function readVendor(bind: SyntaxNode, scope: Scope, tracer: Tracer, claims: Claims): Fetcher[] {
+  const name = scope.pathParts(bind.firstChild!)[0] as string;
+  const value: Resolved = { value: { node: bind.lastChild!, env: NO_ENV } };
+  const fake = isFakeHash(value, scope);
+  const literals = fake ? [] : tracer.literals(value);
+  for (const literal of literals) addClaim(claims, literal.node, vendorClaim(name, bind));
+  return literals.length === 0 && (fake || !endsInParameter(value, scope)) ? [hashRecord(unwrap(bind.lastChild!), vendorClaim(name, bind), scope)] : [];
+}
+
+function isFakeHash(value: Resolved, scope: Scope): boolean {
+  return 'value' in value && FAKE_HASH.test(scope.slice(unwrap(value.value.node)).replace(/\s+/g, ''));
+}
+
+/** A hash that is a parameter of the function around it: its calls hold the literal, not this place. */
+function endsInParameter(value: Resolved, scope: Scope): boolean {
+  if ('param' in value) return true;
+  const node = unwrap(value.value.node);
+  if (node.name !== 'Identifier' && node.name !== 'Select') return false;
+  const resolved = scope.valueOf(node, value.value.env);
+  return !!resolved && 'param' in resolved;
+}
+
+/** Whether the set at `from` has a url or hash of its own. */
+function ownsSource(tree: Tree, from: number, scope: Scope): boolean {
+  let set: SyntaxNode | null = tree.resolve(from, 1);
+  while (set && !(set.name === 'AttrSet' && set.from === from)) set = set.parent;
+  if (!set) return false;
+  const entries = scope.entries(set);
+  return entries.has('url') || entries.has('urls') || HASH_ATTR_NAMES.some((name) => entries.has(name));
 }
 
 /** One edit in the coordinates of the text before it (as LSP's incremental sync reports them). */

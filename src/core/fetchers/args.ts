@@ -1,0 +1,60 @@
+import type { FetcherArgs } from './kinds';
+import { listItems, unwrap, type Resolved, type Scope, type Value } from './scope';
+
+/** A set's attributes as a fetcher reads them (inherits and `finalAttrs` followed); each read once. */
+export class Args implements FetcherArgs {
+  private readonly texts = new Map<string, string | undefined>();
+
+  constructor(
+    readonly set: Value,
+    private readonly scope: Scope,
+  ) {}
+
+  has(name: string): boolean {
+    return this.scope.entries(this.set.node).has(name);
+  }
+
+  value(name: string): Resolved | undefined {
+    return this.has(name) ? this.scope.select({ value: this.set }, [name]) : undefined;
+  }
+
+  text(name: string): string | undefined {
+    if (!this.texts.has(name)) {
+      const value = this.value(name);
+      this.texts.set(name, value && 'value' in value ? this.scope.stringOf(value.value) : undefined);
+    }
+    return this.texts.get(name);
+  }
+
+  written(name: string): string | undefined {
+    const value = this.value(name);
+    return value && 'value' in value ? this.scope.slice(unwrap(value.value.node)) : undefined;
+  }
+
+  isTrue(name: string): boolean {
+    return this.written(name) === 'true';
+  }
+
+  /** A list's items as strings (`dynamic` where the text does not fix one); undefined when not a list. */
+  list(name: string): string[] | undefined {
+    const value = this.value(name);
+    if (!value || !('value' in value)) return undefined;
+    const list = unwrap(value.value.node);
+    if (list.name !== 'List') return undefined;
+    return listItems(list).map((item) => this.scope.stringOf({ node: item, env: value.value.env }) ?? 'dynamic');
+  }
+
+  /** The URLs a `url` or `urls` attribute names. */
+  urls(): string[] {
+    if (this.has('url')) return [this.text('url') ?? 'dynamic'];
+    if (this.has('urls')) return this.list('urls') ?? ['dynamic'];
+    return [];
+  }
+
+  /** The store path name: `name`, or `pname-version`. */
+  name(): string | undefined {
+    const pname = this.text('pname');
+    const version = this.text('version');
+    return this.text('name') ?? (pname && version ? `${pname}-${version}` : undefined);
+  }
+}

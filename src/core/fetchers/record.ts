@@ -1,0 +1,122 @@
+import type { SyntaxNode } from '@lezer/common';
+import { isPlaceholderHash, parseHash, type HashAlgo } from '../hash';
+import { ParseError } from '../errors';
+import { algoOfName, HASH_ATTRS, type HashMode } from './kinds';
+import type { Scope } from './scope';
+
+/** A hash a .nix file holds, and the source it names as far as the text alone tells. */
+export interface Fetcher {
+  /**
+   * `fetchurl`, `fetchFromGitHub`, … (without `pkgs.`/`builtins.` prefixes, except `builtins.fetchurl`/
+   * `builtins.fetchTarball`); `attrset` for a bare `{ url; hash; }`; `cargoHash` etc. for vendor hashes;
+   * for a hash handed to a function the scan cannot see into, that function (`callPackage ./x.nix`);
+   * `unknown` when nothing in the file uses the hash.
+   */
+  fetcher: string;
+  /** Offsets of the whole call (or attribute set, or binding) in the text. */
+  from: number;
+  to: number;
+  /** Literal URLs (`mirror://…` kept as written); an interpolated one that could not be resolved is `dynamic`. */
+  urls: string[];
+  hashAttr: string;
+  /** The hash as written ('' for an empty string, `lib.fakeHash` for a reference). */
+  hash: string;
+  /** Offsets of the hash's text (inside the quotes), for edits and hovers. */
+  hashFrom: number;
+  hashTo: number;
+  /** Whether the hash is written as a string (else a reference such as `lib.fakeHash`). */
+  quoted: boolean;
+  algo?: HashAlgo;
+  /** Normalised hash, when it parses. */
+  sri?: string;
+  /** Why the hash does not parse (malformed), when it does not. */
+  hashError?: string;
+  placeholder: boolean;
+  /** flat: the hash is of the downloaded file; recursive: of the unpacked tree's NAR; unknown: the file does not say. */
+  mode: HashMode;
+  /** The store path name when the file says it (name, or pname + version). */
+  name?: string;
+  /** fetchipfs' `ipfs` attribute. */
+  ipfs?: string;
+  /** The function in this file the hash passes through on its way to the fetcher (`generic`, `map`, `gemset`). */
+  via?: string;
+  /** Why the fetcher or the mode is unknown. */
+  why?: string;
+}
+
+/** What is known of the source a hash names, before the hash itself is read. */
+export interface Claim {
+  fetcher: string;
+  mode: HashMode;
+  urls: string[];
+  /** The attribute the hash is read from (`sha256` implies the algorithm; `hash` does not). */
+  hashAttr: string;
+  from: number;
+  to: number;
+  name?: string;
+  ipfs?: string;
+  via?: string;
+  why?: string;
+  outputHashAlgo?: string;
+  /** Higher wins when two readings of the file claim one hash: a fetcher's own argument over a guess from shape. */
+  priority: number;
+}
+
+/** The record for a hash value (a string, or a reference such as `lib.fakeHash`) under a claim. */
+export function hashRecord(value: SyntaxNode, claim: Claim, scope: Scope): Fetcher {
+  const isString = value.name === 'String' || value.name === 'IndentedString';
+  const quote = value.name === 'String' ? 1 : value.name === 'IndentedString' ? 2 : 0;
+  const written = isString ? scope.literal(value) : scope.slice(value);
+  const { priority: _, outputHashAlgo, ...known } = claim;
+  const record: Fetcher = {
+    ...known,
+    hash: written ?? scope.text.slice(value.from + quote, value.to - quote),
+    hashFrom: value.from + quote,
+    hashTo: value.to - quote,
+    quoted: isString,
+    placeholder: false,
+  };
+  if (!isString) {
+    record.placeholder = /^(lib\.)?fake(Hash|Sha256|Sha512)$/.test(record.hash);
+    if (!record.placeholder) record.hashError = 'not a literal string';
+    return record;
+  }
+  if (written === undefined) {
+    record.hashError = 'interpolated';
+    return record;
+  }
+  readHash(record, written, algoFor(value, claim, written, outputHashAlgo, scope));
+  return record;
+}
+
+/** The algorithm a bare digest is in: from the attribute, the name it is bound to, outputHashAlgo, or its length. */
+function algoFor(value: SyntaxNode, claim: Claim, written: string, outputHashAlgo: string | undefined, scope: Scope): HashAlgo | undefined {
+  const fromAttr = HASH_ATTRS[claim.hashAttr] ?? algoOfName(claim.hashAttr);
+  if (fromAttr) return fromAttr;
+  const bound = value.parent?.name === 'Bind' ? value.parent.firstChild : value.parent?.name === 'Formal' ? value.parent.firstChild : null;
+  const boundAlgo = bound ? algoOfName(scope.slice(bound).split('.').pop()!.replace(/"/g, '')) : undefined;
+  if (boundAlgo) return boundAlgo;
+  if (outputHashAlgo && outputHashAlgo in HASH_ATTRS) return outputHashAlgo as HashAlgo;
+  return ({ 52: 'sha256', 64: 'sha256', 103: 'sha512', 128: 'sha512' } as Record<number, HashAlgo>)[written.length];
+}
+
+function readHash(record: Fetcher, written: string, algo: HashAlgo | undefined): void {
+  try {
+    const parsed = parseHash(written, written.includes('-') || written.includes(':') ? undefined : algo);
+    // Decoded once: a placeholder is a well-formed all-zero digest (or, below, one of another algorithm).
+    if (parsed.hash.digest.every((b) => b === 0)) {
+      record.placeholder = true;
+      return;
+    }
+    if (algo && HASH_ATTRS[record.hashAttr] && parsed.hash.algo !== algo) throw new ParseError('hash', `${record.hashAttr} must be a ${algo} hash, got ${parsed.hash.algo}`);
+    record.algo = parsed.hash.algo;
+    record.sri = parsed.hash.toSri();
+  } catch (error) {
+    if (isPlaceholderHash(written)) {
+      record.placeholder = true;
+      return;
+    }
+    record.algo = algo;
+    record.hashError = error instanceof ParseError ? error.reason : String(error);
+  }
+}
