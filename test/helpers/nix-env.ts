@@ -5,10 +5,11 @@ import { after } from 'node:test';
 import { run } from './cli';
 
 /**
- * Set by `npm test`'s multi-user pass: this process is an unprivileged user who reaches the
- * store through nix-daemon and is not trusted by it.
+ * This process is an unprivileged user who reaches the store through nix-daemon and is not trusted
+ * by it: set by `npm test`'s multi-user pass, and true of any ordinary user running the suites
+ * (Debian's /nix/store belongs to root; trusted-users lists only root unless an administrator adds one).
  */
-export const untrustedDaemonUser = process.env.NIX_IPFS_TEST_NIX_MODE === 'daemon';
+export const untrustedDaemonUser = process.env.NIX_IPFS_TEST_NIX_MODE === 'daemon' || process.getuid?.() !== 0;
 
 /** A temporary directory removed after the current test file. */
 export async function tempDir(prefix = 'nix-ipfs-test-'): Promise<string> {
