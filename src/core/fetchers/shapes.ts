@@ -51,6 +51,9 @@ function setClaim(name: string, set: SyntaxNode, scope: Scope): Claim | undefine
   if (type === 'gem') return { ...base, fetcher: 'fetchurl', mode: 'flat', urls: gemUrls(set, args, scope), via: 'gemset' };
   if (type && TYPED_FETCHERS[type] && args.has('url')) return { ...base, fetcher: TYPED_FETCHERS[type], mode: 'recursive', urls: args.urls() };
   const caller = callerOf(set);
+  if (caller && isHackage(name, caller, args, scope)) {
+    return { ...base, fetcher: 'fetchurl', mode: 'flat', urls: [`mirror://hackage/${args.text('pname')}-${args.text('version')}.tar.gz`], via: 'hackage' };
+  }
   if (name === 'outputHash' || args.has('outputHashMode') || args.isTrue('recursiveHash')) {
     const mode = outputHashMode(args);
     const fetcher = caller ? scope.lastName(spine(caller)[0]) : args.has('url') || args.has('urls') ? 'attrset' : 'derivation';
@@ -62,6 +65,15 @@ function setClaim(name: string, set: SyntaxNode, scope: Scope): Claim | undefine
   }
   if (caller) return { ...base, fetcher: callerName(caller, set, scope), mode: 'unknown', urls: [], why: callerWhy(set, scope) };
   return undefined;
+}
+
+/**
+ * cabal2nix's `mkDerivation { pname; version; sha256; }` (hackage-packages.nix): Haskell's builder, a
+ * parameter named `mkDerivation`, fetches `mirror://hackage/${pname}-${version}.tar.gz` when no `src` is given.
+ */
+function isHackage(name: string, caller: SyntaxNode, args: Args, scope: Scope): boolean {
+  const head = spine(caller)[0];
+  return name === 'sha256' && head.name === 'Identifier' && scope.slice(head) === 'mkDerivation' && !args.has('src') && !!args.text('pname') && !!args.text('version');
 }
 
 /** nixpkgs' fetchurl and derivations: flat unless outputHashMode (or recursiveHash) says otherwise. */
