@@ -16,10 +16,14 @@ export class ServerSession {
   private options: SessionOptions = DEFAULT_SESSION;
   private context: ServiceContext | undefined;
 
-  /** `onChange` runs whenever the node or the settings change (the pin states are stale then). */
+  /**
+   * `onChange` runs whenever the node or the settings change (the pin states are stale then);
+   * `build` makes the service context (unit tests hand in an in-memory node).
+   */
   constructor(
     private readonly onChange: () => void,
     private readonly log: (message: string) => void,
+    private readonly build = createServiceContext,
   ) {}
 
   get settings(): Settings {
@@ -53,7 +57,7 @@ export class ServerSession {
 
   /** The service context of the current settings; the same one (and Kubo client) until they change. */
   services(): ServiceContext {
-    this.context ??= createServiceContext(this.current, { token: this.options.kuboApiToken, refuseBecause: this.unconfirmedApi(), log: this.log });
+    this.context ??= this.build(this.current, { token: this.options.kuboApiToken, refuseBecause: this.unconfirmedApi(), log: this.log });
     return this.context;
   }
 

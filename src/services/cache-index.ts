@@ -1,9 +1,8 @@
 import { parseNarInfo, type NarInfo } from '../core/narinfo';
 import { parseStorePath } from '../core/store-path';
-import type { Kubo } from '../kubo/client';
 import type { Layout } from './layout';
 import { mapLimit } from './concurrency';
-import { publishRoot, type ServiceContext } from './context';
+import { publishRoot, type KuboApi, type ServiceContext } from './context';
 
 export interface PublishedEntry extends NarInfo {
   /** CID of the NAR in MFS, when it is there. */
@@ -11,13 +10,13 @@ export interface PublishedEntry extends NarInfo {
 }
 
 /** Every narinfo in the cache, with its NAR's CID (for the sidebar and `status`). */
-export async function listPublished(kubo: Kubo, layout: Layout): Promise<PublishedEntry[]> {
+export async function listPublished(kubo: KuboApi, layout: Layout): Promise<PublishedEntry[]> {
   const entries = (await kubo.mfsList(layout.cache)).filter((e) => e.name.endsWith('.narinfo'));
   const infos = await mapLimit(entries, 8, (entry) => readEntry(kubo, layout, `${layout.cache}/${entry.name}`));
   return infos.filter((i): i is PublishedEntry => i !== undefined).sort((a, b) => a.storePath.localeCompare(b.storePath));
 }
 
-async function readEntry(kubo: Kubo, layout: Layout, narinfoPath: string): Promise<PublishedEntry | undefined> {
+async function readEntry(kubo: KuboApi, layout: Layout, narinfoPath: string): Promise<PublishedEntry | undefined> {
   const bytes = await kubo.mfsRead(narinfoPath);
   if (!bytes) return undefined;
   try {
@@ -39,7 +38,7 @@ export async function unpublishPath(ctx: ServiceContext, storePath: string): Pro
 }
 
 /** Removes a path from the cache (narinfo first, so nothing ever names a missing NAR) and unpins its NAR. */
-async function unpublish(kubo: Kubo, layout: Layout, entry: PublishedEntry): Promise<void> {
+async function unpublish(kubo: KuboApi, layout: Layout, entry: PublishedEntry): Promise<void> {
   await kubo.mfsRemove(layout.narinfo(parseStorePath(entry.storePath).hashPart));
   await kubo.mfsRemove(`${layout.cache}/${entry.url}`);
   if (entry.narCid && (await kubo.isPinned(entry.narCid))) await kubo.unpin(entry.narCid);

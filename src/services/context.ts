@@ -3,9 +3,41 @@ import { Nix } from '../nix/cli';
 import { DEFAULT_SETTINGS, type Settings } from '../settings';
 import { Layout } from './layout';
 
+/**
+ * The Kubo calls services make. kubo/client.ts's Kubo makes them against a real node (the
+ * integration suites); unit tests hand services an in-memory node instead.
+ */
+export type KuboApi = Pick<
+  Kubo,
+  | 'address'
+  | 'timeoutMs'
+  | 'version'
+  | 'id'
+  | 'peerCount'
+  | 'repoStat'
+  | 'gatewayUrl'
+  | 'add'
+  | 'addByReference'
+  | 'pin'
+  | 'pinFetching'
+  | 'unpin'
+  | 'isPinned'
+  | 'cat'
+  | 'mfsStat'
+  | 'mfsRead'
+  | 'mfsWrite'
+  | 'mfsLink'
+  | 'mfsFlush'
+  | 'mfsList'
+  | 'mfsRemove'
+  | 'ensureKey'
+  | 'publishName'
+  | 'resolve'
+>;
+
 /** What every service needs: the node, Nix, where things live in MFS, and how hard to push. */
 export interface ServiceContext {
-  kubo: Kubo;
+  kubo: KuboApi;
   nix: Nix;
   layout: Layout;
   /** IPNS key the MFS root is published under. */

@@ -1,5 +1,5 @@
 import { parseHash, type NixHash } from '../core/hash';
-import type { Kubo } from '../kubo/client';
+import type { KuboApi } from './context';
 import type { Layout } from './layout';
 
 /** What nix-ipfs remembers about a mirrored source (the JSON sidecar in `<root>/mirror/meta/`). */
@@ -17,17 +17,17 @@ export interface MirrorRecord {
   addedAt: string;
 }
 
-export async function lookupMirror(kubo: Kubo, layout: Layout, hash: NixHash): Promise<MirrorRecord | undefined> {
+export async function lookupMirror(kubo: KuboApi, layout: Layout, hash: NixHash): Promise<MirrorRecord | undefined> {
   const bytes = await kubo.mfsRead(layout.mirrorMeta(hash));
   return bytes ? parseRecord(bytes) : undefined;
 }
 
-export async function recordMirror(kubo: Kubo, layout: Layout, hash: NixHash, record: MirrorRecord): Promise<void> {
+export async function recordMirror(kubo: KuboApi, layout: Layout, hash: NixHash, record: MirrorRecord): Promise<void> {
   await kubo.mfsWrite(layout.mirrorMeta(hash), new TextEncoder().encode(JSON.stringify(record, null, 2) + '\n'));
 }
 
 /** Every mirrored source, for the sidebar and `status`. */
-export async function listMirrored(kubo: Kubo, layout: Layout): Promise<MirrorRecord[]> {
+export async function listMirrored(kubo: KuboApi, layout: Layout): Promise<MirrorRecord[]> {
   const entries = await kubo.mfsList(layout.mirrorMetaDir);
   const records = await Promise.all(
     entries.filter((e) => e.name.endsWith('.json')).map(async (e) => {
@@ -39,7 +39,7 @@ export async function listMirrored(kubo: Kubo, layout: Layout): Promise<MirrorRe
 }
 
 /** Removes a source from the mirror and unpins it. */
-export async function removeMirror(kubo: Kubo, layout: Layout, record: MirrorRecord): Promise<void> {
+export async function removeMirror(kubo: KuboApi, layout: Layout, record: MirrorRecord): Promise<void> {
   const hash = parseHash(record.hash).hash;
   await kubo.mfsRemove(layout.mirrorFile(hash));
   await kubo.mfsRemove(layout.mirrorMeta(hash));
