@@ -5,11 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../helpers/cli';
 import { startKuboNode } from '../helpers/kubo';
 import { positionOf } from '../helpers/lsp';
 import { tempDir } from '../helpers/nix-env';
+import { ServerCommand } from '../../src/protocol';
 
 const driver = path.join(repoRoot, 'test/helpers/neovim-lsp.lua');
 const fixture = path.join(repoRoot, 'test/fixtures/nix/neovim.nix');
@@ -73,11 +76,16 @@ function answer<T>(report: Report, id: string): T {
   return step.result as T;
 }
 
-test('Neovim 0.7 against nix-ipfs lsp with a real Kubo node: diagnostics, hover with the CID, lenses, a command, a code action', async () => {
+test('Neovim 0.7 against nix-ipfs lsp with a real Kubo node: diagnostics, hover with the CID, lenses, pin, unpin, a code action', async (t) => {
   const node = await startKuboNode();
   const dir = await tempDir();
   const file = path.join(dir, 'sources.nix');
-  await copyFile(fixture, file);
+  // The well-formed hash is of "hello\n": served here on loopback, so pinning it works offline.
+  const upstream = createServer((_, res) => res.end('hello\n')).listen(0, '127.0.0.1');
+  t.after(() => upstream.close());
+  await new Promise((r) => upstream.once('listening', r));
+  const served = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/hello-2.12.1.tar.gz`;
+  await writeFile(file, (await readFile(fixture, 'utf8')).replace('http://127.0.0.1:9/hello-2.12.1.tar.gz', served));
   const text = await readFile(file, 'utf8');
   const onHash = positionOf(text, hex, 3);
   const initOptions = { kuboApi: node.apiAddr, gatewayUrl: node.gatewayUrl, requestTimeoutMs: 15_000, hoverTimeoutMs: 15_000 };
@@ -85,7 +93,9 @@ test('Neovim 0.7 against nix-ipfs lsp with a real Kubo node: diagnostics, hover 
     { id: 'diagnostics', action: 'diagnostics', codes: ['placeholder-hash', 'malformed-hash'] },
     { id: 'hover', action: 'hover', at: onHash },
     { id: 'lenses', action: 'codeLens' },
-    { id: 'cidFromLens', action: 'executeCommand', lens: 'Pin to IPFS', command: 'nixIpfs.server.copyCid' },
+    { id: 'cidFromLens', action: 'executeCommand', lens: 'Pin to IPFS', command: ServerCommand.copyCid },
+    { id: 'pin', action: 'executeCommand', lens: 'Pin to IPFS' },
+    { id: 'unpin', action: 'executeCommand', command: ServerCommand.unpin, arguments: [{ hash: sri }] },
     { id: 'toSri', action: 'codeAction', at: onHash, title: 'to SRI' },
     { id: 'afterEdit', action: 'codeAction', at: onHash },
   ]);
@@ -101,8 +111,12 @@ test('Neovim 0.7 against nix-ipfs lsp with a real Kubo node: diagnostics, hover 
   assert.match(hover, /IPFS: not mirrored yet/, 'the server asked the Kubo node');
 
   const lenses = answer<{ title: string; command: string }[]>(report, 'lenses');
-  assert.deepEqual(lenses.map((l) => [l.title, l.command]), [['Pin to IPFS', 'nixIpfs.server.pinSource']], 'one lens, on the one well-formed hash');
+  assert.deepEqual(lenses.map((l) => [l.title, l.command]), [['Pin to IPFS', ServerCommand.pinSource]], 'one lens, on the one well-formed hash');
   assert.equal(answer(report, 'cidFromLens'), cid, "the lens's fetcher reference works through workspace/executeCommand");
+  const pinned = answer<{ status: string; record: { cid: string; hash: string } }>(report, 'pin');
+  assert.deepEqual([pinned.status, pinned.record.cid, pinned.record.hash], ['pinned', cid, sri], 'pinned through the lens');
+  assert.equal(answer<{ cid: string }>(report, 'unpin').cid, cid, 'and unpinned by hash');
+  assert.doesNotMatch(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(cid));
 
   const toSri = answer<{ applied: string; line: string }>(report, 'toSri');
   assert.match(toSri.applied, /^Convert sha256 to SRI/);
