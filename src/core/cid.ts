@@ -74,3 +74,8 @@ export function describeCid(text: string): CidInfo {
 export function looksLikeCid(text: string): boolean {
   return /^Qm[1-9A-HJ-NP-Za-km-z]{44}$/.test(text) || /^b[a-z2-7]{50,}$/.test(text) || /^k[0-9a-z]{50,}$/.test(text);
 }
+
+/** A CID shortened for a label: its first 8 and last 6 characters. */
+export function shortCid(cid: string): string {
+  return `${cid.slice(0, 8)}…${cid.slice(-6)}`;
+}

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { shortCid } from '../core/cid';
 import { MirroredSourcesRequest, PublishedPathsRequest, type MirroredSourceRow, type PublishedEntry, type SignatureVerdict } from '../protocol';
 import type { ServerClient } from './lsp-client';
 import type { NodeMonitor, NodeState } from './node-monitor';
@@ -19,10 +20,6 @@ const SIGNATURE_ICONS: Record<SignatureState, vscode.ThemeIcon> = {
   unsigned: new vscode.ThemeIcon('circle-slash'),
   invalid: new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')),
 };
-
-export function shortCid(cid: string | undefined): string {
-  return cid ? `${cid.slice(0, 8)}…${cid.slice(-6)}` : 'no NAR';
-}
 
 function humanSize(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -64,7 +61,7 @@ export class PublishedPathsView extends RefreshingTree<PublishedNode> {
       const name = node.entry.storePath.slice(node.entry.storePath.indexOf('-') + 1);
       const state = signatureState(node.verdicts);
       const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Collapsed);
-      item.description = `${humanSize(node.entry.narSize)} · ${shortCid(node.entry.narCid)}`;
+      item.description = `${humanSize(node.entry.narSize)} · ${node.entry.narCid ? shortCid(node.entry.narCid) : 'no NAR'}`;
       item.iconPath = SIGNATURE_ICONS[state];
       item.tooltip = new vscode.MarkdownString(
         `**${node.entry.storePath}**\n\nNAR: \`${node.entry.narCid ?? 'missing'}\` (${humanSize(node.entry.narSize)})\n\nSignatures: ${state}`,

@@ -1,5 +1,6 @@
 import type { CodeLens } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { shortCid } from '../core/cid';
 import type { Fetcher } from '../core/fetchers/extract';
 import { makeFixedOutputPath } from '../core/store-path';
 import { ServerCommand, type FetcherRef } from '../protocol';
@@ -40,8 +41,4 @@ function fixedOutputPath(source: SourceRequest, recordedName?: string): string |
   } catch {
     return undefined;
   }
-}
-
-function shortCid(cid: string): string {
-  return `${cid.slice(0, 8)}…${cid.slice(-6)}`;
 }

@@ -1,4 +1,5 @@
 import { ResponseError } from 'vscode-languageserver';
+import { safeUrl } from '../core/redact';
 import type { PublicKey, SecretKey } from '../core/signature';
 import { isInsecureRemoteApi } from '../kubo/endpoint';
 import { NixIpfsError } from '../protocol';
@@ -84,7 +85,7 @@ export class ServerSession {
   private unconfirmedApi(): string | undefined {
     const api = this.current.kuboApi;
     if (!insecure(api) || this.options.insecureApisAccepted.includes(api)) return undefined;
-    return `the Kubo API ${api} is plain HTTP on another machine and is not used until you confirm it (VS Code asks on the first Nix IPFS command; other editors: list it in insecureApisAccepted)`;
+    return `the Kubo API ${safeUrl(api)} is plain HTTP on another machine and is not used until you confirm it (VS Code asks on the first Nix IPFS command; other editors: list it in insecureApisAccepted)`;
   }
 
   private changed(): void {

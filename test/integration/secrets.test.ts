@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { cli, run, type RunResult } from '../helpers/cli';
 import { positionOf, startLsp } from '../helpers/lsp';
+import { ServerCommand } from '../../src/protocol';
 import { nixKeyPair, tempDir } from '../helpers/nix-env';
 
 const USER = 'nixipfs';
@@ -75,7 +76,7 @@ test('the language server with credentials in kuboApi and a dead port: no messag
   // An error reply is a reply too: it must not show the password either.
   const asReply = (error: Error) => ({ error: error.message });
   const hover = await lsp.request<unknown>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, sri, 10) }).catch(asReply);
-  const fetched = await lsp.request<{ error?: string }>('workspace/executeCommand', { command: 'nixIpfs.server.fetchSource', arguments: [{ uri, hashFrom: text.indexOf(sri) }] }).catch(asReply);
+  const fetched = await lsp.request<{ error?: string }>('workspace/executeCommand', { command: ServerCommand.fetchSource, arguments: [{ uri, hashFrom: text.indexOf(sri) }] }).catch(asReply);
   assert.match(fetched.error ?? '', /Kubo API at http:\/\/127\.0\.0\.1:\d+ is not reachable/);
   const lenses = await lsp.request<unknown>('textDocument/codeLens', { textDocument: { uri } }).catch(asReply);
   const everything = JSON.stringify({ hover, fetched, lenses, messages: lsp.messages, logs: lsp.logs, diagnostics: [...lsp.diagnostics] });
