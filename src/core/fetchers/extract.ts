@@ -119,43 +119,64 @@ function hashShapedText(text: string, from: number, to: number, quote: number): 
 function countsAsHash(node: SyntaxNode, scope: Scope): boolean {
   if (node.parent?.name === 'AttrPath') return false;
   if (isSri(scope.slice(node).slice(1, -1))) return true;
-  const names: string[] = [];
+  let innermost = true;
   for (let at = node.parent; at; at = at.parent) {
-    const path = at.name === 'Bind' || at.name === 'Formal' ? at.firstChild : null;
-    if (!path) continue;
-    const name = at.name === 'Bind' ? scope.pathParts(path).at(-1) : scope.slice(path);
-    if (typeof name === 'string') names.push(name);
+    const name = bindingName(at, scope);
+    if (name === undefined) continue;
+    if (HASH_NAME.test(name)) return true;
+    // A `rev` (40 hex digits, as a sha1) is not a hash even below one.
+    if (innermost && NOT_HASHES.has(name)) return false;
+    innermost = false;
   }
-  if (names.length === 0) return false;
-  return HASH_NAME.test(names[0]) || (!NOT_HASHES.has(names[0]) && names.some((n) => HASH_NAME.test(n)));
+  return false;
+}
+
+/** The name a `Bind` binds (the last of its path) or a `Formal` declares. */
+function bindingName(node: SyntaxNode, scope: Scope): string | undefined {
+  if (node.name === 'Formal') return node.firstChild?.name === 'Identifier' ? scope.slice(node.firstChild) : undefined;
+  if (node.name !== 'Bind') return undefined;
+  const last = node.firstChild?.name === 'AttrPath' ? node.firstChild.lastChild : null;
+  return last?.name === 'Identifier' ? scope.slice(last) : last?.name === 'String' ? scope.literal(last) : undefined;
 }
 
 /** A call of a known fetcher: `fetchurl { … }`, `testers.invalidateFetcherByDrvHash fetchgit { … }`, `import <nix/fetchurl.nix> { … }`. */
 function fetcherCall(app: SyntaxNode, scope: Scope): FetcherCall | undefined {
-  const [head, ...args] = spine(app);
-  const passed = args.length === 2 && FETCHER_PASSERS.has(scope.lastName(head));
-  const fn = passed ? unwrap(args[0]) : head;
-  const arg = passed ? args[1] : args[0];
-  if (!arg || args.length > (passed ? 2 : 1)) {
-    const nixFetchurl = args.length === 2 && scope.slice(head) === 'import' && scope.slice(args[0]) === '<nix/fetchurl.nix>';
+  // Most applications are not fetchers: decide from the function's name before taking the call apart.
+  const head = headOf(app);
+  const name = head.name === 'Identifier' || head.name === 'Select' ? scope.lastName(head) : '';
+  if (!FETCHERS[name] && !FETCHER_PASSERS.has(name) && name !== 'import') return undefined;
+  const [, ...args] = spine(app);
+  if (FETCHER_PASSERS.has(name) && args.length === 2) {
+    const passed = fetcherName(unwrap(args[0]), scope);
+    return passed && { app, fetcher: passed.display, kind: FETCHERS[passed.key], arg: args[1] };
+  }
+  if (name === 'import') {
+    const nixFetchurl = args.length === 2 && scope.slice(args[0]) === '<nix/fetchurl.nix>';
     return nixFetchurl ? { app, fetcher: 'fetchurl', kind: FETCHERS.fetchurl, arg: args[1] } : undefined;
   }
-  const name = fetcherName(fn, scope);
-  return name ? { app, fetcher: name.display, kind: FETCHERS[name.key], arg } : undefined;
+  const fetcher = args.length === 1 ? fetcherName(head, scope) : undefined;
+  return fetcher && { app, fetcher: fetcher.display, kind: FETCHERS[fetcher.key], arg: args[0] };
+}
+
+/** The function an application chain applies: `f` in `f a b`. */
+function headOf(app: SyntaxNode): SyntaxNode {
+  let node = app;
+  while (node.name === 'App' && node.firstChild) node = unwrap(node.firstChild);
+  return node;
 }
 
 function fetcherName(fn: SyntaxNode, scope: Scope): { key: string; display: string } | undefined {
   if (fn.name !== 'Identifier' && fn.name !== 'Select') return undefined;
   const source = scope.slice(fn).replace(/\s+/g, '');
   if (source === 'builtins.fetchurl' || source === 'builtins.fetchTarball') return { key: source, display: source };
-  const last = source.split('.').pop()!;
-  if (!FETCHERS[last] || last.startsWith('builtins.')) return undefined;
+  const last = source.slice(source.lastIndexOf('.') + 1);
+  if (!FETCHERS[last] || source.startsWith('builtins.')) return undefined;
   // pnpm.fetchDeps: the name alone does not say which package manager.
   return { key: last, display: last === 'fetchDeps' ? source.replace(/^pkgs\./, '') : last };
 }
 
 function addCall(calls: Map<string, SyntaxNode[]>, app: SyntaxNode, scope: Scope): void {
-  const head = spine(app)[0];
+  const head = headOf(app);
   const name = head.name === 'Identifier' ? scope.slice(head) : head.name === 'Select' && scope.lastName(head) === 'map' ? 'map' : undefined;
   if (name) (calls.get(name) ?? calls.set(name, []).get(name)!).push(app);
 }

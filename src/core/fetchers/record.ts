@@ -67,15 +67,23 @@ export function hashRecord(value: SyntaxNode, claim: Claim, scope: Scope): Fetch
   const isString = value.name === 'String' || value.name === 'IndentedString';
   const quote = value.name === 'String' ? 1 : value.name === 'IndentedString' ? 2 : 0;
   const written = isString ? scope.literal(value) : scope.slice(value);
-  const { priority: _, outputHashAlgo, ...known } = claim;
   const record: Fetcher = {
-    ...known,
+    fetcher: claim.fetcher,
+    from: claim.from,
+    to: claim.to,
+    urls: claim.urls,
+    hashAttr: claim.hashAttr,
     hash: written ?? scope.text.slice(value.from + quote, value.to - quote),
     hashFrom: value.from + quote,
     hashTo: value.to - quote,
     quoted: isString,
     placeholder: false,
+    mode: claim.mode,
   };
+  if (claim.name !== undefined) record.name = claim.name;
+  if (claim.ipfs !== undefined) record.ipfs = claim.ipfs;
+  if (claim.via !== undefined) record.via = claim.via;
+  if (claim.why !== undefined) record.why = claim.why;
   if (!isString) {
     record.placeholder = /^(lib\.)?fake(Hash|Sha256|Sha512)$/.test(record.hash);
     if (!record.placeholder) record.hashError = 'not a literal string';
@@ -85,18 +93,18 @@ export function hashRecord(value: SyntaxNode, claim: Claim, scope: Scope): Fetch
     record.hashError = 'interpolated';
     return record;
   }
-  readHash(record, written, algoFor(value, claim, written, outputHashAlgo, scope));
+  readHash(record, written, algoFor(value, claim, written, scope));
   return record;
 }
 
 /** The algorithm a bare digest is in: from the attribute, the name it is bound to, outputHashAlgo, or its length. */
-function algoFor(value: SyntaxNode, claim: Claim, written: string, outputHashAlgo: string | undefined, scope: Scope): HashAlgo | undefined {
+function algoFor(value: SyntaxNode, claim: Claim, written: string, scope: Scope): HashAlgo | undefined {
   const fromAttr = HASH_ATTRS[claim.hashAttr] ?? algoOfName(claim.hashAttr);
   if (fromAttr) return fromAttr;
   const bound = value.parent?.name === 'Bind' ? value.parent.firstChild : value.parent?.name === 'Formal' ? value.parent.firstChild : null;
   const boundAlgo = bound ? algoOfName(scope.slice(bound).split('.').pop()!.replace(/"/g, '')) : undefined;
   if (boundAlgo) return boundAlgo;
-  if (outputHashAlgo && outputHashAlgo in HASH_ATTRS) return outputHashAlgo as HashAlgo;
+  if (claim.outputHashAlgo && claim.outputHashAlgo in HASH_ATTRS) return claim.outputHashAlgo as HashAlgo;
   return ({ 52: 'sha256', 64: 'sha256', 103: 'sha512', 128: 'sha512' } as Record<number, HashAlgo>)[written.length];
 }
 

@@ -69,7 +69,7 @@ export function spine(app: SyntaxNode): SyntaxNode[] {
 }
 
 export class Scope {
-  private readonly cache = new Map<string, Map<string, Entry[]>>();
+  private readonly cache = new Map<number, Map<string, Entry[]>>();
 
   constructor(readonly text: string) {}
 
@@ -79,12 +79,13 @@ export class Scope {
 
   /** The last name of a function's path: `stdenv.mkDerivation` → `mkDerivation`. */
   lastName(node: SyntaxNode): string {
-    return this.slice(node).replace(/\s+/g, '').split('.').pop()!;
+    const text = this.slice(node);
+    return text.slice(text.lastIndexOf('.') + 1).trim();
   }
 
   /** The `name = …;` and `inherit …;` bindings of an attribute set or `let`, by first name. */
   entries(holder: SyntaxNode): Map<string, Entry[]> {
-    const key = `${holder.from}:${holder.type.id}`;
+    const key = holder.from * 64 + holder.type.id; // the grammar has fewer than 64 node types
     let entries = this.cache.get(key);
     if (entries) return entries;
     entries = new Map();
