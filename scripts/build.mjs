@@ -1,10 +1,11 @@
-// Bundles the entry points into dist/ with esbuild.
+// Bundles the entry points into dist/ with esbuild. `--watch` rebuilds on every change (development).
 // The bundles are CommonJS (VS Code loads extensions with require); ESM-only
 // dependencies such as multiformats and kubo-rpc-client are inlined.
-import { build } from 'esbuild';
+import { context } from 'esbuild';
 import { mkdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
 
 const common = {
   bundle: true,
@@ -23,16 +24,24 @@ mkdirSync('dist', { recursive: true });
 // The package is ESM for sources and tests; the bundles are CommonJS.
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 
-await Promise.all([
-  build({ ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  build({ ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' }),
+const bundles = [
+  { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...common, entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js' },
   // The workspace scan's worker thread, started by server.js and cli.js.
-  build({ ...common, entryPoints: ['src/services/parse-worker.ts'], outfile: 'dist/parse-worker.js' }),
-  build({
+  { ...common, entryPoints: ['src/services/parse-worker.ts'], outfile: 'dist/parse-worker.js' },
+  {
     ...common,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node\n' + common.banner.js },
-  }),
-]);
+  },
+];
+const contexts = await Promise.all(bundles.map((options) => context(options)));
+await Promise.all(contexts.map((c) => c.rebuild()));
 chmodSync('dist/cli.js', 0o755);
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('watching src/ for changes (Ctrl-C to stop)');
+} else {
+  await Promise.all(contexts.map((c) => c.dispose()));
+}
