@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { safeUrl } from '../core/redact';
+import { SETTINGS_SCHEMA } from '../settings';
 import { basicAuthorization } from './credentials';
 
-export const DEFAULT_KUBO_API = '/ip4/127.0.0.1/tcp/5001';
+export const DEFAULT_KUBO_API = SETTINGS_SCHEMA.kuboApi.default;
 
 /**
  * The Kubo API address the CLI uses when `--api` is not given, in the order Kubo's own
