@@ -22,6 +22,7 @@ import {
   type CommandResult,
   type ServerCommandName,
 } from '../protocol';
+import { safeUrl } from '../core/redact';
 import { rawSettings, type Consent, type Secrets } from './settings';
 
 /** A failure already dealt with (the user declined, or cancelled): nothing more to show. */
@@ -53,7 +54,7 @@ export class ServerClient {
 
   /** Asks the user about a plain-HTTP API on another machine; the server is told when they agree. */
   async confirmApi(api: string): Promise<void> {
-    if (!(await this.consent.ask(api))) throw new Declined(`not using the plain-HTTP Kubo API ${api}`);
+    if (!(await this.consent.ask(api))) throw new Declined(`not using the plain-HTTP Kubo API ${safeUrl(api)}`);
     await (await this.client).sendNotification(InsecureApiAcceptedNotification, { api });
   }
 

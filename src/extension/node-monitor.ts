@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { safeUrl } from '../core/redact';
 import { ClientView, NodeStatusRequest, type KuboStatus } from '../protocol';
 import type { ServerClient } from './lsp-client';
 import { readSettings } from './settings';
@@ -91,7 +92,7 @@ function statusLook(state: NodeState): { text: string; tooltip: string; backgrou
     case 'unauthorized':
       return { text: '$(lock) IPFS', tooltip: `Kubo at ${state.api} needs an API token: run “Nix IPFS: Set Kubo API Token”`, background: 'statusBarItem.warningBackground' };
     case 'unconfirmed':
-      return { text: '$(shield) IPFS', tooltip: `Kubo at ${state.api} is plain HTTP on another machine: not used until you confirm it (run “Nix IPFS: Refresh”)`, background: 'statusBarItem.warningBackground' };
+      return { text: '$(shield) IPFS', tooltip: `Kubo at ${safeUrl(state.api)} is plain HTTP on another machine: not used until you confirm it (run “Nix IPFS: Refresh”)`, background: 'statusBarItem.warningBackground' };
     case 'unreachable':
       return { text: '$(debug-disconnect) IPFS', tooltip: `Kubo at ${state.api} is unreachable: ${state.error}`, background: 'statusBarItem.errorBackground' };
   }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { safeUrl } from '../core/redact';
 import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SCHEMA, type Settings } from '../settings';
 
 const TOKEN_SECRET = 'nixIpfs.kuboApiToken';
@@ -55,7 +56,7 @@ export class Consent {
   async ask(api: string): Promise<boolean> {
     if (this.accepted().includes(api)) return true;
     const choice = await vscode.window.showWarningMessage(
-      `The Kubo API ${api} is reached over plain HTTP on another machine: anyone on the network path can read the API token and change what gets published. Use it anyway?`,
+      `The Kubo API ${safeUrl(api)} is reached over plain HTTP on another machine: anyone on the network path can read the API token and change what gets published. Use it anyway?`,
       { modal: true },
       'Use It',
     );
