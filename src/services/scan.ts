@@ -4,7 +4,7 @@ import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
-import { extractFetchers, mayHaveFetchers, parseNix, type Fetcher, type HashMode } from '../core/fetchers/extract';
+import { mayHaveFetchers, scanFetchers, type Fetcher, type HashMode } from '../core/fetchers/extract';
 import { expandMirrorUrl } from '../core/mirrors';
 import { parseWorkersAvailable, startParseWorker } from './parse-pool';
 
@@ -64,7 +64,7 @@ export function scanText(file: string, text: string): ScanRecord[] {
   // Fetchers come sorted by position: count lines in one pass over the text.
   let line = 1;
   let at = 0;
-  return extractFetchers(parseNix(text)).map((f) => {
+  return scanFetchers(text).map((f) => {
     for (let i = text.indexOf('\n', at); i >= 0 && i < f.hashFrom; i = text.indexOf('\n', i + 1)) {
       line++;
       at = i + 1;

@@ -4,6 +4,7 @@ import { Args } from './args';
 import { FETCHER_PASSERS, FETCHERS, HASH_ATTRS, HASH_NAME, isHashShaped, isSri, NOT_HASHES, VENDOR_HASHES, type FetcherKind } from './kinds';
 import { hashRecord, type Claim, type Fetcher } from './record';
 import { claimFromShape, vendorClaim } from './shapes';
+import { rangesToParse } from './prefilter';
 import { NO_ENV, Scope, same, spine, unwrap, type Resolved, type Value } from './scope';
 import { Tracer, type FoundLiteral } from './trace';
 
@@ -39,6 +40,19 @@ export interface ParsedNix {
 
 export function parseNix(text: string): ParsedNix {
   return { text, tree: parser.parse(text) };
+}
+
+/**
+ * The hashes of a file for a workspace scan, parsing it without the long scripts and lists that
+ * hold nothing hash-like (see prefilter.ts), unless what is left does not parse cleanly.
+ */
+export function scanFetchers(text: string): Fetcher[] {
+  const ranges = rangesToParse(text);
+  if (ranges) {
+    const found = fetchersInTree(text, parser.parse(text, [], ranges));
+    if (found.clean) return found.fetchers;
+  }
+  return extractFetchers(parseNix(text));
 }
 
 /** Every hash in a Nix file, including in files with syntax errors (what the parser recovered). */
