@@ -50,7 +50,8 @@ export function fetcherHover(f: Fetcher, state: PinState | undefined, gatewayUrl
   if (!f.sri) return `**${f.hashAttr}**: ${f.hashError ?? 'not a literal hash'}`;
   const hash = parseHash(f.sri).hash;
   const lines = [
-    `**${hash.algo}** · ${modeText(f.mode)} · ${f.fetcher}`,
+    `**${hash.algo}** · ${modeText(f.mode)} · ${f.fetcher}${f.via ? ` (through ${f.via})` : ''}`,
+    ...(f.mode === 'unknown' ? ['', `No CID and no “Pin to IPFS” for this hash: ${f.why ?? 'the file does not say whether it is of a file or of a tree'}.`] : []),
     '',
     `SRI: \`${hash.toSri()}\``,
     `Nix base32: \`${hash.toNix32()}\``,
@@ -58,7 +59,7 @@ export function fetcherHover(f: Fetcher, state: PinState | undefined, gatewayUrl
   ];
   const raw = f.mode === 'flat' ? cidForFlatHash(hash)?.toString() : undefined;
   if (raw) lines.push(`CID: \`${raw}\` (raw block; the file's own CID when it is one block)`);
-  lines.push('', stateLine(state));
+  lines.push('', f.mode === 'unknown' && state?.kind === 'not-mirrored' ? 'IPFS: not mirrored' : stateLine(state));
   const cid = state && 'cid' in state ? state.cid : raw;
   const nodeAnswers = state?.kind !== 'unreachable' && state?.kind !== 'failed' && state?.kind !== 'refused';
   if (cid && gatewayUrl && nodeAnswers) lines.push(`[Open in gateway](${gatewayUrl}/ipfs/${cid})`);
