@@ -73,22 +73,48 @@ export function scanText(file: string, text: string): ScanRecord[] {
   });
 }
 
+export interface ScanOptions {
+  onStart?: (files: number, threads: number) => void;
+  onProgress?: (files: number, fetchers: number) => void;
+  /** Each file's records as soon as the files before it are done: in the order of the result. */
+  onRecords?: (records: ScanRecord[]) => void;
+  signal?: AbortSignal;
+}
+
 /**
- * Every fetcher in every .nix file below `target` (or in `target` itself, when it is a file),
+ * Every hash in every .nix file below `target` (or in `target` itself, when it is a file),
  * honouring each directory's .gitignore. Files are parsed on worker threads, one per core.
  */
-export async function scanWorkspace(
-  target: string,
-  options: { onStart?: (files: number, threads: number) => void; onProgress?: (files: number, fetchers: number) => void; signal?: AbortSignal } = {},
-): Promise<ScanRecord[]> {
+export async function scanWorkspace(target: string, options: ScanOptions = {}): Promise<ScanRecord[]> {
   const info = await stat(target);
   if (info.isFile()) {
     options.onStart?.(1, 1);
-    return scanText(target, await readFile(target, 'utf8'));
+    const records = scanText(target, await readFile(target, 'utf8'));
+    options.onRecords?.(records);
+    return records;
   }
+  const files = await nixFilesBelow(target, options.signal);
+  let done = 0;
+  let fetchers = 0;
+  // Workers finish out of order: hold a file's records until every file before it is out.
+  const finished = new Map<number, ScanRecord[]>();
+  let next = 0;
+  const perFile = await scanFiles(files, options, (index, records) => {
+    options.onProgress?.(++done, (fetchers += records.length));
+    finished.set(index, records);
+    for (; finished.has(next); next++) {
+      options.onRecords?.(finished.get(next)!);
+      finished.delete(next);
+    }
+  });
+  return perFile.flat();
+}
+
+/** The .nix files below a directory, in a stable order, without what .gitignore files exclude. */
+async function nixFilesBelow(target: string, signal?: AbortSignal): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string, rules: { base: string; ig: Ignore }[]) => {
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     const entries = await readdir(dir, { withFileTypes: true });
     const gitignore = entries.find((e) => e.name === '.gitignore' && e.isFile());
     const scoped = gitignore ? [...rules, { base: dir, ig: ignore().add(await readFile(path.join(dir, '.gitignore'), 'utf8')) }] : rules;
@@ -107,10 +133,7 @@ export async function scanWorkspace(
     }
   };
   await walk(target, []);
-  let done = 0;
-  let fetchers = 0;
-  const perFile = await scanFiles(files, options, (records) => options.onProgress?.(++done, (fetchers += records.length)));
-  return perFile.flat();
+  return files;
 }
 
 /** Below this many files, starting workers (each loads the grammar) costs more than it saves. */
@@ -119,7 +142,7 @@ const MIN_FILES_FOR_WORKERS = 8;
 async function scanFiles(
   files: string[],
   { signal, onStart }: { signal?: AbortSignal; onStart?: (files: number, threads: number) => void },
-  onFile: (records: ScanRecord[]) => void,
+  onFile: (index: number, records: ScanRecord[]) => void,
 ): Promise<ScanRecord[][]> {
   const results: ScanRecord[][] = new Array(files.length);
   // From TypeScript sources (the unit tests, the bench's in-process baseline) the scan stays on this thread.
@@ -128,7 +151,7 @@ async function scanFiles(
   if (threads <= 1) {
     for (const [i, file] of files.entries()) {
       signal?.throwIfAborted();
-      onFile((results[i] = scanText(file, await readFile(file, 'utf8'))));
+      onFile(i, (results[i] = scanText(file, await readFile(file, 'utf8'))));
     }
     return results;
   }
@@ -148,7 +171,7 @@ async function scanFiles(
           worker.postMessage(files[i]);
           const reply = await Promise.race([answered, failed, aborted]);
           if ('error' in reply) throw new Error(reply.error);
-          onFile((results[i] = reply.records));
+          onFile(i, (results[i] = reply.records));
         }
       }),
     );
