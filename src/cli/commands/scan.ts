@@ -1,22 +1,49 @@
-import { scanWorkspace } from '../../services/scan';
+import { redactSecrets } from '../../core/redact';
+import { scanWorkspace, type ScanRecord } from '../../services/scan';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { print } from '../context';
 
 export const scanCommand: Command = {
   name: 'scan',
-  summary: 'List every fetcher and hash in the .nix files below a directory (honours .gitignore)',
+  summary: 'List every hash in the .nix files below a directory, with its fetcher and mode where known (honours .gitignore)',
   usage: '<dir | file.nix> [--json]',
   options: { json: { type: 'boolean' } },
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('name one directory or .nix file', 2);
     let summary = '';
-    const records = await scanWorkspace(positionals[0], { onStart: (files, threads) => (summary = `${files} .nix files on ${threads} thread${threads === 1 ? '' : 's'}`) }).catch((error: NodeJS.ErrnoException) => {
+    // --json streams file by file, in the order of the result: no 100 MB string at the end of a big tree.
+    const json = values.json ? jsonArrayWriter() : undefined;
+    const records = await scanWorkspace(positionals[0], { onStart: (files, threads) => (summary = `${files} .nix files on ${threads} thread${threads === 1 ? '' : 's'}`), onRecords: json?.write }).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? new UsageError(`${positionals[0]} does not exist`) : error;
     });
-    const lines = records.map((r) => `${r.file}:${r.line}  ${r.fetcher}  ${r.hashAttr}=${r.sri ?? r.hash}${r.hashError ? `  (${r.hashError})` : ''}${r.placeholder ? '  (placeholder)' : ''}${r.cid ? `  ${r.cid}` : ''}`);
-    print(values, records, lines.join('\n'));
-    process.stderr.write(`nix-ipfs: scanned ${summary}: ${records.length} fetchers\n`);
+    if (json) json.end();
+    else print(values, records, records.map(recordLine).join('\n'));
+    const unknown = records.filter((r) => r.mode === 'unknown').length;
+    process.stderr.write(`nix-ipfs: scanned ${summary}: ${records.length} hashes${unknown ? `, ${unknown} not known to be of a file or of a tree` : ''}\n`);
     return 0;
   },
 };
+
+function recordLine(r: ScanRecord): string {
+  const notes = [r.hashError && `(${r.hashError})`, r.placeholder && '(placeholder)', r.mode === 'unknown' && `(mode unknown: ${r.why})`, r.cid].filter(Boolean);
+  return [`${r.file}:${r.line}`, r.via ? `${r.fetcher} via ${r.via}` : r.fetcher, `${r.hashAttr}=${r.sri ?? r.hash}`, ...notes].join('  ');
+}
+
+/** The records as `JSON.stringify(records, null, 2)` prints them, written as they come. */
+function jsonArrayWriter() {
+  let first = true;
+  return {
+    write(records: ScanRecord[]): void {
+      let chunk = '';
+      for (const record of records) {
+        chunk += `${first ? '[\n' : ',\n'}${JSON.stringify(record, null, 2).replace(/^/gm, '  ')}`;
+        first = false;
+      }
+      if (chunk) process.stdout.write(redactSecrets(chunk));
+    },
+    end(): void {
+      process.stdout.write(first ? '[]\n' : '\n]\n');
+    },
+  };
+}
