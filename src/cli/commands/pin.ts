@@ -65,7 +65,7 @@ async function sourcesFromFiles(targets: string[], all: boolean): Promise<Source
     if (!info) throw new UsageError(`${target} does not exist`);
     if (info.isDirectory() && !all) throw new UsageError(`${target} is a directory: add --all to pin every source in it`, 2);
     for (const fetcher of await scanWorkspace(target)) {
-      if (!fetcher.sri) continue; // placeholder or malformed hash: nothing to verify against
+      if (!fetcher.sri || fetcher.mode === 'unknown') continue; // placeholder or malformed hash, or not known to be a file's or a tree's
       sources.push({ urls: fetcher.urls.filter((u) => u !== 'dynamic'), hash: parseHash(fetcher.sri).hash, mode: fetcher.mode, name: fetcher.name });
     }
   }
