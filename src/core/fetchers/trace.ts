@@ -1,5 +1,5 @@
 import type { SyntaxNode } from '@lezer/common';
-import { listItems, NO_ENV, same, spine, unwrap, type Env, type Param, type Resolved, type Scope, type Value } from './scope';
+import { listItems, NO_ENV, same, spine, unwrap, type Env, type Param, type PathPart, type Resolved, type Scope, type Value } from './scope';
 
 /*
  * From the expression a fetcher reads its hash from to the string literals that can be that hash:
@@ -42,7 +42,7 @@ export class Tracer {
   /** The sets an expression can evaluate to (a fetcher's argument given by name: `fetchurl srcs.${system}`). */
   sets(start: Resolved): Value[] {
     const sets: Value[] = [];
-    for (const end of this.ends(start, NO_ENV, 0, true)) if ('node' in end && isSet(end.node)) sets.push({ node: end.node, env: end.env });
+    for (const end of this.ends(start, NO_ENV, 0, true)) if ('node' in end) sets.push({ node: end.node, env: end.env });
     return sets;
   }
 
@@ -100,7 +100,7 @@ export class Tracer {
     return [...this.branches(selected.value, env, dynamic.dynamic, depth, (branch) => this.selectRest(branch, parts.slice(open + 1), depth, wantSets)), ...orElse()];
   }
 
-  private selectRest(branch: Value, rest: ReturnType<Scope['pathParts']>, depth: number, wantSets: boolean) {
+  private selectRest(branch: Value, rest: PathPart[], depth: number, wantSets: boolean): End[] {
     const names = this.scope.names(rest, branch.env, depth);
     const to = names && this.scope.select({ value: branch }, names, depth + 1);
     return to ? this.ends(to, branch.env, depth + 1, wantSets) : [];
@@ -129,11 +129,11 @@ export class Tracer {
     }
     if (node.name !== 'AttrSet') return [];
     const out: T[] = [];
-    for (const [name, entries] of this.scope.entries(node)) {
+    for (const name of this.scope.entries(node).keys()) {
       const keys = new Map(env.keys).set(key, name);
       const branchEnv = { args: set.env.args, keys };
       const value = this.scope.select({ value: { node, env: branchEnv } }, [name], depth + 1);
-      if (value && 'value' in value && entries.length > 0) out.push(...follow(value.value));
+      if (value && 'value' in value) out.push(...follow(value.value));
     }
     return out;
   }
@@ -209,10 +209,6 @@ export class Tracer {
 }
 
 type End = FoundLiteral | { param: Param; env: Env };
-
-function isSet(node: SyntaxNode): boolean {
-  return node.name === 'AttrSet';
-}
 
 /** The environment with a function's argument fixed; every argument in it reads the whole chain. */
 function withArgument(env: Env, fn: number, arg: SyntaxNode): Env {
