@@ -19,10 +19,11 @@ function kuboBin() {
 }
 
 /**
- * @param {{ dir?: string, offline?: boolean, config?: Record<string, unknown>, keep?: boolean, apiAuth?: string }} [options]
+ * @param {{ dir?: string, offline?: boolean, config?: Record<string, unknown>, keep?: boolean, apiAuth?: string, prepare?: (ipfsPath: string) => Promise<void> }} [options]
  *   dir: IPFS_PATH to use (initialised when empty; kept on stop); offline: `ipfs daemon --offline`
  *   (default true; false lets nodes `swarm connect` for bitswap); config: extra `ipfs config --json` settings;
- *   apiAuth: the `--api-auth` secret the CLI needs when API.Authorizations is set.
+ *   apiAuth: the `--api-auth` secret the CLI needs when API.Authorizations is set; prepare: runs once a new
+ *   repository is initialised and configured, before its daemon first starts (e.g. to join a private network).
  */
 export async function startKuboNode(options = {}) {
   const bin = kuboBin();
@@ -59,6 +60,7 @@ export async function startKuboNode(options = {}) {
     for (const [key, value] of Object.entries(settings)) {
       await cli(['config', '--json', key, JSON.stringify(value)]);
     }
+    await options.prepare?.(ipfsPath);
   }
 
   node = { ipfsPath, env, cli, bin, daemon: null, apiAddr: '', apiUrl: '', gatewayUrl: '', peerId: '', swarmAddrs: [] };

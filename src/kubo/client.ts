@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { create, type KuboRPCClient } from 'kubo-rpc-client';
 import { CID } from 'multiformats/cid';
 import { redactSecrets } from '../core/redact';
@@ -360,6 +362,96 @@ export class Kubo {
   async resolve(path: string): Promise<string> {
     const resolved = await this.call('resolve', (signal) => this.rpc.resolve(path, { recursive: true, signal }));
     return resolved.replace(/^\/ipfs\//, '');
+  }
+
+  /** Resolves an IPNS name through the routing system (the DHT), never from Kubo's cache of earlier answers. */
+  async resolveName(name: string): Promise<string> {
+    const answer = await this.postJson('name/resolve', { arg: `/ipns/${name}`, nocache: 'true', recursive: 'true' });
+    return String(answer.Path ?? '').replace(/^\/ipfs\//, '');
+  }
+
+  /** The peers this node is connected to, each as `<address>/p2p/<peer id>`. */
+  async swarmPeers(): Promise<string[]> {
+    const answer = await this.postJson('swarm/peers', {});
+    const peers = (answer.Peers ?? []) as { Addr: string; Peer: string }[];
+    return peers.map((p) => `${p.Addr}/p2p/${p.Peer}`);
+  }
+
+  async swarmConnect(address: string): Promise<void> {
+    await this.postJson('swarm/connect', { arg: address });
+  }
+
+  async swarmDisconnect(address: string): Promise<void> {
+    await this.postJson('swarm/disconnect', { arg: address });
+  }
+
+  /**
+   * The DAG under a CID as a CAR stream (`dag export`), from this node's own blocks only: a
+   * block it lacks fails the export instead of waiting for the network.
+   */
+  dagExport(cid: string, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    const url = new URL('/api/v0/dag/export', this.apiUrl);
+    url.search = new URLSearchParams({ arg: cid, offline: 'true' }).toString();
+    return this.stream('dag/export', (s) => this.postStream(url, s), signal);
+  }
+
+  /**
+   * Imports CAR bytes (`dag import`) and pins the roots they name; returns each root, with Kubo's
+   * reason when it could not pin it. The time limit applies between two chunks sent and to the answer.
+   */
+  async dagImport(car: AsyncIterable<Uint8Array>): Promise<{ cid: string; pinError?: string }[]> {
+    if (this.options.refuseBecause) throw new KuboRefusedError(this.options.refuseBecause);
+    const stalled = new AbortController();
+    const timer = setTimeout(() => stalled.abort(new DOMException('stream stalled', 'TimeoutError')), this.timeoutMs);
+    async function* watched() {
+      for await (const chunk of car) {
+        timer.refresh();
+        yield chunk;
+      }
+    }
+    try {
+      const roots: { cid: string; pinError?: string }[] = [];
+      for await (const { root } of this.rpc.dag.import(watched(), { pinRoots: true, signal: stalled.signal })) {
+        timer.refresh();
+        roots.push({ cid: root.cid.toString(), ...(root.pinErrorMsg ? { pinError: root.pinErrorMsg } : {}) });
+      }
+      return roots;
+    } catch (error) {
+      throw this.explain('dag/import', error, stalled.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** POSTs one RPC command with its arguments and returns its JSON answer, within the timeout. */
+  private postJson(command: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+    const url = new URL(`/api/v0/${command}`, this.apiUrl);
+    url.search = new URLSearchParams(params).toString();
+    return this.call(command, async (signal) => {
+      const response = await fetch(url, { method: 'POST', headers: this.authHeader(), signal });
+      const payload = await response.text();
+      if (!response.ok) throw Object.assign(new Error(parseJsonMessage(payload)), { response });
+      return (payload.trim() ? JSON.parse(payload) : {}) as Record<string, unknown>;
+    });
+  }
+
+  /**
+   * POSTs to the RPC API and yields its raw answer. Kubo reports an error met after it began to
+   * answer in the X-Stream-Error trailer, which fetch drops: node:http reads it, and it fails the stream.
+   */
+  private async *postStream(url: URL, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      send(url, { method: 'POST', headers: this.authHeader(), signal }, resolve).on('error', reject).end();
+    });
+    if ((response.statusCode ?? 500) >= 300) {
+      let payload = '';
+      for await (const chunk of response) payload += String(chunk);
+      throw Object.assign(new Error(parseJsonMessage(payload)), { response: { status: response.statusCode } });
+    }
+    for await (const chunk of response) yield chunk as Uint8Array;
+    const trailer = response.trailers['x-stream-error'];
+    if (trailer) throw new Error(trailer);
   }
 
   /** Runs one request with the timeout and turns every failure into a KuboError. */

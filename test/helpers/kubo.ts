@@ -25,6 +25,8 @@ export interface KuboNodeOptions {
   config?: Record<string, unknown>;
   /** `--api-auth` for the node's own CLI when API.Authorizations is set, e.g. `bearer:token`. */
   apiAuth?: string;
+  /** Runs once a new repository is initialised and configured, before its daemon first starts. */
+  prepare?: (ipfsPath: string) => Promise<void>;
 }
 
 /** Starts a private Kubo node for the current test file; it is disposed after the file's tests. */

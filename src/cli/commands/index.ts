@@ -3,6 +3,7 @@ import { cidCommand, hashCommand } from './cid';
 import { fetchCommand } from './fetch';
 import { keygenCommand } from './keygen';
 import { lspCommand } from './lsp';
+import { networkCommand } from './network';
 import { nixConfCommand } from './nix-conf';
 import { pinCommand } from './pin';
 import { publishCommand } from './publish';
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   verifyCommand,
   fetchCommand,
   replicateCommand,
+  networkCommand,
   nixConfCommand,
   statusCommand,
   scanCommand,

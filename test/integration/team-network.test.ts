@@ -1,0 +1,85 @@
+// A team's build cache on its own private IPFS network: every node on loopback, joined with
+// `nix-ipfs network join` (swarm key, the team's bootstrap peers, the DHT among them), never
+// the public network.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startKuboNode, type KuboNode, type KuboNodeOptions } from '../helpers/kubo';
+import { cli, run } from '../helpers/cli';
+import { tempDir } from '../helpers/nix-env';
+
+/** Loopback nodes only find each other through the DHT when it keeps loopback addresses; few connections each. */
+const LOOPBACK_TEAM_CONFIG = {
+  'Routing.LoopbackAddressesOnLanDHT': true,
+  'Swarm.ConnMgr': { LowWater: 4, HighWater: 8, GracePeriod: '30s' },
+};
+
+function peerAddress(node: KuboNode): string {
+  return `${node.swarmAddrs[0].replace(/\/p2p\/.*$/, '')}/p2p/${node.peerId}`;
+}
+
+/** A node of the team: `nix-ipfs network join` configures its repository before its daemon first starts. */
+function teamNode(keyFile: string, bootstrap: KuboNode[], options: KuboNodeOptions = {}): Promise<KuboNode> {
+  const peers = bootstrap.flatMap((node) => ['--peer', peerAddress(node)]);
+  return startKuboNode({
+    offline: false,
+    ...options,
+    config: { ...LOOPBACK_TEAM_CONFIG, ...options.config },
+    prepare: async (repo) => {
+      const joined = await cli(['network', 'join', keyFile, ...peers, '--repo', repo, '--yes']);
+      assert.equal(joined.code, 0, joined.stderr);
+    },
+  });
+}
+
+/** Asks until `check` holds, a bounded number of times: the DHT and connections settle on their own schedule. */
+async function eventually(what: string, check: () => Promise<boolean>, tries = 60): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  assert.fail(`${what}: still not so after ${tries} tries`);
+}
+
+async function peersOf(node: KuboNode): Promise<string> {
+  return node.cli(['swarm', 'peers']);
+}
+
+test('1. network init makes a key; join puts a repository on the network; a node without the key can neither connect nor fetch', async () => {
+  const dir = await tempDir();
+  const keyFile = path.join(dir, 'swarm.key');
+  const init = await cli(['network', 'init', keyFile, '--api', '/ip4/127.0.0.1/tcp/9']);
+  assert.equal(init.code, 0, init.stderr);
+  assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+  assert.match(init.stdout, /nix-ipfs network join .*swarm\.key --peer /);
+  assert.match(await readFile(keyFile, 'utf8'), /^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}\n$/);
+
+  const bootstrap = await teamNode(keyFile, []);
+  const teammate = await teamNode(keyFile, [bootstrap]);
+  const outsider = await startKuboNode({ offline: false, config: { ...LOOPBACK_TEAM_CONFIG, 'Routing.Type': 'dht', Bootstrap: [peerAddress(bootstrap)] } });
+
+  // join shows what it would change and, without a terminal to ask on, changes nothing unless --yes.
+  const configBefore = await readFile(path.join(outsider.ipfsPath, 'config'), 'utf8');
+  const refused = await cli(['network', 'join', keyFile, '--peer', peerAddress(teammate)], { env: { ...process.env, IPFS_PATH: outsider.ipfsPath } });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`changes the Kubo repository ${outsider.ipfsPath}`));
+  assert.match(refused.stderr, /swarm\.key +\(none\) -> \(the team key\)[\s\S]*Bootstrap +\[.*\] -> \[.*\]/);
+  assert.match(refused.stderr, /nothing was changed: pass --yes/);
+  assert.equal(await readFile(path.join(outsider.ipfsPath, 'config'), 'utf8'), configBefore);
+  assert.equal(existsSync(path.join(outsider.ipfsPath, 'swarm.key')), false);
+
+  // The teammate reached the bootstrap node through its Bootstrap list alone.
+  await eventually('the teammate connects to the bootstrap node', async () => (await peersOf(teammate)).includes(bootstrap.peerId));
+  const cid = (await teammate.cli(['add', '-q', '--cid-version=1'], `built by the team ${Date.now()}\n`)).trim();
+  const renewed = await cli(['network', 'reconnect', '--api', bootstrap.apiAddr]);
+  assert.equal(renewed.code, 0, renewed.stderr);
+  assert.match(await bootstrap.cli(['cat', '--timeout=60s', cid]), /built by the team/);
+
+  // Without the key: no connection, so nothing to fetch.
+  await assert.rejects(outsider.cli(['swarm', 'connect', '--timeout=10s', peerAddress(bootstrap)]));
+  await assert.rejects(outsider.cli(['cat', '--timeout=5s', cid]));
+  assert.equal((await peersOf(outsider)).trim(), '');
+  assert.doesNotMatch(await peersOf(bootstrap), new RegExp(outsider.peerId));
+});
