@@ -1,94 +1,154 @@
-// Publishing to and substituting from Kubo, against \`ipfs add\` and \`nix copy\` file:// caches.
+// Publishing to and substituting from Kubo, against `ipfs add`, nginx serving a `nix copy --to file://`
+// cache, and that cache read as files.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 // @ts-expect-error plain ESM module shared with the test rig
 import { startKuboNode } from '../scripts/kubo-node.mjs';
-import { log, median, ms, root, rows, sh, time, work } from './measure';
+import { startNginx } from './nginx';
+import { log, median, ms, pct, requestTimes, root, rows, rpcRequests, sh, time, timeSync, work } from './measure';
 
-export async function publishBench(): Promise<void> {
-  log('publish: a generated closure vs ipfs add of the same NAR bytes vs nix copy --to file://');
-  const env = { ...process.env };
-  const tag = Date.now();
+interface BenchClosure {
+  top: string;
+  paths: string[];
+  narDir: string;
+  narBytes: number;
+}
+
+interface KuboNode {
+  apiAddr: string;
+  apiUrl: string;
+  gatewayUrl: string;
+  cli(args: string[]): Promise<string>;
+  connect(other: KuboNode): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const cli = (args: string[]) => sh(process.execPath, [path.join(root, 'dist/cli.js'), ...args]);
+
+/** Nix substitutes `top` from a cache URL into a fresh store, with nothing remembered from an earlier run. */
+function nixCopyFrom(url: string, top: string, label: string): void {
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(work, `xdg-${label}`) };
+  sh('nix', ['copy', '--from', url, '--to', path.join(work, `store-${label}`), top, '--option', 'require-sigs', 'false'], env);
+}
+
+/** 190 small paths (1–60 KB) and 10 of 4 MB, all referenced by one top path, and their NARs as files. */
+function benchClosure(): BenchClosure {
   const expr = path.join(work, 'closure.nix');
-  // 190 small paths (1–60 KB) and 10 of 4 MB, all referenced by one top path.
   writeFileSync(
     expr,
-    `let mk = i: size: derivation { name = "bench-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "/usr/bin/head -c \${toString size} /dev/urandom > $out; echo ${tag} >> $out" ]; };
+    `let mk = i: size: derivation { name = "bench-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "/usr/bin/head -c \${toString size} /dev/urandom > $out; echo ${Date.now()} >> $out" ]; };
   parts = builtins.genList (i: mk i (if i < 10 then 4000000 else 1000 + i * 300)) 200;
 in derivation { name = "bench-top"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo \${toString parts} > $out" ]; }\n`,
   );
-  const top = sh('nix-build', ['--no-out-link', expr], env);
-  const closure = sh('nix-store', ['-qR', top]).split('\n');
+  const top = sh('nix-build', ['--no-out-link', expr]);
+  const paths = sh('nix-store', ['-qR', top]).split('\n');
   const narDir = path.join(work, 'nars');
   mkdirSync(narDir);
-  for (const p of closure) writeFileSync(path.join(narDir, `${path.basename(p)}.nar`), execFileSync('nix-store', ['--dump', p], { maxBuffer: 1 << 30 }));
-  const narBytes = closure.reduce((s, p) => s + statSync(path.join(narDir, `${path.basename(p)}.nar`)).size, 0);
-  const cli = (args: string[]) => sh(process.execPath, [path.join(root, 'dist/cli.js'), ...args], env);
+  for (const p of paths) writeFileSync(path.join(narDir, `${path.basename(p)}.nar`), execFileSync('nix-store', ['--dump', p], { maxBuffer: 1 << 30 }));
+  const narBytes = paths.reduce((s, p) => s + statSync(path.join(narDir, `${path.basename(p)}.nar`)).size, 0);
+  return { top, paths, narDir, narBytes };
+}
+
+/** The substitution, cache-miss and peer rows, all against nginx serving the same closure as a file:// cache. */
+export async function cacheBench(): Promise<void> {
+  const closure = benchClosure();
+  const published = await publishBench(closure);
+  const nginx = await startNginx(published.fileCache);
+  try {
+    substituteBench(closure, published, nginx.url);
+    await missBench(published, nginx.url);
+    await peerBench(closure, nginx.url);
+  } finally {
+    await nginx.stop();
+    await published.node.dispose();
+  }
+}
+
+async function publishBench(closure: BenchClosure): Promise<{ node: KuboNode; rootCid: string; ipnsName: string; fileCache: string }> {
+  log('publish: a generated closure vs ipfs add of the same NAR bytes vs nix copy --to file://');
   const ours: number[] = [];
   const raw: number[] = [];
   const fileCache: number[] = [];
   let resumed = 0;
-  let lastNode: { apiAddr: string; gatewayUrl: string; dispose(): Promise<void> } | undefined;
-  let rootCid = '';
+  let rpcs = 0;
+  let last: { node: KuboNode; rootCid: string; ipnsName: string } | undefined;
   for (let i = 0; i < 3; i++) {
-    const node = await startKuboNode();
-    ours.push(await time(() => (rootCid = JSON.parse(cli(['publish', top, '--api', node.apiAddr, '--json'])).rootCid)));
+    const node: KuboNode = await startKuboNode();
+    let result = { rootCid: '', ipnsName: '' };
+    ours.push(await time(() => (result = JSON.parse(cli(['publish', closure.top, '--api', node.apiAddr, '--json'])))));
     if (i === 2) {
-      resumed = await time(() => cli(['publish', top, '--api', node.apiAddr, '--json']));
-      lastNode = node;
+      rpcs = await rpcRequests(node.apiUrl);
+      resumed = await time(() => cli(['publish', closure.top, '--api', node.apiAddr, '--json']));
+      last = { node, ...result };
     } else await node.dispose();
     const baselineNode = await startKuboNode();
-    raw.push(await time(() => baselineNode.cli(['add', '-r', '-Q', '--cid-version=1', '--raw-leaves', '--chunker=buzhash', narDir])));
+    raw.push(await time(() => baselineNode.cli(['add', '-r', '-Q', '--cid-version=1', '--raw-leaves', '--chunker=buzhash', closure.narDir])));
     await baselineNode.dispose();
-    const dir = path.join(work, `file-cache-${i}`);
-    fileCache.push(await time(() => sh('nix', ['copy', '--to', `file://${dir}?compression=none`, top], env)));
+    fileCache.push(await time(() => sh('nix', ['copy', '--to', `file://${path.join(work, `file-cache-${i}`)}?compression=none`, closure.top])));
   }
-  const mbs = (t: number) => `${(narBytes / 1e6 / (t / 1000)).toFixed(1)} MB/s`;
-  rows.push({ area: 'Publish', measure: `${closure.length} paths, ${(narBytes / 1e6).toFixed(0)} MB of NAR (median of 3)`, value: mbs(median(ours)), baseline: `ipfs add -r of the same NARs ${mbs(median(raw))}`, ratio: median(raw) / median(ours), target: '≥ 0.8×' });
+  const mbs = (t: number) => `${(closure.narBytes / 1e6 / (t / 1000)).toFixed(1)} MB/s`;
+  const measure = `${closure.paths.length} paths, ${(closure.narBytes / 1e6).toFixed(0)} MB of NAR, nix-ipfs publish (median of 3)`;
+  rows.push({ area: 'Publish', measure, value: mbs(median(ours)), baseline: `ipfs add -r of the same NARs ${mbs(median(raw))}`, ratio: median(raw) / median(ours), target: '≥ 0.8×' });
   rows.push({ area: 'Publish', measure: 'same closure vs nix copy --to file:// (compression=none)', value: mbs(median(ours)), baseline: mbs(median(fileCache)), ratio: median(fileCache) / median(ours) });
+  rows.push({ area: 'Publish', measure: 'Kubo RPC requests per path, first publish', value: (rpcs / closure.paths.length).toFixed(2), baseline: '' });
   rows.push({ area: 'Publish', measure: 're-publish of the unchanged closure (no NAR re-read)', value: ms(resumed), baseline: `first publish ${ms(ours[2])}`, ratio: ours[2] / resumed, target: 'seconds' });
+  return { ...last!, fileCache: path.join(work, 'file-cache-0') };
+}
 
-  log('substitute: nix copy --from the gateway vs --from file://');
+/** Stock Nix substituting the closure through the gateway, as nix-conf configures it (/ipns/<name>/cache). */
+function substituteBench(closure: BenchClosure, published: { node: KuboNode; ipnsName: string; fileCache: string }, nginxUrl: string): void {
+  log('substitute: nix copy --from the gateway vs --from nginx vs --from file://');
   const viaGateway: number[] = [];
+  const viaNginx: number[] = [];
   const viaFile: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const xdg = { ...env, XDG_CACHE_HOME: path.join(work, `xdg-${i}`) };
-    viaGateway.push(await time(() => sh('nix', ['copy', '--from', `${lastNode!.gatewayUrl}/ipfs/${rootCid}/cache`, '--to', path.join(work, `sub-gw-${i}`), top, '--option', 'require-sigs', 'false'], xdg)));
-    viaFile.push(await time(() => sh('nix', ['copy', '--from', `file://${path.join(work, 'file-cache-0')}`, '--to', path.join(work, `sub-file-${i}`), top, '--option', 'require-sigs', 'false'], xdg)));
+    viaGateway.push(timeSync(() => nixCopyFrom(`${published.node.gatewayUrl}/ipns/${published.ipnsName}/cache`, closure.top, `gw-${i}`)));
+    viaNginx.push(timeSync(() => nixCopyFrom(nginxUrl, closure.top, `nginx-${i}`)));
+    viaFile.push(timeSync(() => nixCopyFrom(`file://${published.fileCache}`, closure.top, `file-${i}`)));
   }
-  rows.push({ area: 'Substitute', measure: `nix copy --from <gateway>/ipfs/<root>/cache, ${closure.length} paths (median of 3)`, value: ms(median(viaGateway)), baseline: `--from file:// ${ms(median(viaFile))}`, ratio: median(viaFile) / median(viaGateway), target: '≥ 0.7×' });
+  const nginx = `nginx ${ms(median(viaNginx))}`;
+  rows.push({ area: 'Substitute', measure: `nix copy --from <gateway>/ipns/<name>/cache, ${closure.paths.length} paths (median of 3)`, value: ms(median(viaGateway)), baseline: nginx, ratio: median(viaNginx) / median(viaGateway), target: '≥ 0.9×' });
+  rows.push({ area: 'Substitute', measure: 'for context: the same from file:// (no HTTP at all), against nginx', value: ms(median(viaFile)), baseline: nginx, ratio: median(viaNginx) / median(viaFile) });
+}
 
+/** Nix asks for the narinfo of every path it builds: most are misses, and each one waits for the answer. */
+async function missBench(published: { node: KuboNode; ipnsName: string }, nginxUrl: string): Promise<void> {
+  log('cache miss: a narinfo the cache lacks, through the gateway vs nginx');
+  const missing = (i: number) => `${i.toString(32).padStart(32, '0').replace(/[eotu]/g, 'a')}.narinfo`;
+  const count = 2000;
+  const gateway = await requestTimes((i) => `${published.node.gatewayUrl}/ipns/${published.ipnsName}/cache/${missing(i)}`, count);
+  const nginx = await requestTimes((i) => `${nginxUrl}/${missing(i)}`, count);
+  const p = (xs: number[]) => `p50 ${ms(pct(xs, 50))}, p99 ${ms(pct(xs, 99))}`;
+  rows.push({ area: 'Substitute', measure: `cache miss: GET of ${count} narinfos the cache lacks, one connection, through /ipns/<name>/cache`, value: p(gateway), baseline: `nginx ${p(nginx)}`, ratio: pct(nginx, 99) / pct(gateway, 99), target: 'p99 ≤ 2 ms' });
+}
+
+async function peerBench(closure: BenchClosure, nginxUrl: string): Promise<void> {
   log('substitute: from a second node that has nothing yet, over loopback bitswap');
+  const publisher: KuboNode = await startKuboNode({ offline: false });
+  const { rootCid } = JSON.parse(cli(['publish', closure.top, '--api', publisher.apiAddr, '--json']));
   const viaPeer: number[] = [];
-  const publisher = await startKuboNode({ offline: false });
-  const published = JSON.parse(cli(['publish', top, '--api', publisher.apiAddr, '--json']));
+  const viaReplica: number[] = [];
+  const viaNginx: number[] = [];
   for (let i = 0; i < 3; i++) {
-    const peer = await startKuboNode({ offline: false });
-    await peer.connect(publisher);
-    const xdg = { ...env, XDG_CACHE_HOME: path.join(work, `xdg-peer-${i}`) };
-    viaPeer.push(await time(() => sh('nix', ['copy', '--from', `${peer.gatewayUrl}/ipfs/${published.rootCid}/cache`, '--to', path.join(work, `sub-peer-${i}`), top, '--option', 'require-sigs', 'false'], xdg)));
-    await peer.dispose();
-  }
-  // The same, when the second node first pins the whole published root (many wants at once).
-  const viaPrefetch: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const peer = await startKuboNode({ offline: false });
-    await peer.connect(publisher);
-    const xdg = { ...env, XDG_CACHE_HOME: path.join(work, `xdg-prefetch-${i}`) };
-    viaPrefetch.push(
-      await time(async () => {
-        await peer.cli(['pin', 'add', '--progress=false', published.rootCid]);
-        sh('nix', ['copy', '--from', `${peer.gatewayUrl}/ipfs/${published.rootCid}/cache`, '--to', path.join(work, `sub-prefetch-${i}`), top, '--option', 'require-sigs', 'false'], xdg);
-      }),
-    );
-    await peer.dispose();
+    for (const [times, replicateFirst] of [[viaPeer, false], [viaReplica, true]] as const) {
+      const peer: KuboNode = await startKuboNode({ offline: false });
+      await peer.connect(publisher);
+      times.push(
+        timeSync(() => {
+          if (replicateFirst) cli(['replicate', rootCid, '--api', peer.apiAddr]);
+          nixCopyFrom(`${peer.gatewayUrl}/ipfs/${rootCid}/cache`, closure.top, `peer-${replicateFirst}-${i}`);
+        }),
+      );
+      await peer.dispose();
+    }
+    viaNginx.push(timeSync(() => nixCopyFrom(nginxUrl, closure.top, `peer-nginx-${i}`)));
   }
   await publisher.dispose();
-  rows.push({ area: 'Substitute', measure: `same, through a second node fetching every block from the first (bitswap)`, value: ms(median(viaPeer)), baseline: `--from file:// ${ms(median(viaFile))}`, ratio: median(viaFile) / median(viaPeer), target: '≥ 0.7×' });
-  rows.push({ area: 'Substitute', measure: `same, the second node pinning the published root first (ipfs pin add), then nix copy`, value: ms(median(viaPrefetch)), baseline: `--from file:// ${ms(median(viaFile))}`, ratio: median(viaFile) / median(viaPrefetch), target: '≥ 0.7×' });
-  await lastNode!.dispose();
+  const nginx = `nginx ${ms(median(viaNginx))}`;
+  rows.push({ area: 'Substitute', measure: 'same, through a second node that fetches every block from the first (bitswap)', value: ms(median(viaPeer)), baseline: nginx, ratio: median(viaNginx) / median(viaPeer), target: '≥ 0.2×' });
+  rows.push({ area: 'Substitute', measure: 'same, the second node running nix-ipfs replicate first, then nix copy', value: ms(median(viaReplica)), baseline: nginx, ratio: median(viaNginx) / median(viaReplica), target: '≥ 0.7×' });
 }
 
 /**
@@ -132,11 +192,15 @@ export async function smallPathsBench(count: number): Promise<void> {
   writeFileSync(expr, `let parts = builtins.genList (i: derivation { name = "tiny-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo tiny \${toString i} ${Date.now()} > $out" ]; }) ${count};
 in derivation { name = "tiny-top"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo \${toString parts} > $out" ]; }\n`);
   const top = sh('nix-build', ['--no-out-link', expr]);
-  const node = await startKuboNode();
-  const t = await time(() => sh(process.execPath, [path.join(root, 'dist/cli.js'), 'publish', top, '--api', node.apiAddr, '--concurrency', '8', '--json']));
-  const dir = path.join(work, 'small-cache');
-  const baseline = await time(() => sh('nix', ['copy', '--to', `file://${dir}?compression=none`, top]));
-  await node.dispose();
-  rows.push({ area: 'Publish', measure: `${count + 1} tiny store paths`, value: `${((count + 1) / (t / 1000)).toFixed(0)} paths/s`, baseline: `nix copy --to file:// ${((count + 1) / (baseline / 1000)).toFixed(0)} paths/s`, ratio: baseline / t, target: '≥ 100 paths/s' });
+  const ours: number[] = [];
+  const baseline: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const node: KuboNode = await startKuboNode();
+    ours.push(await time(() => cli(['publish', top, '--api', node.apiAddr, '--json'])));
+    await node.dispose();
+    baseline.push(await time(() => sh('nix', ['copy', '--to', `file://${path.join(work, `small-cache-${i}`)}?compression=none`, top])));
+  }
+  const rate = (t: number) => `${((count + 1) / (t / 1000)).toFixed(0)} paths/s`;
+  rows.push({ area: 'Publish', measure: `${count + 1} tiny store paths (median of 3)`, value: rate(median(ours)), baseline: `nix copy --to file:// ${rate(median(baseline))}`, ratio: median(baseline) / median(ours), target: '≥ 0.5×' });
 }
 

@@ -1,5 +1,6 @@
 // Shared by the benchmark sections: the rows of bench/RESULTS.md and small measuring helpers.
 import { execFileSync } from 'node:child_process';
+import { Agent, get } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,34 @@ export const time = async (run: () => unknown) => {
   await run();
   return performance.now() - t;
 };
+export const timeSync = (run: () => unknown) => {
+  const t = performance.now();
+  run();
+  return performance.now() - t;
+};
 export const sh = (cmd: string, args: string[], env = process.env) => execFileSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 30 }).trim();
 export const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 export const rand = (n: number) => new Uint8Array(Array.from({ length: n }, () => Math.floor(Math.random() * 256)));
+
+/** GETs one after another over one kept-alive connection, as Nix's curl asks: each one's time in ms. */
+export async function requestTimes(urlFor: (i: number) => string, count: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await new Promise<void>((resolve, reject) => get(urlFor(i), { agent }, (res) => res.resume().on('end', resolve).on('error', reject)).on('error', reject));
+    times.push(performance.now() - t);
+  }
+  agent.destroy();
+  return times;
+}
+
+/** The RPC requests a Kubo node has answered so far, from its own metrics. */
+export async function rpcRequests(apiUrl: string): Promise<number> {
+  const metrics = await (await fetch(`${apiUrl}/debug/metrics/prometheus`)).text();
+  const port = new URL(apiUrl).port;
+  return metrics
+    .split('\n')
+    .filter((l) => l.startsWith('http_server_request_duration_seconds_count{') && l.includes('http_route="/api/v0/"') && l.includes(`server_port="${port}"`))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}

@@ -49,7 +49,7 @@ const DEBIAN_PACKAGES = {
   neovim: [['neovim', 'nvim']],
   // Chromium drives VS Code; code-server's native modules build against the -dev libraries.
   e2e: [['chromium', '/usr/bin/chromium'], ['libkrb5-dev'], ['libsecret-1-dev'], ['libx11-dev'], ['libxkbfile-dev'], ['build-essential'], ['python3', 'python3']],
-  bench: [['ripgrep', 'rg']],
+  bench: [['ripgrep', 'rg'], ['nginx', '/usr/sbin/nginx']],
 };
 
 function present(pkg, shownBy) {
