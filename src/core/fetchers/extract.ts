@@ -68,7 +68,7 @@ export function extractFetchers(parsed: ParsedNix): Fetcher[] {
 export function fetchersInTree(text: string, tree: Tree, outerFrom?: number): { fetchers: Fetcher[]; clean: boolean } {
   const scope = new Scope(text);
   const found = walk(tree, scope);
-  const tracer = new Tracer(scope, found.calls);
+  const tracer = new Tracer(scope, () => callsByName(tree, scope));
   const claims = new Map<number, { node: SyntaxNode; claim: Claim }>();
   const references: Fetcher[] = [];
   for (const call of found.fetcherCalls) references.push(...readCall(call, scope, tracer, claims));
@@ -91,16 +91,15 @@ interface Walked {
   literals: SyntaxNode[];
   fetcherCalls: FetcherCall[];
   vendorBinds: SyntaxNode[];
-  /** Other applications, by the name of the function applied: where wrappers are called. */
-  calls: Map<string, SyntaxNode[]>;
   clean: boolean;
 }
 
 const IDENTIFIER = /[A-Za-z_][\w'-]*/y;
+const FUNCTION_PATH = /[A-Za-z_][\w'.-]*/y;
 
 function walk(tree: Tree, scope: Scope): Walked {
   const { text } = scope;
-  const walked: Walked = { literals: [], fetcherCalls: [], vendorBinds: [], calls: new Map(), clean: true };
+  const walked: Walked = { literals: [], fetcherCalls: [], vendorBinds: [], clean: true };
   tree.iterate({
     enter: (ref) => {
       if (ref.type.isError) walked.clean = false;
@@ -111,12 +110,11 @@ function walk(tree: Tree, scope: Scope): Walked {
         IDENTIFIER.lastIndex = ref.from;
         const name = IDENTIFIER.exec(text)?.[0];
         if (name && VENDOR_HASHES[name] && text[ref.from + name.length] !== '.') walked.vendorBinds.push(ref.node);
-      } else if (ref.name === 'App') {
+      } else if (ref.name === 'App' && mayCallFetcher(text, ref.from)) {
         const app = ref.node;
         if (app.parent?.name === 'App' && same(app.parent.firstChild, app)) return;
         const call = fetcherCall(app, scope);
         if (call) walked.fetcherCalls.push(call);
-        else addCall(walked.calls, app, scope);
       }
     },
   });
@@ -189,10 +187,29 @@ function fetcherName(fn: SyntaxNode, scope: Scope): { key: string; display: stri
   return { key: last, display: last === 'fetchDeps' ? source.replace(/^pkgs\./, '') : last };
 }
 
-function addCall(calls: Map<string, SyntaxNode[]>, app: SyntaxNode, scope: Scope): void {
-  const head = headOf(app);
-  const name = head.name === 'Identifier' ? scope.slice(head) : head.name === 'Select' && scope.lastName(head) === 'map' ? 'map' : undefined;
-  if (name) (calls.get(name) ?? calls.set(name, []).get(name)!).push(app);
+/** Whether the function an application starts with may be a fetcher, from its text alone (most are not). */
+function mayCallFetcher(text: string, from: number): boolean {
+  FUNCTION_PATH.lastIndex = from;
+  const path = FUNCTION_PATH.exec(text)?.[0];
+  if (!path) return text[from] === '(';
+  const name = path.slice(path.lastIndexOf('.') + 1);
+  return !!FETCHERS[name] || FETCHER_PASSERS.has(name) || name === 'import';
+}
+
+/** Applications by the name of the function applied (`generic { … }`, `map f list`): where wrappers are called. */
+function callsByName(tree: Tree, scope: Scope): Map<string, SyntaxNode[]> {
+  const calls = new Map<string, SyntaxNode[]>();
+  tree.iterate({
+    enter: (ref) => {
+      if (ref.name !== 'App') return;
+      const app = ref.node;
+      if (app.parent?.name === 'App' && same(app.parent.firstChild, app)) return;
+      const head = headOf(app);
+      const name = head.name === 'Identifier' ? scope.slice(head) : head.name === 'Select' && scope.lastName(head) === 'map' ? 'map' : undefined;
+      if (name) (calls.get(name) ?? calls.set(name, []).get(name)!).push(app);
+    },
+  });
+  return calls;
 }
 
 type Claims = Map<number, { node: SyntaxNode; claim: Claim }>;

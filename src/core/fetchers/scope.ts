@@ -38,6 +38,7 @@ export type PathPart = string | { dynamic: string; node: SyntaxNode };
 type Entry = { rest: PathPart[]; value: SyntaxNode } | { inherit: string; from?: SyntaxNode; holder: SyntaxNode };
 
 export const NO_ENV: Env = { args: new Map(), keys: new Map() };
+const NO_PARTS: PathPart[] = [];
 const MAX_DEPTH = 16;
 const ESCAPED: Record<string, string> = { n: '\n', t: '\t', r: '\r' };
 
@@ -93,8 +94,15 @@ export class Scope {
     for (let child = holder.firstChild; child; child = child.nextSibling) {
       if (child.name === 'Bind') {
         const path = child.firstChild;
-        const parts = path?.name === 'AttrPath' && path.nextSibling ? this.pathParts(path) : [];
-        if (typeof parts[0] === 'string') add(parts[0], { rest: parts.slice(1), value: path!.nextSibling! });
+        const value = path?.name === 'AttrPath' ? path.nextSibling : null;
+        if (!value) continue;
+        // Most paths are one name: read it without taking the path apart.
+        const only = path!.firstChild;
+        if (only?.name === 'Identifier' && only.to === path!.to) add(this.slice(only), { rest: NO_PARTS, value });
+        else {
+          const parts = this.pathParts(path!);
+          if (typeof parts[0] === 'string') add(parts[0], { rest: parts.slice(1), value });
+        }
       } else if (child.name === 'inherit') {
         let item = child.nextSibling;
         let from: SyntaxNode | undefined;

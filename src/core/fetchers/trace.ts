@@ -20,13 +20,15 @@ const MAX_DEPTH = 16;
 const MAX_WRAPPERS = 4;
 
 export class Tracer {
+  private calls?: ReadonlyMap<string, SyntaxNode[]>;
+
   /**
-   * @param calls applications by the name of the function applied (`generic { … }`, `map f list`),
-   * each the outermost App of its chain.
+   * @param findCalls applications by the name of the function applied (`generic { … }`, `map f list`),
+   * each the outermost App of its chain; asked for only when a hash is a wrapper's parameter.
    */
   constructor(
     private readonly scope: Scope,
-    private readonly calls: ReadonlyMap<string, SyntaxNode[]>,
+    private readonly findCalls: () => ReadonlyMap<string, SyntaxNode[]>,
   ) {}
 
   /** The literals `start` (read in `env`) can evaluate to, following wrappers' parameters to their calls. */
@@ -174,6 +176,7 @@ export class Tracer {
     if (!path || !same(path.firstChild, path.lastChild) || path.firstChild?.name !== 'Identifier') return [];
     const name = this.scope.slice(path.firstChild);
     const sites: { arg: SyntaxNode; via: string }[] = [];
+    this.calls ??= this.findCalls();
     for (const app of this.calls.get(name) ?? []) {
       const [head, ...args] = spine(app);
       if (args[position] && this.isFunction(head, node)) sites.push({ arg: args[position], via: name });
