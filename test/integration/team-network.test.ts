@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode, type KuboNode, type KuboNodeOptions } from '../helpers/kubo';
 import { cli, run } from '../helpers/cli';
-import { tempDir } from '../helpers/nix-env';
+import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir } from '../helpers/nix-env';
 
 /** Loopback nodes only find each other through the DHT when it keeps loopback addresses; few connections each. */
 const LOOPBACK_TEAM_CONFIG = {
@@ -41,6 +41,15 @@ async function eventually(what: string, check: () => Promise<boolean>, tries = 6
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   assert.fail(`${what}: still not so after ${tries} tries`);
+}
+
+/** Stock Nix copies a closure from a binary cache URL into a store of its own, signatures required. */
+function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: string, trustedKey: string) {
+  return run('nix', ['copy', '--from', cacheUrl, '--to', storeDir, storePath, '--option', 'trusted-public-keys', trustedKey, '--option', 'require-sigs', 'true', ...noNarinfoCache]);
+}
+
+async function closureIn(storeDir: string, storePath: string): Promise<string[]> {
+  return (await nix('nix-store', ['--store', storeDir, '-qR', storePath])).split('\n').sort();
 }
 
 async function peersOf(node: KuboNode): Promise<string> {
@@ -82,4 +91,38 @@ test('1. network init makes a key; join puts a repository on the network; a node
   await assert.rejects(outsider.cli(['cat', '--timeout=5s', cid]));
   assert.equal((await peersOf(outsider)).trim(), '');
   assert.doesNotMatch(await peersOf(bootstrap), new RegExp(outsider.peerId));
+});
+
+test('2. a closure exported to a CAR file is substituted by stock Nix on an offline node that imported it', async () => {
+  const dir = await tempDir();
+  const publisher = await startKuboNode();
+  const { app, dep } = await buildClosure(dir);
+  const key = await nixKeyPair(dir, 'team-car-1');
+  const published = await cli(['publish', app, '--api', publisher.apiAddr, '--key-file', key.secretFile, '--json']);
+  assert.equal(published.code, 0, published.stderr);
+
+  const car = path.join(dir, 'closure.car');
+  const exported = await cli(['export', app, car, '--api', publisher.apiAddr, '--json']);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.deepEqual(JSON.parse(exported.stdout).storePaths, [app, dep].sort());
+  const missing = await cli(['export', '/nix/store/00000000000000000000000000000000-absent', path.join(dir, 'absent.car'), '--api', publisher.apiAddr]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /00000000000000000000000000000000-absent is not in the cache .*publish it there first/);
+  assert.equal(existsSync(path.join(dir, 'absent.car')), false);
+
+  const offline = await startKuboNode();
+  const imported = await cli(['import', car, '--api', offline.apiAddr, '--gateway', offline.gatewayUrl, '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  const [cache] = JSON.parse(imported.stdout).caches;
+  assert.equal(cache.cacheUrl, `${offline.gatewayUrl}/ipfs/${JSON.parse(exported.stdout).rootCid}/cache`);
+  assert.match(await offline.cli(['pin', 'ls', '--type=recursive']), new RegExp(cache.cid));
+
+  const store = path.join(dir, 'store-offline');
+  const copied = await nixCopyFrom(cache.cacheUrl, store, app, key.publicKey);
+  assert.equal(copied.code, 0, copied.stderr);
+  assert.deepEqual(await closureIn(store, app), [app, dep].sort());
+  const other = await nixKeyPair(dir, 'not-the-team-1');
+  const untrusted = await nixCopyFrom(cache.cacheUrl, path.join(dir, 'store-untrusted'), app, other.publicKey);
+  assert.notEqual(untrusted.code, 0);
+  assert.match(untrusted.stderr, /lacks a valid signature/);
 });

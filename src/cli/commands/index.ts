@@ -1,6 +1,8 @@
 import type { Command } from '../command';
 import { cidCommand, hashCommand } from './cid';
+import { exportCommand } from './export';
 import { fetchCommand } from './fetch';
+import { importCommand } from './import';
 import { keygenCommand } from './keygen';
 import { lspCommand } from './lsp';
 import { networkCommand } from './network';
@@ -20,6 +22,8 @@ export const commands: Command[] = [
   fetchCommand,
   replicateCommand,
   networkCommand,
+  exportCommand,
+  importCommand,
   nixConfCommand,
   statusCommand,
   scanCommand,

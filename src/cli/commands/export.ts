@@ -1,0 +1,43 @@
+import { realpath } from 'node:fs/promises';
+import { exportCar } from '../../services/car';
+import { teamContext, type TeamContext } from '../../services/network';
+import { rootPath } from '../../services/replicate';
+import type { Command } from '../command';
+import { UsageError } from '../command';
+import { nodeOptions, print, serviceContext, type Values } from '../context';
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Write a signed closure (or the whole published cache with --all) to a CAR file for a machine without network',
+  usage: '<store-path | result-link>... <out.car> | --all <out.car>   [--from <cid | /ipns/name>]',
+  options: { ...nodeOptions, all: { type: 'boolean' }, from: { type: 'string' } },
+  maxArguments: Infinity,
+  async run({ values, positionals }) {
+    const file = positionals.at(-1);
+    const paths = positionals.slice(0, -1);
+    if (!file || !file.endsWith('.car')) throw new UsageError('name the CAR file to write last, ending in .car: nix-ipfs export <store-path>... out.car', 2);
+    if (values.all ? paths.length > 0 : paths.length === 0) throw new UsageError('name the store paths whose closures to export, or --all for the whole cache (not both)', 2);
+    const ctx = teamContext(serviceContext(values));
+    const source = await sourceRoot(ctx, values);
+    const result = await exportCar(ctx, source, values.all ? undefined : await Promise.all(paths.map(storePathOf)), file);
+    const what = result.storePaths ? `${result.storePaths.length} store paths (the closures asked for)` : `all of ${source}`;
+    print(values, result, [`wrote ${file}: ${what}, ${result.bytes} bytes, root ${result.rootCid}`, `On the machine without network: nix-ipfs import ${file}`].join('\n'));
+    return 0;
+  },
+};
+
+/** --from (a CID, /ipfs/ or /ipns/ path, or a gateway URL of one), else what this node publishes itself. */
+async function sourceRoot(ctx: TeamContext, values: Values): Promise<string> {
+  const from = values.from as string | undefined;
+  if (from) return ctx.kubo.resolve(rootPath(from));
+  const own = await ctx.kubo.mfsStat(ctx.layout.root);
+  if (!own) throw new UsageError(`this node publishes nothing yet (${ctx.layout.root} is empty): publish first, or export another cache with --from <cid | /ipns/name>`);
+  return own.cid;
+}
+
+/** A store path (a file inside one counts as the path) or a link into the store such as ./result. */
+async function storePathOf(given: string): Promise<string> {
+  const resolved = given.startsWith('/nix/store/') ? given : await realpath(given).catch(() => given);
+  if (!resolved.startsWith('/nix/store/')) throw new UsageError(`${given} is neither a store path nor a link into /nix/store`, 2);
+  return resolved.split('/').slice(0, 4).join('/');
+}
