@@ -16,6 +16,7 @@ import {
 import type { SignatureVerdict } from './core/signature';
 import type { PublishedEntry } from './services/cache-index';
 import type { FetchResult } from './services/fetch';
+import type { FailedSite, FilledSite } from './services/fill';
 import type { MirrorRecord } from './services/mirror';
 import type { KuboStatus, NixStatus } from './services/node-status';
 import type { PinOutcome } from './services/pin';
@@ -39,6 +40,20 @@ export interface SourceByHash {
   hash: string;
   mode: 'flat' | 'recursive';
   name?: string;
+}
+
+/** What Fill All Hashes did: each site filled (line, SRI hash, how) or not (and why). */
+export interface FillSummary {
+  filled: FilledSite[];
+  failed: FailedSite[];
+}
+
+/**
+ * `target`: the build that reaches the file's hashes when it is not built on its own:
+ * `FILE.nix -A ATTR`, `DIR#ATTR` (a flake output) or `callPackage NIXPKGS` (paths relative to the file).
+ */
+export interface FillArgs {
+  target?: string;
 }
 
 export interface PinAllResult {
@@ -68,7 +83,8 @@ export interface ServerCommandSignatures {
   unpublish: [{ storePath: string }, PublishedEntry];
   verify: [{ target: string }, VerifyReport];
   fetchSource: [FetcherRef | SourceByHash, FetchResult];
-  fillHash: [FetcherRef, string];
+  fillHash: [FetcherRef & FillArgs, string];
+  fillAllHashes: [{ uri: string } & FillArgs, FillSummary];
   copyCid: [FetcherRef, string];
   replicate: [{ target: string }, ReplicateResult];
   nixConfig: [Record<string, never>, NixConfigResult];
@@ -89,6 +105,7 @@ export const ServerCommand = {
   verify: 'nixIpfs.server.verify',
   fetchSource: 'nixIpfs.server.fetchSource',
   fillHash: 'nixIpfs.server.fillHash',
+  fillAllHashes: 'nixIpfs.server.fillAllHashes',
   copyCid: 'nixIpfs.server.copyCid',
   replicate: 'nixIpfs.server.replicate',
   nixConfig: 'nixIpfs.server.nixConfig',
@@ -160,6 +177,8 @@ export const ClientCommand = {
   verifyStorePath: 'nixIpfs.verifyStorePath',
   verifyNarinfo: 'nixIpfs.verifyNarinfo',
   fetchSource: 'nixIpfs.fetchSource',
+  fillHash: 'nixIpfs.fillHash',
+  fillAllHashes: 'nixIpfs.fillAllHashes',
   copyCid: 'nixIpfs.copyCid',
   replicate: 'nixIpfs.replicate',
   showNixConfig: 'nixIpfs.showNixConfig',

@@ -27,6 +27,7 @@ export const SETTINGS_SCHEMA = {
   requestTimeoutMs: { type: 'number', default: 5000, minimum: 100 },
   concurrency: { type: 'number', default: 4, minimum: 1, maximum: 64 },
   'diagnostics.notMirrored': { type: 'boolean', default: false },
+  pinOnFill: { type: 'boolean', default: false },
 } as const satisfies Record<string, Field>;
 
 export type Settings = Values<typeof SETTINGS_SCHEMA>;

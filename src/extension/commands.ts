@@ -49,6 +49,8 @@ const COMMANDS: Record<ClientCommandName, Command> = {
     if (target) await ctx.server.execute('verify', { target }, 'verifying');
   },
   fetchSource,
+  fillHash: async (ctx) => ctx.server.execute('fillHash', cursorRef(), 'Fill Hash Under Cursor'),
+  fillAllHashes: async (ctx) => ctx.server.execute('fillAllHashes', { uri: cursorRef().uri }, 'Fill All Hashes in This File'),
   copyCid: async (ctx) => copyToClipboard(await ctx.server.execute('copyCid', cursorRef())),
   replicate: async (ctx) => {
     const target = await vscode.window.showInputBox({ title: 'Replicate a published cache onto your node', placeHolder: '/ipns/k51… , a CID, or a gateway URL of one' });

@@ -2,6 +2,7 @@ import { CodeActionKind, type CodeAction, type Range } from 'vscode-languageserv
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Fetcher } from '../core/fetchers/extract';
 import { ServerCommand, type FetcherRef } from '../protocol';
+import { fillActions } from './fill-actions';
 
 /** For the fetchers whose hash the range touches: "Convert to SRI", and "fill in" for a placeholder with a URL. */
 export function codeActions(document: TextDocument, fetchers: Fetcher[], range: Range): CodeAction[] {
@@ -20,5 +21,5 @@ export function codeActions(document: TextDocument, fetchers: Fetcher[], range: 
       actions.push({ title: 'Fetch the source and fill in its hash', kind: CodeActionKind.QuickFix, command: { title: 'Fetch and fill in hash', command: ServerCommand.fillHash, arguments: [ref] } });
     }
   }
-  return actions;
+  return [...actions, ...fillActions(document, fetchers, from, to)];
 }

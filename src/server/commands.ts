@@ -27,6 +27,8 @@ export interface CommandEnv {
    */
   changed(what: { mirror?: boolean; cache?: boolean; known?: KnownPinState[] }): void;
   applyEdit(edit: WorkspaceEdit): Promise<void>;
+  /** Asks the user to pick one of `choices` (window/showMessageRequest); undefined when they dismiss it. */
+  ask(message: string, choices: string[]): Promise<string | undefined>;
 }
 
 /** A command reads its one argument object from whatever JSON the editor sent (see Args). */

@@ -6,6 +6,7 @@ import { makeFixedOutputPath } from '../core/store-path';
 import { ServerCommand, type FetcherRef } from '../protocol';
 import { defaultSourceName, type SourceRequest } from '../services/pin';
 import { sourceRequestOf } from '../services/sources';
+import { fillLenses } from './fill-actions';
 import type { PinStateLookup } from './hover';
 
 /**
@@ -14,7 +15,7 @@ import type { PinStateLookup } from './hover';
  * `pinState` answers what is known now.
  */
 export async function codeLenses(document: TextDocument, fetchers: Fetcher[], pinState: PinStateLookup, inStore: (storePath: string) => boolean): Promise<CodeLens[]> {
-  const lenses: CodeLens[] = [];
+  const lenses: CodeLens[] = fillLenses(document, fetchers);
   for (const f of fetchers) {
     const source = sourceRequestOf(f);
     if (!source) continue;

@@ -230,6 +230,7 @@ function commandEnv(server: Server, signal: AbortSignal, progress: CommandEnv['p
       refreshAll(server);
       void connection.sendNotification(ContentChangedNotification, { mirror, cache });
     },
+    ask: async (message, choices) => (await connection.window.showInformationMessage(message, ...choices.map((title) => ({ title }))))?.title,
     applyEdit: async (edit) => {
       const result = await connection.workspace.applyEdit(edit);
       if (!result.applied) throw new Error(`the editor did not apply the edit${result.failureReason ? `: ${result.failureReason}` : ''}`);

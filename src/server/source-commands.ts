@@ -6,17 +6,18 @@ import { NixIpfsError, type PinAllResult } from '../protocol';
 import { fetchSource } from '../services/fetch';
 import { publishRoot } from '../services/context';
 import { pinSource, pinSources, type SourceRequest } from '../services/pin';
-import { prefetchHash, sourceRequestOf, unpinSource } from '../services/sources';
+import { sourceRequestOf, unpinSource } from '../services/sources';
 import { scanWorkspace } from '../services/scan';
 import type { Args, CommandEnv, CommandTable, KnownPinState } from './commands';
+import { fillCommands } from './fill';
 
-/** Pin, unpin, fetch and the hash commands: what acts on the sources a .nix file names. */
-export const sourceCommands: Pick<CommandTable, 'pinSource' | 'pinAll' | 'unpin' | 'fetchSource' | 'fillHash' | 'copyCid'> = {
+/** Pin, unpin, fetch, fill and copy the CID: what acts on the sources a .nix file names. */
+export const sourceCommands: Pick<CommandTable, 'pinSource' | 'pinAll' | 'unpin' | 'fetchSource' | 'fillHash' | 'fillAllHashes' | 'copyCid'> = {
   pinSource: { title: 'Pinning to IPFS', run: pinOne },
   pinAll: { title: 'Pinning all sources', run: pinAll },
   unpin: { title: 'Unpinning', run: unpin },
   fetchSource: { title: 'Fetching from IPFS', run: fetchOne },
-  fillHash: { title: 'Downloading to fill in the hash', run: fillHash },
+  ...fillCommands,
   copyCid: { title: 'Finding the CID', run: copyCid },
 };
 
@@ -114,17 +115,6 @@ async function fetchOne(args: Args, env: CommandEnv) {
 function modeOf(args: Args): 'flat' | 'recursive' {
   const mode = args.string('mode');
   return mode === 'flat' || mode === 'recursive' ? mode : args.invalid(`'mode' must be 'flat' (the file, as fetchurl) or 'recursive' (the unpacked tree), not '${mode}'`);
-}
-
-async function fillHash(args: Args, env: CommandEnv): Promise<string> {
-  env.session.requireTrust('Downloading a source');
-  const uri = args.string('uri');
-  const fetcher = await fetcherAt(args, env);
-  const sri = (await prefetchHash(env.session.services(), fetcher)).toSri();
-  const document = env.documents.get(uri)!;
-  const range = { start: document.positionAt(fetcher.hashFrom), end: document.positionAt(fetcher.hashTo) };
-  await env.applyEdit({ changes: { [uri]: [{ range, newText: fetcher.quoted ? sri : `"${sri}"` }] } });
-  return sri;
 }
 
 async function copyCid(args: Args, env: CommandEnv): Promise<string> {

@@ -2,7 +2,7 @@ import { NixHash, parseHash } from '../core/hash';
 import { mapLimit } from './concurrency';
 import { publishRoot, type ServiceContext } from './context';
 import { listMirrored, lookupMirror, removeMirror, type MirrorRecord } from './mirror';
-import { hashFile, type SourceRequest } from './pin';
+import type { SourceRequest } from './pin';
 
 /**
  * The source a fetcher names (its literal URLs, hash and mode), or undefined when its hash is a
@@ -28,18 +28,4 @@ export async function unpinSource(ctx: ServiceContext, hash: NixHash): Promise<M
 export async function mirroredSources(ctx: ServiceContext): Promise<{ record: MirrorRecord; pinned: boolean }[]> {
   const records = await listMirrored(ctx.kubo, ctx.layout);
   return mapLimit(records, 8, async (record) => ({ record, pinned: await ctx.kubo.isPinned(record.cid).catch(() => false) }));
-}
-
-/**
- * Downloads a source with Nix (`nix-prefetch-url`, unpacking it for a recursive hash) and
- * returns its real hash: what a placeholder hash should be.
- */
-export async function prefetchHash(ctx: ServiceContext, source: { urls: string[]; mode: string }): Promise<NixHash> {
-  const url = source.urls.find((u) => /^https?:/.test(u));
-  if (!url) throw new Error('the fetcher has no literal http(s) URL to download: write one, or fill in the hash by hand');
-  if (source.mode !== 'flat' && source.mode !== 'recursive') throw new Error('the file does not say whether the hash is of the downloaded file or of the unpacked tree: fill it in by hand');
-  const out = await ctx.nix.run('nix-prefetch-url', ['--print-path', ...(source.mode === 'recursive' ? ['--unpack'] : []), '--type', 'sha256', url]);
-  const [nix32, storePath] = out.trim().split('\n');
-  if (source.mode === 'flat' && storePath) return hashFile(storePath, 'sha256');
-  return parseHash(nix32, 'sha256').hash;
 }

@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { cidCommand, hashCommand } from './cid';
 import { exportCommand } from './export';
 import { fetchCommand } from './fetch';
+import { fillCommand } from './fill';
 import { importCommand } from './import';
 import { keygenCommand } from './keygen';
 import { lspCommand } from './lsp';
@@ -27,6 +28,7 @@ export const commands: Command[] = [
   nixConfCommand,
   statusCommand,
   scanCommand,
+  fillCommand,
   keygenCommand,
   cidCommand,
   hashCommand,

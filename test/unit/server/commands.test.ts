@@ -41,6 +41,7 @@ function environment(init: Record<string, unknown> = {}) {
     log: () => undefined,
     changed: (what) => void told.changes.push(what),
     applyEdit: async () => undefined,
+    ask: async () => undefined,
   };
   return { kubo, ctx, env, told };
 }
