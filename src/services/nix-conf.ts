@@ -10,12 +10,25 @@ export interface NixConfInput {
   publicKeys: string[];
   /** How the user reaches Nix: decides where the lines must go. */
   access: StoreAccess;
+  /** The script from `nix-ipfs post-build-hook --write-script`, when every build is to be published. */
+  postBuildHook?: string;
 }
 
 /** Gathers what nixConfLines needs: the node's IPNS name and how this user reaches Nix. */
-export async function nixConfInput(ctx: ServiceContext, gatewayUrl: string, publicKeys: string[]): Promise<NixConfInput> {
+export async function nixConfInput(ctx: ServiceContext, gatewayUrl: string, publicKeys: string[], postBuildHook?: string): Promise<NixConfInput> {
   const [ipnsName, access] = await Promise.all([ctx.kubo.ensureKey(ctx.keyName), ctx.nix.storeAccess()]);
-  return { gatewayUrl, ipnsName, publicKeys, access };
+  return { gatewayUrl, ipnsName, publicKeys, access, ...(postBuildHook ? { postBuildHook } : {}) };
+}
+
+/** Nix runs the hook after every build and waits for it: nix-ipfs's hook only queues the paths, and a worker publishes them. */
+function postBuildHookLines(script: string | undefined): string[] {
+  if (!script) return ["# To publish every build: 'nix-ipfs post-build-hook --write-script FILE', then add 'post-build-hook = FILE'."];
+  return [
+    '# Publish every build: Nix runs this after each build; it only queues the built paths and returns at once.',
+    "# 'nix-ipfs follow' (long-running) or 'nix-ipfs post-build-hook --drain' publishes the queue. Under nix-daemon",
+    '# it runs as root, so only /etc/nix/nix.conf can set it.',
+    `post-build-hook = ${script}`,
+  ];
 }
 
 /** Says where the lines take effect; an untrusted nix-daemon user needs an administrator. */
@@ -46,6 +59,7 @@ export function nixConfLines(input: NixConfInput): string {
     'fallback = true',
     "# Don't let Nix remember a miss: a path published a minute ago must be found.",
     'narinfo-cache-negative-ttl = 0',
+    ...postBuildHookLines(input.postBuildHook),
     '',
   ].join('\n');
 }

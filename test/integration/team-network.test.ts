@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode, type KuboNode, type KuboNodeOptions } from '../helpers/kubo';
 import { cli, run } from '../helpers/cli';
-import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir } from '../helpers/nix-env';
+import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
 
 /** Loopback nodes only find each other through the DHT when it keeps loopback addresses; few connections each. */
 const LOOPBACK_TEAM_CONFIG = {
@@ -50,6 +50,25 @@ function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: string, trus
 
 async function closureIn(storeDir: string, storePath: string): Promise<string[]> {
   return (await nix('nix-store', ['--store', storeDir, '-qR', storePath])).split('\n').sort();
+}
+
+/** Builds a fresh two-path closure (an app referring to a dependency) with extra nix-build arguments. */
+async function buildWith(dir: string, tag: string, args: string[]): Promise<{ app: string; dep: string }> {
+  const file = path.join(dir, `team-${tag}.nix`);
+  await writeFile(
+    file,
+    `let dep = derivation { name = "team-dep"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ${tag} > $out" ]; };
+in derivation { name = "team-app"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo uses \${dep} > $out" ]; }
+`,
+  );
+  const built = await run('nix-build', ['--no-out-link', file, '--option', 'substituters', '', ...args]);
+  assert.equal(built.code, 0, built.stderr);
+  const app = built.stdout.trim();
+  return { app, dep: (await readFile(app, 'utf8')).trim().split(' ')[1] };
+}
+
+async function queued(stateDir: string): Promise<string[]> {
+  return (await readdir(path.join(stateDir, 'publish-queue')).catch(() => [])).filter((name) => name.endsWith('.paths'));
 }
 
 async function peersOf(node: KuboNode): Promise<string> {
@@ -125,4 +144,39 @@ test('2. a closure exported to a CAR file is substituted by stock Nix on an offl
   const untrusted = await nixCopyFrom(cache.cacheUrl, path.join(dir, 'store-untrusted'), app, other.publicKey);
   assert.notEqual(untrusted.code, 0);
   assert.match(untrusted.stderr, /lacks a valid signature/);
+});
+
+test('3. the post-build-hook queues what Nix builds and returns; the queue survives Kubo being down and drains later', async (t) => {
+  if (untrustedDaemonUser) return t.skip("nix-daemon takes post-build-hook from nix.conf only, never from an untrusted user's --option");
+  const dir = await tempDir();
+  const state = path.join(dir, 'state');
+  const node = await startKuboNode();
+  const key = await nixKeyPair(dir, 'team-hook-1');
+  const script = path.join(dir, 'nix-ipfs-post-build');
+  const written = await cli(['post-build-hook', '--write-script', script, '--state-dir', state]);
+  assert.equal(written.code, 0, written.stderr);
+  assert.match(written.stdout, new RegExp(`post-build-hook = ${script}`));
+  const conf = await cli(['nix-conf', '--post-build-hook', script, '--api', node.apiAddr, '--gateway', node.gatewayUrl]);
+  assert.equal(conf.code, 0, conf.stderr);
+  assert.match(conf.stdout, new RegExp(`only queues the built paths[\\s\\S]*\\npost-build-hook = ${script}\\n`));
+
+  // Kubo is down while Nix builds: the hook only queues, so the build goes through.
+  await node.stop();
+  const { app, dep } = await buildWith(dir, `hook-${process.pid}-${Date.now()}`, ['--option', 'post-build-hook', script]);
+  assert.equal((await queued(state)).length, 2, 'one entry per derivation Nix built');
+  const down = await cli(['post-build-hook', '--drain', '--state-dir', state, '--api', node.apiAddr, '--key-file', key.secretFile, '--timeout', '5000']);
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /is not reachable[\s\S]*The queue in .* is kept/);
+  assert.equal((await queued(state)).length, 2);
+
+  await node.start();
+  const drained = await cli(['post-build-hook', '--drain', '--state-dir', state, '--api', node.apiAddr, '--key-file', key.secretFile, '--json']);
+  assert.equal(drained.code, 0, drained.stderr);
+  assert.deepEqual({ ...JSON.parse(drained.stdout), batches: 1 }, { busy: false, batches: 1, published: 2, gone: [], failed: [], left: 0 });
+  assert.deepEqual(await queued(state), []);
+  const root = (await node.cli(['files', 'stat', '--hash', '/nix-ipfs'])).trim();
+  const store = path.join(dir, 'store-hook');
+  const copied = await nixCopyFrom(`${node.gatewayUrl}/ipfs/${root}/cache`, store, app, key.publicKey);
+  assert.equal(copied.code, 0, copied.stderr);
+  assert.deepEqual(await closureIn(store, app), [app, dep].sort());
 });

@@ -9,6 +9,7 @@ import { lspCommand } from './lsp';
 import { networkCommand } from './network';
 import { nixConfCommand } from './nix-conf';
 import { pinCommand } from './pin';
+import { postBuildHookCommand } from './post-build-hook';
 import { publishCommand } from './publish';
 import { replicateCommand } from './replicate';
 import { scanCommand } from './scan';
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   networkCommand,
   exportCommand,
   importCommand,
+  postBuildHookCommand,
   nixConfCommand,
   statusCommand,
   scanCommand,

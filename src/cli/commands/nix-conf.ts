@@ -1,21 +1,35 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import { formatPublicKey, publicKeyOf } from '../../core/signature';
 import { nixConfInput, nixConfLines } from '../../services/nix-conf';
-import type { Command } from '../command';
+import { UsageError, type Command } from '../command';
 import { gatewayUrl, nodeOptions, print, publicKeyOption, readSecretKey, serviceContext } from '../context';
 
 export const nixConfCommand: Command = {
   name: 'nix-conf',
   summary: 'Print the nix.conf lines that make stock Nix substitute and fetch through your Kubo gateway',
-  usage: '[--key-file sk | --public-key name:base64] [--gateway URL]',
-  options: { ...nodeOptions, 'key-file': { type: 'string' }, 'public-key': { type: 'string', multiple: true } },
+  usage: '[--key-file sk | --public-key name:base64] [--gateway URL] [--post-build-hook FILE]',
+  options: { ...nodeOptions, 'key-file': { type: 'string' }, 'public-key': { type: 'string', multiple: true }, 'post-build-hook': { type: 'string' } },
   async run({ values }) {
     const ctx = serviceContext(values);
     const secret = await readSecretKey(values['key-file'] as string | undefined);
     const given = ((values['public-key'] as string[] | undefined) ?? []).map((text) => publicKeyOption('--public-key', text));
     const publicKeys = [...given, ...(secret ? [publicKeyOf(secret)] : [])].map(formatPublicKey);
-    const input = await nixConfInput(ctx, await gatewayUrl(ctx, values), publicKeys);
+    const input = await nixConfInput(ctx, await gatewayUrl(ctx, values), publicKeys, hookScript(values['post-build-hook'] as string | undefined));
     print(values, input, nixConfLines(input));
     if (input.access.daemon && !input.access.trusted) process.stderr.write('nix-ipfs: you are not a trusted user of nix-daemon: an administrator must add these lines to /etc/nix/nix.conf\n');
     return 0;
   },
 };
+
+/** The hook script must exist and be executable: Nix fails every build otherwise. */
+function hookScript(given: string | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  const script = path.resolve(given);
+  try {
+    accessSync(script, constants.X_OK);
+  } catch {
+    throw new UsageError(`${script} is not an executable file: write it first with 'nix-ipfs post-build-hook --write-script ${script}'`);
+  }
+  return script;
+}
