@@ -7,6 +7,8 @@ export interface Command {
   /** Usage lines printed by `--help`, after `nix-ipfs <name>`. */
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** How many arguments besides the options it takes at most (Infinity: any number); more is a usage error. */
+  maxArguments: number;
   run(args: { values: Record<string, unknown>; positionals: string[] }): Promise<number>;
 }
 

@@ -23,7 +23,7 @@ export const nodeOptions = {
 
 export type Values = Record<string, unknown>;
 
-function positiveInt(values: Values, name: string, fallback: number): number {
+export function positiveInt(values: Values, name: string, fallback: number): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -40,12 +40,27 @@ export function serviceContext(values: Values, log?: (message: string) => void):
   return {
     kubo,
     nix: new Nix(),
-    layout: new Layout((values.root as string | undefined) ?? DEFAULTS.root),
-    keyName: (values['key-name'] as string | undefined) ?? DEFAULTS.keyName,
+    layout: rootOption((values.root as string | undefined) ?? DEFAULTS.root),
+    keyName: keyNameOption((values['key-name'] as string | undefined) ?? DEFAULTS.keyName),
     chunker: (values.chunker as string | undefined) ?? DEFAULTS.chunker,
     concurrency: positiveInt(values, 'concurrency', DEFAULTS.concurrency),
     log,
   };
+}
+
+function rootOption(root: string): Layout {
+  try {
+    return new Layout(root);
+  } catch (error) {
+    throw new UsageError(`--root: ${(error as Error).message}`, 2);
+  }
+}
+
+/** `self` is the node's own identity: publishing under it would replace what the node itself publishes. */
+function keyNameOption(name: string): string {
+  if (name === 'self') throw new UsageError("--key-name self is the node's own identity key: name a key of its own for nix-ipfs (the default is nix-ipfs)", 2);
+  if (!/^[^/\0-\x1f\x7f]+$/.test(name)) throw new UsageError(`--key-name takes a Kubo key name without '/' or control characters, not '${JSON.stringify(name).slice(1, -1)}'`, 2);
+  return name;
 }
 
 /** The gateway URL: --gateway, else the node's own configured gateway. */

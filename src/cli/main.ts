@@ -42,7 +42,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(command) + '\n');
     return 0;
   }
+  const extra = parsed.positionals.slice(command.maxArguments);
+  if (extra.length > 0) throw new UsageError(tooManyArguments(command, extra), 2);
   return command.run({ values: parsed.values as Record<string, unknown>, positionals: parsed.positionals });
+}
+
+function tooManyArguments(command: Command, extra: string[]): string {
+  const takes = command.maxArguments === 0 ? 'no arguments' : `at most ${command.maxArguments === 1 ? 'one argument' : `${command.maxArguments} arguments`}`;
+  return `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `'${a}'`).join(' ')}: nix-ipfs ${command.name} takes ${takes} besides its options (quote a value that holds spaces)\nUsage: nix-ipfs ${command.name} ${command.usage}`;
 }
 
 declare const VERSION: string;

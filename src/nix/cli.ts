@@ -40,6 +40,7 @@ export class Nix {
 
   /** Runs a command to completion; rejects with Nix's stderr on failure. */
   async run(name: NixCommand, args: string[], input?: Uint8Array): Promise<string> {
+    const what = commandName(name, args);
     // The `nix` command is experimental before Nix 2.x-something: enable it for our calls only.
     if (name === 'nix') args = ['--extra-experimental-features', 'nix-command', ...args];
     const child = spawn(this.bin(name), args, { env: this.options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -49,7 +50,7 @@ export class Nix {
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.stdin.end(input);
     const code = await exitCode(child, name);
-    if (code !== 0) throw new NixError(`${name} ${args.join(' ')} failed: ${Buffer.concat(err).toString().trim() || `exit code ${code}`}`);
+    if (code !== 0) throw new NixError(`'${what}' failed: ${nixMessage(Buffer.concat(err).toString()) || `exit code ${code}`}`);
     return Buffer.concat(out).toString();
   }
 
@@ -143,6 +144,21 @@ export class Nix {
     const out = await this.run('nix-build', ['--no-out-link', installable]);
     return out.split('\n').map((l) => l.trim()).filter(Boolean);
   }
+}
+
+/** `nix path-info`, `nix-store --add-fixed`: what ran, without the paths and options a message has no use for. */
+function commandName(name: NixCommand, args: string[]): string {
+  const words = args.filter((arg, i) => arg !== '--store' && args[i - 1] !== '--store');
+  if (name === 'nix') return ['nix', ...words.slice(0, ['store', 'hash'].includes(words[0]) ? 2 : 1)].join(' ');
+  if (name === 'nix-store') return `nix-store ${words.find((w) => w.startsWith('--')) ?? ''}`.trim();
+  return name;
+}
+
+/** Nix's error, without the retries and warnings before it, and never a whole build log. */
+function nixMessage(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const firstError = lines.findIndex((line) => /^error\b/.test(line.trim()));
+  return (firstError >= 0 ? lines.slice(firstError) : lines).slice(-20).join('\n');
 }
 
 function exitCode(child: ReturnType<typeof spawn>, name: string): Promise<number> {

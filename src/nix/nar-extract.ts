@@ -1,11 +1,29 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { readNar } from '../core/nar';
+import { writeNewFile } from './disk';
 
 type NarEntries = ReturnType<typeof readNar>;
+
+/** Why the file system refused an entry, in words; the rest keep the system's own message. */
+const REFUSALS: Record<string, string> = {
+  ENAMETOOLONG: 'its path is longer than this file system allows',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'the disk quota is used up',
+  EMLINK: 'its directory holds more entries than this file system allows',
+};
+
+/** The file system refused to hold a NAR entry; the message names the entry briefly and says why. */
+export class NarExtractError extends Error {
+  override name = 'NarExtractError';
+  constructor(
+    entryPath: string,
+    readonly code: string | undefined,
+    reason: string,
+  ) {
+    super(`cannot unpack NAR entry '${shorten(entryPath)}' (${entryPath.length} characters, ${entryPath.split('/').length} levels deep): ${reason}`);
+  }
+}
 
 /**
  * Writes the entries of a NAR (already validated by core's reader: no `..`, no `/` in names,
@@ -15,13 +33,21 @@ export async function extractNar(entries: NarEntries, destination: string): Prom
   const root = path.resolve(destination);
   for await (const entry of entries) {
     const target = entry.path === '' ? root : path.join(root, ...entry.path.split('/'));
-    if (target !== root && !target.startsWith(root + path.sep)) throw new Error(`NAR entry '${entry.path}' escapes ${root}`);
-    if (entry.type === 'directory') {
-      await mkdir(target);
-    } else if (entry.type === 'symlink') {
-      await symlink(entry.target!, target);
-    } else {
-      await pipeline(Readable.from(entry.contents ?? []), createWriteStream(target, { flags: 'wx', mode: entry.executable ? 0o755 : 0o644 }));
+    if (target !== root && !target.startsWith(root + path.sep)) throw new Error(`NAR entry '${shorten(entry.path)}' escapes ${root}`);
+    try {
+      if (entry.type === 'directory') await mkdir(target);
+      else if (entry.type === 'symlink') await symlink(entry.target!, target);
+      else await writeNewFile(target, entry.contents ?? [], { mode: entry.executable ? 0o755 : 0o644 });
+    } catch (error) {
+      const { code, message } = error as NodeJS.ErrnoException;
+      if (!code) throw error;
+      // The system's message repeats the whole path, which a hostile NAR can make kilobytes long.
+      throw new NarExtractError(entry.path, code, REFUSALS[code] ?? message.split(',')[0]);
     }
   }
+}
+
+/** The start and end of a long path: enough to recognise it, short enough to read. */
+function shorten(entryPath: string): string {
+  return entryPath.length <= 120 ? entryPath : `${entryPath.slice(0, 60)}…${entryPath.slice(-50)}`;
 }

@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NixHash } from '../core/hash';
 import { cidForFlatHash } from '../core/cid';
-import { expandMirrorUrl } from '../core/mirrors';
+import { expandMirrorUrl, unknownMirrorSite } from '../core/mirrors';
+import { safeUrl } from '../core/redact';
 import { makeFixedOutputPath } from '../core/store-path';
 import { mapLimit } from './concurrency';
 import { publishRoot, type ServiceContext } from './context';
 import { lookupMirror, recordMirror, type MirrorRecord } from './mirror';
 import { publish } from './publish';
-import { withScratchDir } from './scratch';
+import { ScratchFullError, withScratchDir } from './scratch';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, downloadToFile } from './transfer';
 
 /** A source to keep alive in IPFS: what a fetcher in a .nix file says. */
 export interface SourceRequest {
@@ -32,8 +34,8 @@ export interface PinOutcome {
 export interface PinOptions {
   /** Add a flat source that is already in the Nix store by reference (Kubo filestore) instead of copying it. */
   nocopy?: boolean;
-  /** Per-download time limit. */
-  timeoutMs?: number;
+  /** The most a download may bring, and its name for messages (the time limits are the context's --timeout). */
+  maxDownload?: { bytes: number; name: string };
   signal?: AbortSignal;
 }
 
@@ -108,7 +110,7 @@ async function pinFlat(ctx: ServiceContext, source: SourceRequest, options: PinO
     await ctx.kubo.mfsLink(added.cid, ctx.layout.mirrorFile(source.hash));
     return { hash: source.hash.toSri(), cid: added.cid, mode: 'flat', name, urls: source.urls, size, storePath, addedAt: new Date().toISOString() };
   };
-  return fromStore ? pinFile(storePath) : withScratchDir('nix-ipfs-pin-', async (work) => pinFile(await download(source, path.join(work, name), options)));
+  return fromStore ? pinFile(storePath) : withScratchDir('nix-ipfs-pin-', async (work) => pinFile(await download(ctx, source, path.join(work, name), options)));
 }
 
 async function pinRecursive(ctx: ServiceContext, source: SourceRequest, options: PinOptions): Promise<MirrorRecord> {
@@ -143,24 +145,28 @@ async function prefetchUnpacked(ctx: ServiceContext, source: SourceRequest, name
   );
 }
 
-/** Downloads the first URL that answers into `file`; the caller checks the hash. */
-async function download(source: SourceRequest, file: string, options: PinOptions): Promise<string> {
-  const urls = source.urls.flatMap(expandMirrorUrl).filter((u) => /^https?:\/\//.test(u));
+/** Downloads the first URL that answers with the right bytes into `file`, within the context's time limits and the size limit. */
+async function download(ctx: ServiceContext, source: SourceRequest, file: string, options: PinOptions): Promise<string> {
+  const urls = source.urls.flatMap(expandMirrorUrl).filter((u) => /^https?:\/\//i.test(u));
   const rawCid = cidForFlatHash(source.hash);
-  const errors: string[] = [];
+  const errors = source.urls.flatMap((url) => {
+    const site = unknownMirrorSite(url);
+    return site === undefined ? [] : [`${url}: nixpkgs has no mirror site '${site}' (mirror://gnu/…, mirror://sourceforge/… and the like)`];
+  });
+  const maxDownload = options.maxDownload ?? { bytes: DEFAULT_MAX_DOWNLOAD_BYTES, name: 'the 16 GB download limit' };
   for (const url of urls) {
     options.signal?.throwIfAborted();
-    const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 300_000), ...(options.signal ? [options.signal] : [])]);
     try {
-      const response = await fetch(url, { redirect: 'follow', signal });
-      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-      await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(file));
+      await downloadToFile(url, file, { timeoutMs: ctx.kubo.timeoutMs, maxBytes: maxDownload.bytes, maxBytesName: maxDownload.name, signal: options.signal });
       const actual = await hashFile(file, source.hash.algo);
       if (actual.equals(source.hash)) return file;
-      errors.push(`${url}: hash mismatch, got ${actual.toSri()}`);
+      errors.push(`${safeUrl(url)}: hash mismatch, got ${actual.toSri()}`);
     } catch (error) {
-      errors.push(`${url}: ${(error as Error).cause ? String(((error as Error).cause as Error).message) : (error as Error).message}`);
+      // Another URL cannot help a full disk or a cancelled pin.
+      if (error instanceof ScratchFullError || (error as NodeJS.ErrnoException).code === 'ENOSPC' || options.signal?.aborted) throw error;
+      errors.push((error as Error).message);
     }
+    await rm(file, { force: true });
   }
   throw new Error(
     `could not download ${source.hash.toSri()}${rawCid ? ` (CID ${rawCid})` : ''}${errors.length ? `:\n  ${errors.join('\n  ')}` : ': the fetcher has no literal http(s) URL'}`,

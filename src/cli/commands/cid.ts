@@ -14,6 +14,7 @@ export function hashArgument(text: string | undefined, type: unknown): ReturnTyp
   // No Nix digest encoding uses '-' or ':', so either one means the hash names its algorithm.
   const named = /^([^-:]*)[-:]/.exec(trimmed)?.[1];
   if (named !== undefined && !isHashAlgo(named)) throw new UsageError(`unknown hash algorithm '${named}' (md5, sha1, sha256 or sha512)`);
+  if (type !== undefined && !isHashAlgo(String(type))) throw new UsageError(`--type takes md5, sha1, sha256 or sha512, not '${type}'`, 2);
   const algo = (type as HashAlgo | undefined) ?? (named ? undefined : 'sha256');
   try {
     return parseHash(trimmed, algo).hash;
@@ -27,6 +28,7 @@ export const cidCommand: Command = {
   summary: 'Print the IPFS CID (CIDv1 raw) of a file with this sha256 or sha512 hash, in any Nix encoding',
   usage: '<hash> [--type sha256|sha512 (for a bare digest)] [--json]',
   options: { json: { type: 'boolean' }, type: { type: 'string' } },
+  maxArguments: 1,
   async run({ values, positionals }) {
     const hash = hashArgument(positionals[0], values.type);
     const cid = cidForFlatHash(hash);
@@ -41,6 +43,7 @@ export const hashCommand: Command = {
   summary: 'Convert a hash between Nix encodings (SRI, Nix base32, base16, base64)',
   usage: '<hash> --to sri|base32|base16|base64 [--type sha256|sha512 (for a bare digest)]',
   options: { to: { type: 'string' }, type: { type: 'string' } },
+  maxArguments: 1,
   async run({ values, positionals }) {
     const hash = hashArgument(positionals[0], values.type);
     const to = values.to ?? 'sri';

@@ -10,6 +10,7 @@ export const keygenCommand: Command = {
   summary: 'Generate a Nix binary-cache signing key pair (same format as nix-store --generate-binary-cache-key)',
   usage: '<key-name> <secret-key-file> <public-key-file> [--force]',
   options: { force: { type: 'boolean' } },
+  maxArguments: 3,
   async run({ values, positionals }) {
     if (positionals.length !== 3) throw new UsageError('usage: nix-ipfs keygen <key-name> <secret-key-file> <public-key-file> [--force]', 2);
     const [name, secretFile, publicFile] = positionals;

@@ -7,6 +7,7 @@ export const lspCommand: Command = {
   summary: 'Run the language server (hovers, code lenses, diagnostics for .nix files) for any editor',
   usage: '--stdio',
   options: { stdio: { type: 'boolean' } },
+  maxArguments: 0,
   async run() {
     startServer(createConnection(ProposedFeatures.all));
     // The connection keeps the process alive until the editor sends exit.

@@ -10,7 +10,7 @@ import { hashArgument } from './cid';
 export const pinCommand: Command = {
   name: 'pin',
   summary: 'Pin fetcher sources to IPFS and record them in the hashed mirror',
-  usage: '<file.nix | dir --all> | --url URL --hash HASH [--recursive] [--name NAME] [--nocopy] [--json]',
+  usage: '<file.nix | dir --all> | --url URL --hash HASH [--recursive] [--name NAME] [--nocopy] [--max-size 16G] [--timeout ms] [--json]',
   options: {
     ...nodeOptions,
     all: { type: 'boolean' },
@@ -20,14 +20,21 @@ export const pinCommand: Command = {
     recursive: { type: 'boolean' },
     name: { type: 'string' },
     nocopy: { type: 'boolean' },
+    'max-size': { type: 'string' },
   },
+  maxArguments: Infinity,
   async run({ values, positionals }) {
+    if (values.hash && positionals.length > 0) throw new UsageError(`--hash pins the one source --url names: leave out '${positionals.join("' '")}', or pin .nix files without --url and --hash`, 2);
+    if (values.url && !values.hash) throw new UsageError('--url needs --hash: the hash the download must have (nix-ipfs checks it before anything is pinned)', 2);
+    const maxSize = values['max-size'] as string | undefined;
+    const maxDownload = maxSize === undefined ? undefined : { bytes: byteSize('--max-size', maxSize), name: `--max-size ${maxSize}` };
     const sources = values.hash ? [sourceFromFlags(values)] : await sourcesFromFiles(positionals, Boolean(values.all));
     if (sources.length === 0) throw new UsageError('no fetcher with a usable hash found', 1);
     const ctx = serviceContext(values);
     await ctx.kubo.version(); // fail fast, before any download, when the node is down
     const result = await pinSources(ctx, sources, {
       nocopy: Boolean(values.nocopy),
+      maxDownload,
       onProgress: (e) => {
         if (!values.json) process.stderr.write(`[${e.done}/${e.total}] ${e.error ? 'failed' : 'ok'} ${e.source.hash.toSri()}${e.error ? `: ${e.error}` : ''}\n`);
       },
@@ -51,6 +58,14 @@ export const pinCommand: Command = {
     return result.failed.length > 0 ? 1 : 0;
   },
 };
+
+/** A size such as 1048576, 500M or 4G (powers of 1024). */
+function byteSize(option: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(text.trim());
+  const bytes = match ? Math.floor(Number(match[1]) * 1024 ** ' KMGT'.indexOf(match[2].toUpperCase() || ' ')) : NaN;
+  if (!(bytes > 0)) throw new UsageError(`${option} takes a size such as 500M or 4G, not '${text}'`, 2);
+  return bytes;
+}
 
 function sourceFromFlags(values: Record<string, unknown>): SourceRequest {
   const urls = (values.url as string[] | undefined) ?? [];

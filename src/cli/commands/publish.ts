@@ -1,4 +1,5 @@
 import { realpath } from 'node:fs/promises';
+import type { Nix } from '../../nix/cli';
 import { publish } from '../../services/publish';
 import type { Command } from '../command';
 import { UsageError } from '../command';
@@ -9,6 +10,7 @@ export const publishCommand: Command = {
   summary: 'Publish store paths and their closures as a Nix binary cache in IPFS',
   usage: '<store-path | result-link | file.nix>... [--key-file sk] [--api …] [--json]',
   options: { ...nodeOptions, 'key-file': { type: 'string' } },
+  maxArguments: Infinity,
   async run({ values, positionals }) {
     if (positionals.length === 0) throw new UsageError('name at least one store path, result link or .nix file to build', 2);
     const ctx = serviceContext(values);
@@ -37,15 +39,24 @@ export const publishCommand: Command = {
 };
 
 /** A store path, a symlink into the store (`./result`), or a .nix file to build. */
-async function resolveInstallable(nix: import('../../nix/cli').Nix, installable: string): Promise<string[]> {
-  if (installable.startsWith('/nix/store/')) return [installable];
+async function resolveInstallable(nix: Nix, installable: string): Promise<string[]> {
+  if (installable.startsWith('/nix/store/')) return [await builtStorePath(nix, installable)];
   let resolved: string;
   try {
     resolved = await realpath(installable);
   } catch {
     throw new UsageError(`${installable} is neither a store path nor an existing file`);
   }
-  if (resolved.startsWith('/nix/store/')) return [resolved.split('/').slice(0, 4).join('/')];
+  if (resolved.startsWith('/nix/store/')) return [await builtStorePath(nix, resolved)];
   if (resolved.endsWith('.nix')) return nix.build(resolved);
   throw new UsageError(`${installable} is not in /nix/store and is not a .nix file to build`);
+}
+
+/** The store path a path inside the store belongs to, when this store holds it (Nix would otherwise try to download it). */
+async function builtStorePath(nix: Nix, inside: string): Promise<string> {
+  const storePath = inside.split('/').slice(0, 4).join('/');
+  if (!(await nix.isValid(storePath))) {
+    throw new UsageError(`${storePath} is not in this Nix store (not built yet, or garbage-collected): build it first (nix-build, or name its .nix file here), then publish`);
+  }
+  return storePath;
 }

@@ -1,23 +1,28 @@
 import { replicate } from '../../services/replicate';
 import type { Command } from '../command';
 import { UsageError } from '../command';
-import { nodeOptions, print, serviceContext } from '../context';
+import { nodeOptions, positiveInt, print, serviceContext } from '../context';
 
 export const replicateCommand: Command = {
   name: 'replicate',
   summary: "Fetch and pin another machine's published cache (CID, /ipns/ name or gateway URL) on your node",
-  usage: '<cid | /ipfs/cid | /ipns/name | gateway URL> [--api …] [--json]',
-  options: nodeOptions,
+  usage: '<cid | /ipfs/cid | /ipns/name | gateway URL> [--timeout ms (without a new block)] [--max-time ms (in all)] [--api …] [--json]',
+  options: { ...nodeOptions, 'max-time': { type: 'string' } },
+  maxArguments: 1,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('name one published root: a CID, /ipns/<name> or a gateway URL of one', 2);
+    const totalMs = values['max-time'] === undefined ? undefined : positiveInt(values, 'max-time', 0);
     const ctx = serviceContext(values);
+    await ctx.kubo.version(); // a dead node or a server that is not Kubo is named before anything else
     let last = 0;
     const result = await replicate(ctx, positionals[0], {
+      totalMs,
       onProgress: (blocks) => {
         if (!values.json && blocks - last >= 100) process.stderr.write(`\r${(last = blocks)} blocks`);
       },
+    }).finally(() => {
+      if (last > 0) process.stderr.write('\n'); // end the progress line before the result or the error
     });
-    if (!values.json && last > 0) process.stderr.write('\n');
     print(values, result, `pinned ${result.rootCid} (${result.blocks} blocks): your node now serves it to Nix and to other peers`);
     return 0;
   },

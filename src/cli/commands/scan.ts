@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { redactSecrets } from '../../core/redact';
 import { scanWorkspace, type ScanRecord } from '../../services/scan';
 import type { Command } from '../command';
@@ -9,14 +10,17 @@ export const scanCommand: Command = {
   summary: 'List every hash in the .nix files below a directory, with its fetcher and mode where known (honours .gitignore)',
   usage: '<dir | file.nix> [--json]',
   options: { json: { type: 'boolean' } },
+  maxArguments: 1,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('name one directory or .nix file', 2);
+    const target = positionals[0];
+    const info = await stat(target).catch(() => undefined);
+    if (!info) throw new UsageError(`${target} does not exist: name a directory or a .nix file`);
+    if (!info.isDirectory() && !info.isFile()) throw new UsageError(`${target} is neither a directory nor a file: name a directory or a .nix file`);
     let summary = '';
     // --json streams file by file, in the order of the result: no 100 MB string at the end of a big tree.
     const json = values.json ? jsonArrayWriter() : undefined;
-    const records = await scanWorkspace(positionals[0], { onStart: (files, threads) => (summary = `${files} .nix files on ${threads} thread${threads === 1 ? '' : 's'}`), onRecords: json?.write }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'ENOENT' ? new UsageError(`${positionals[0]} does not exist`) : error;
-    });
+    const records = await scanWorkspace(target, { onStart: (files, threads) => (summary = `${files} .nix files on ${threads} thread${threads === 1 ? '' : 's'}`), onRecords: json?.write });
     if (json) json.end();
     else print(values, records, records.map(recordLine).join('\n'));
     const unknown = records.filter((r) => r.mode === 'unknown').length;

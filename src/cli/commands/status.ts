@@ -8,6 +8,7 @@ export const statusCommand: Command = {
   summary: 'Show the Kubo node, the published store paths and the mirrored sources',
   usage: '[--api …] [--json]',
   options: nodeOptions,
+  maxArguments: 0,
   async run({ values }) {
     const ctx = serviceContext(values);
     const [version, id, peers, gateway, published, mirrored, ipnsName] = await Promise.all([

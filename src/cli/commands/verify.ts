@@ -8,6 +8,7 @@ export const verifyCommand: Command = {
   summary: "Check a published path's signatures against trusted keys and its NAR against its hash",
   usage: '<store-path | narinfo-URL | /ipfs/…/<hash>.narinfo | narinfo-CID> [--trusted-key name:base64]... [--no-nix-keys] [--timeout ms] [--json]',
   options: { ...nodeOptions, 'trusted-key': { type: 'string', multiple: true }, 'no-nix-keys': { type: 'boolean' } },
+  maxArguments: 1,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('name one store path, narinfo URL, narinfo IPFS path or narinfo CID', 2);
     const ctx = serviceContext(values);

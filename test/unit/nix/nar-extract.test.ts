@@ -38,3 +38,18 @@ test('NAR extraction: a symlink cannot be used to write outside the destination'
   await extractNar(readNar(once(await bytesOf({ type: 'symlink', target: '/etc/passwd' }))), path.join(work, 'link'));
   assert.equal(await readlink(path.join(work, 'link')), '/etc/passwd');
 });
+
+test('NAR extraction: a path longer than the file system allows is named briefly, with its length and depth', async (t) => {
+  const work = await mkdtemp(path.join(tmpdir(), 'nix-ipfs-nar-'));
+  t.after(() => rm(work, { recursive: true, force: true }));
+  let inner: NarNode = { type: 'symlink', target: 'bottom' };
+  for (let level = 0; level < 40; level++) {
+    const child: NarNode = inner;
+    inner = { type: 'directory', async *entries() { yield ['n'.repeat(200), child] as [string, NarNode]; } };
+  }
+  await assert.rejects(extractNar(readNar(once(await bytesOf(inner))), path.join(work, 'out')), (error: Error) => {
+    assert.equal(error.name, 'NarExtractError');
+    assert.match(error.message, /^cannot unpack NAR entry 'n{60}…n{50}' \(\d+ characters, \d+ levels deep\): its path is longer than this file system allows$/);
+    return true;
+  });
+});
