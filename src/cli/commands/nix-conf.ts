@@ -10,6 +10,7 @@ export const nixConfCommand: Command = {
   summary: 'Print the nix.conf lines that make stock Nix substitute and fetch through your Kubo gateway',
   usage: '[--key-file sk | --public-key name:base64] [--gateway URL] [--post-build-hook FILE]',
   options: { ...nodeOptions, 'key-file': { type: 'string' }, 'public-key': { type: 'string', multiple: true }, 'post-build-hook': { type: 'string' } },
+  maxArguments: 0,
   async run({ values }) {
     const ctx = serviceContext(values);
     const secret = await readSecretKey(values['key-file'] as string | undefined);
