@@ -1,13 +1,14 @@
 // A team's build cache on its own private IPFS network: every node on loopback, joined with
 // `nix-ipfs network join` (swarm key, the team's bootstrap peers, the DHT among them), never
 // the public network.
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode, type KuboNode, type KuboNodeOptions } from '../helpers/kubo';
-import { cli, run } from '../helpers/cli';
+import { cli, repoRoot, run } from '../helpers/cli';
 import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
 
 /** Loopback nodes only find each other through the DHT when it keeps loopback addresses; few connections each. */
@@ -69,6 +70,25 @@ in derivation { name = "team-app"; system = builtins.currentSystem; builder = "/
 
 async function queued(stateDir: string): Promise<string[]> {
   return (await readdir(path.join(stateDir, 'publish-queue')).catch(() => [])).filter((name) => name.endsWith('.paths'));
+}
+
+/** Builds a fresh closure on the node's machine and publishes it, signed; returns the closure and the published root. */
+async function buildAndPublish(dir: string, node: KuboNode, key: { secretFile: string }, tag: string) {
+  const closure = await buildWith(dir, `${tag}-${process.pid}-${Date.now()}`, []);
+  const published = await cli(['publish', closure.app, '--api', node.apiAddr, '--key-file', key.secretFile, '--json']);
+  assert.equal(published.code, 0, published.stderr);
+  const { rootCid, ipnsName } = JSON.parse(published.stdout) as { rootCid: string; ipnsName: string };
+  return { ...closure, rootCid, ipnsName };
+}
+
+async function recursivePins(node: KuboNode): Promise<string> {
+  return node.cli(['pin', 'ls', '--type=recursive']);
+}
+
+async function following(node: KuboNode, stateDir: string) {
+  const listed = await cli(['following', '--json', '--api', node.apiAddr, '--state-dir', stateDir]);
+  assert.equal(listed.code, 0, listed.stderr);
+  return JSON.parse(listed.stdout) as { follows: { name: string; root?: string; versions: number; bytes?: number; lagSeconds?: number; behind: boolean }[] };
 }
 
 async function peersOf(node: KuboNode): Promise<string> {
@@ -179,4 +199,61 @@ test('3. the post-build-hook queues what Nix builds and returns; the queue survi
   const copied = await nixCopyFrom(`${node.gatewayUrl}/ipfs/${root}/cache`, store, app, key.publicKey);
   assert.equal(copied.code, 0, copied.stderr);
   assert.deepEqual(await closureIn(store, app), [app, dep].sort());
+});
+
+test('4. follow keeps a replica of a teammate\'s cache through the network, releases old versions, and survives the teammate going away', async () => {
+  const dir = await tempDir();
+  const keyFile = path.join(dir, 'swarm.key');
+  assert.equal((await cli(['network', 'init', keyFile, '--api', '/ip4/127.0.0.1/tcp/9'])).code, 0);
+  const bootstrap = await teamNode(keyFile, []);
+  const [publisher, follower] = await Promise.all([teamNode(keyFile, [bootstrap]), teamNode(keyFile, [bootstrap])]);
+  const key = await nixKeyPair(dir, 'team-follow-1');
+  const state = path.join(dir, 'follower-state');
+  const follow = (...args: string[]) => cli(['follow', ...args, '--once', '--api', follower.apiAddr, '--state-dir', state, '--json']);
+
+  const v1 = await buildAndPublish(dir, publisher, key, 'v1');
+  const first = await follow(v1.ipnsName, '--keep', '2');
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(JSON.parse(first.stdout), [{ name: v1.ipnsName, status: 'updated', root: v1.rootCid, released: [] }]);
+  const [status] = (await following(follower, state)).follows;
+  assert.equal(status.root, v1.rootCid);
+  assert.equal(status.behind, false);
+  assert.ok(status.bytes! > 0 && status.lagSeconds! >= 0, JSON.stringify(status));
+  assert.doesNotMatch(await follower.cli(['config', 'Bootstrap']), new RegExp(publisher.peerId), 'the follower only knows the bootstrap node');
+
+  const v2 = await buildAndPublish(dir, publisher, key, 'v2');
+  assert.equal((await follow()).code, 0);
+  const v3 = await buildAndPublish(dir, publisher, key, 'v3');
+  const third = await follow();
+  assert.equal(third.code, 0, third.stderr);
+  assert.deepEqual(JSON.parse(third.stdout)[0].released, [v1.rootCid], 'keep 2: the oldest version goes');
+  const pins = await recursivePins(follower);
+  assert.ok(pins.includes(v3.rootCid) && pins.includes(v2.rootCid) && !pins.includes(v1.rootCid), pins);
+
+  // The publisher goes away: the follower keeps what it holds (its record lives on in the DHT)...
+  await publisher.stop('SIGKILL');
+  const away = await follow();
+  assert.equal(away.code, 0, away.stderr);
+  assert.equal(JSON.parse(away.stdout)[0].root, v3.rootCid);
+  // ...and when it comes back (on another port) and publishes again, the follower finds it through the network.
+  await publisher.start();
+  const v4 = await buildAndPublish(dir, publisher, key, 'v4');
+  await eventually('the follower picks up the new version', async () => JSON.parse((await follow()).stdout)[0]?.root === v4.rootCid, 10);
+
+  // The long-running follower (what a teammate runs as a service) picks up a publish on its own.
+  const worker = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'follow', '--interval', '1', '--api', follower.apiAddr, '--state-dir', state], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  worker.stderr.setEncoding('utf8').on('data', (chunk) => (log += chunk));
+  const v5 = await buildAndPublish(dir, publisher, key, 'v5');
+  await eventually('the running follower holds the new version', async () => (await following(follower, state)).follows[0].root === v5.rootCid);
+  const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+  worker.kill('SIGTERM');
+  assert.equal(await exited, 0, log);
+  assert.match(log, new RegExp(`now holds ${v5.rootCid}[\\s\\S]*stopped`));
+
+  const unfollowed = await cli(['unfollow', v1.ipnsName, '--api', follower.apiAddr, '--state-dir', state, '--json']);
+  assert.equal(unfollowed.code, 0, unfollowed.stderr);
+  assert.deepEqual(JSON.parse(unfollowed.stdout).released.sort(), [v4.rootCid, v5.rootCid].sort());
+  assert.doesNotMatch(await recursivePins(follower), new RegExp(`${v4.rootCid}|${v5.rootCid}`));
+  assert.deepEqual((await following(follower, state)).follows, []);
 });

@@ -1,7 +1,9 @@
 import { realpath } from 'node:fs/promises';
 import { exportCar } from '../../services/car';
+import { followStateFile, readFollowState } from '../../services/follow';
 import { teamContext, type TeamContext } from '../../services/network';
 import { rootPath } from '../../services/replicate';
+import { stateDir } from '../../services/state-files';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { nodeOptions, print, serviceContext, type Values } from '../context';
@@ -9,8 +11,8 @@ import { nodeOptions, print, serviceContext, type Values } from '../context';
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Write a signed closure (or the whole published cache with --all) to a CAR file for a machine without network',
-  usage: '<store-path | result-link>... <out.car> | --all <out.car>   [--from <cid | /ipns/name>]',
-  options: { ...nodeOptions, all: { type: 'boolean' }, from: { type: 'string' } },
+  usage: '<store-path | result-link>... <out.car> | --all <out.car>   [--from <followed name | cid | /ipns/name>] [--state-dir DIR]',
+  options: { ...nodeOptions, all: { type: 'boolean' }, from: { type: 'string' }, 'state-dir': { type: 'string' } },
   maxArguments: Infinity,
   async run({ values, positionals }) {
     const file = positionals.at(-1);
@@ -26,10 +28,18 @@ export const exportCommand: Command = {
   },
 };
 
-/** --from (a CID, /ipfs/ or /ipns/ path, or a gateway URL of one), else what this node publishes itself. */
+/**
+ * --from: a followed name's replica (no network needed), else a CID, /ipfs/ or /ipns/ path, or a
+ * gateway URL of one; without it, what this node publishes itself.
+ */
 async function sourceRoot(ctx: TeamContext, values: Values): Promise<string> {
   const from = values.from as string | undefined;
-  if (from) return ctx.kubo.resolve(rootPath(from));
+  if (from) {
+    const path = rootPath(from);
+    const { follows } = await readFollowState(followStateFile(stateDir(values['state-dir'] as string | undefined)));
+    const held = follows.find((f) => `/ipns/${f.name}` === path)?.roots[0];
+    return held ? held.cid : ctx.kubo.resolve(path);
+  }
   const own = await ctx.kubo.mfsStat(ctx.layout.root);
   if (!own) throw new UsageError(`this node publishes nothing yet (${ctx.layout.root} is empty): publish first, or export another cache with --from <cid | /ipns/name>`);
   return own.cid;

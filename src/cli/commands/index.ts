@@ -3,6 +3,7 @@ import { cidCommand, hashCommand } from './cid';
 import { exportCommand } from './export';
 import { fetchCommand } from './fetch';
 import { fillCommand } from './fill';
+import { followCommand, followingCommand, unfollowCommand } from './follow';
 import { importCommand } from './import';
 import { keygenCommand } from './keygen';
 import { lspCommand } from './lsp';
@@ -27,6 +28,9 @@ export const commands: Command[] = [
   exportCommand,
   importCommand,
   postBuildHookCommand,
+  followCommand,
+  unfollowCommand,
+  followingCommand,
   nixConfCommand,
   statusCommand,
   scanCommand,
