@@ -75,6 +75,8 @@ test('a proxy that corrupts bytes: fetch and verify reject them and nothing ente
   assert.match(fetched.stderr, /expected sha256-.*rejected, nothing was added to the Nix store/);
   assert.equal((await run('nix-store', ['--check-validity', storePath])).code, 1, 'the store does not have it');
 
+  // Only the NAR is corrupted here: a corrupted narinfo is refused before any NAR is read.
+  proxy.setFault({ kind: 'corrupt', path: /\/api\/v0\/cat\?.*\.nar(&|$)/ });
   const verified = await cli(['verify', app, '--api', proxy.multiaddr, '--trusted-key', key.publicKey]);
   assert.equal(verified.code, 1);
   assert.match(verified.stdout, /NAR BAD/);
