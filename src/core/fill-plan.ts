@@ -87,8 +87,13 @@ export function fillAlgo(fetcher: Fetcher): HashAlgo {
 }
 
 /** The sites `fill all` works on: every placeholder except lib's own definition of one. */
-export function fillablePlaceholders(fetchers: Fetcher[]): Fetcher[] {
-  return fetchers.filter((f) => f.placeholder && !PLACEHOLDER_DEFINITION.test(f.hashAttr));
+export function fillablePlaceholders<T extends Pick<Fetcher, 'placeholder' | 'hashAttr'>>(hashes: T[]): T[] {
+  return hashes.filter((f) => f.placeholder && !PLACEHOLDER_DEFINITION.test(f.hashAttr));
+}
+
+/** A literal hash that does not parse (one computed by Nix code cannot be checked from the text). */
+export function isMalformedHash(f: Pick<Fetcher, 'placeholder' | 'hashError'>): boolean {
+  return Boolean(f.hashError) && !f.placeholder && f.hashError !== 'interpolated' && f.hashError !== 'not a literal string';
 }
 
 /** How to fill one site of a parsed file. */

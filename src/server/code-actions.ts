@@ -1,11 +1,11 @@
-import { CodeActionKind, type CodeAction, type Range } from 'vscode-languageserver';
+import { CodeActionKind, type CodeAction, type Diagnostic, type Range } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Fetcher } from '../core/fetchers/extract';
 import { ServerCommand, type FetcherRef } from '../protocol';
 import { fillActions } from './fill-actions';
 
 /** For the fetchers whose hash the range touches: "Convert to SRI", and "fill in" for a placeholder with a URL. */
-export function codeActions(document: TextDocument, fetchers: Fetcher[], range: Range): CodeAction[] {
+export function codeActions(document: TextDocument, fetchers: Fetcher[], range: Range, diagnostics: Diagnostic[] = []): CodeAction[] {
   const from = document.offsetAt(range.start);
   const to = document.offsetAt(range.end);
   const actions: CodeAction[] = [];
@@ -21,5 +21,5 @@ export function codeActions(document: TextDocument, fetchers: Fetcher[], range: 
       actions.push({ title: 'Fetch the source and fill in its hash', kind: CodeActionKind.QuickFix, command: { title: 'Fetch and fill in hash', command: ServerCommand.fillHash, arguments: [ref] } });
     }
   }
-  return [...actions, ...fillActions(document, fetchers, from, to)];
+  return [...actions, ...fillActions(document, fetchers, from, to, diagnostics)];
 }

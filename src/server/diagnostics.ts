@@ -14,6 +14,8 @@ export interface DiagnosticInputs {
   cachedPinState: (sri: string) => PinState | undefined;
   /** The `diagnostics.notMirrored` setting. */
   notMirrored: boolean;
+  /** Hash offset → why it is stale (its source changed since git HEAD, it did not). */
+  staleHashes?: ReadonlyMap<number, string>;
 }
 
 /** Problems with the fetchers' hashes: placeholders, malformed hashes, fetchipfs mismatches, copy-paste. */
@@ -33,6 +35,8 @@ export function diagnose(document: TextDocument, fetchers: Fetcher[], inputs: Di
 function hashDiagnostics(f: Fetcher, sri: string, file: string, range: Range, inputs: DiagnosticInputs): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const diagnostic = (severity: DiagnosticSeverity, code: string, message: string) => diagnostics.push({ range, severity, source: 'nix-ipfs', code, message });
+  const stale = inputs.staleHashes?.get(f.hashFrom);
+  if (stale) diagnostic(DiagnosticSeverity.Warning, 'stale-hash', stale);
   const ipfsMismatch = f.ipfs ? cidDisagrees(f.ipfs, sri) : undefined;
   if (ipfsMismatch) diagnostic(DiagnosticSeverity.Error, 'ipfs-mismatch', ipfsMismatch);
   const identity = (r: { name?: string; urls: string[] }) => `${r.name ?? ''} ${r.urls.join(' ')}`;

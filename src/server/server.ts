@@ -31,6 +31,7 @@ import { scanWorkspace, type ScanRecord } from '../services/scan';
 import { codeActions } from './code-actions';
 import { commandTitle, runCommand, type CommandEnv } from './commands';
 import { diagnose } from './diagnostics';
+import { staleHashesIn } from './stale-hashes';
 import { NixDocuments } from './documents';
 import { hover } from './hover';
 import { codeLenses } from './lenses';
@@ -165,7 +166,9 @@ async function publishDiagnostics(server: Server, uri: string): Promise<void> {
   // Taken after the parse: the fetchers are of the latest version.
   const document = server.documents.get(uri);
   if (!document) return;
+  const staleHashes = await staleHashesIn(document, fetchers);
   const diagnostics = diagnose(document, fetchers, {
+    staleHashes,
     workspaceHashes: server.workspaceHashes,
     cachedPinState: (sri) => server.pinStates.cached(sri),
     notMirrored: server.session.settings['diagnostics.notMirrored'],
@@ -185,10 +188,10 @@ function registerFeatures(server: Server): void {
     const document = documents.get(textDocument.uri);
     return document ? codeLenses(document, fetchers, (sri) => pinStates.get(sri, 0), existsSync) : [];
   });
-  connection.onCodeAction(async ({ textDocument, range }) => {
+  connection.onCodeAction(async ({ textDocument, range, context }) => {
     const fetchers = await documents.fetchers(textDocument.uri);
     const document = documents.get(textDocument.uri);
-    return document ? codeActions(document, fetchers, range) : [];
+    return document ? codeActions(document, fetchers, range, context.diagnostics) : [];
   });
 }
 

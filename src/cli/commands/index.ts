@@ -1,4 +1,5 @@
 import type { Command } from '../command';
+import { checkCommand } from './check';
 import { cidCommand, hashCommand } from './cid';
 import { exportCommand } from './export';
 import { fetchCommand } from './fetch';
@@ -35,6 +36,7 @@ export const commands: Command[] = [
   statusCommand,
   scanCommand,
   fillCommand,
+  checkCommand,
   keygenCommand,
   cidCommand,
   hashCommand,

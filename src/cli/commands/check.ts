@@ -1,0 +1,21 @@
+import { stat } from 'node:fs/promises';
+import { checkHashes } from '../../services/check';
+import type { Command } from '../command';
+import { UsageError } from '../command';
+import { print } from '../context';
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'Find stale hashes (the source changed since git HEAD, the hash did not), placeholders and malformed hashes; exit 1 when any',
+  usage: '<dir | file.nix> [--json]',
+  options: { json: { type: 'boolean' } },
+  maxArguments: 1,
+  async run({ values, positionals }) {
+    if (positionals.length !== 1) throw new UsageError('name one directory or .nix file', 2);
+    if (!(await stat(positionals[0]).catch(() => undefined))) throw new UsageError(`${positionals[0]} does not exist: name a directory or a .nix file`, 2);
+    const problems = await checkHashes(positionals[0]);
+    const lines = problems.map((p) => `${p.file}:${p.line}  ${p.code}  ${p.message}`);
+    print(values, problems, lines.length > 0 ? lines.join('\n') : 'no stale, placeholder or malformed hash');
+    return problems.length > 0 ? 1 : 0;
+  },
+};
