@@ -1,6 +1,7 @@
-# A generated source list, in the shape lock-file generators (node2nix, vim plugins) write.
+# A generated source list, in the shape lock-file generators (node2nix and the like) write:
+# an SRI sha512 and a base16 sha256.
+{ fetchurl }:
 {
-  "left-pad" = { url = "https://npm.example.org/left-pad/-/left-pad-1.3.0.tgz"; sha512 = "XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQEg3KPvtdXnYqd+4Q5dY9dJ9ABGFtjf7t0Y9eFQpd5dK9Bw=="; };
-  "is-number" = { url = "https://npm.example.org/is-number/-/is-number-7.0.0.tgz"; sha512 = "41Cifkg6e8TylSpdtTpeLVMqvSBEVzTttHvERD741+pnZ8ANv0004MRL43QKPDlK9cGvNp6NZWZUBlbGXYxxng=="; };
-  "zlib" = { url = "https://zlib.net/fossils/zlib-1.3.1.tar.gz"; sha256 = "9a93b2b7dfdac77ceba5a558a580e74667dd6fede4585b91eefb60f03b72df23"; };
+  "left-pad" = fetchurl { url = "http://127.0.0.1:8790/left-pad-1.3.0.tgz"; sha512 = "f/XpRZlES2qkcG09QOJauWN2iK4i5ZKWTejb35J4oQYXpc2iS7sAKv2VWu/Uug+8eMNg4xo+4GiGW6VlwVWDnA=="; };
+  "is-number" = fetchurl { url = "http://127.0.0.1:8790/is-number-7.0.0.tgz"; sha256 = "8f3ac1319783eeda094ca471b928106dd7f63a729f1d8a198fde451623a2c622"; };
 }

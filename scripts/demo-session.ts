@@ -1,11 +1,14 @@
-// The running part of `npm run demo` (see demo.mjs, which installs and builds first).
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+// The running part of `npm run demo` (see demo.mjs, which installs and builds first): a private
+// Kubo node (kept in .demo/), the sample workspace (examples/, copied to a temporary folder, its
+// sources served on loopback so everything works offline), and VS Code. Ctrl-C removes every
+// temporary folder.
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 // @ts-expect-error plain ESM module shared with the test rig (typed in test/helpers/kubo.ts)
 import { startKuboNode } from './kubo-node.mjs';
-import { startVsCode } from '../test/helpers/vscode';
 import { generateKeyPair } from '../src/core/signature';
-import { writeFileSync } from 'node:fs';
+import { startDemoWorkspace } from '../test/helpers/demo-workspace';
+import { startVsCode, type VsCode } from '../test/helpers/vscode';
 
 const root = path.resolve(import.meta.dirname, '..');
 const demo = path.join(root, '.demo');
@@ -18,28 +21,42 @@ if (!existsSync(keyFile)) {
   writeFileSync(keyFile, pair.secret, { mode: 0o600 });
   writeFileSync(path.join(demo, 'signing-key.pk'), pair.public);
 }
-const node = await startKuboNode({ dir: path.join(demo, 'ipfs') });
-const vs = await startVsCode({
-  workspace: path.join(root, 'examples'),
-  settings: { 'nixIpfs.kuboApi': node.apiAddr, 'nixIpfs.gatewayUrl': node.gatewayUrl, 'nixIpfs.signingKeyFile': keyFile, 'nixIpfs.refreshIntervalSeconds': 5 },
-});
-const stop = async () => {
-  await vs.stop();
-  await node.stop();
-};
 
-if (screenshot) {
-  try {
+const parts: { stop(): Promise<unknown> }[] = [];
+let stopping: Promise<void> | undefined;
+/** Stops everything started, newest first, once (Ctrl-C reaches this process and its parent). */
+function stop(): Promise<void> {
+  stopping ??= (async () => {
+    for (const part of parts.reverse()) await part.stop().catch(() => undefined);
+  })();
+  return stopping;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop().then(() => process.exit(0)));
+
+try {
+  const node = await startKuboNode({ dir: path.join(demo, 'ipfs') });
+  parts.push(node);
+  const sample = await startDemoWorkspace();
+  parts.push(sample);
+  const vs: VsCode = await startVsCode({
+    workspace: sample.workspace,
+    settings: { 'nixIpfs.kuboApi': node.apiAddr, 'nixIpfs.gatewayUrl': node.gatewayUrl, 'nixIpfs.signingKeyFile': keyFile, 'nixIpfs.refreshIntervalSeconds': 5 },
+  });
+  parts.push(vs);
+  if (screenshot) {
     await vs.openNixIpfs();
-    await vs.openFile('hello.nix');
-    await vs.page.waitForTimeout(3000);
+    await vs.openFile('greeting.nix');
+    await vs.page.locator('.codelens-decoration a', { hasText: 'Pin to IPFS' }).first().waitFor({ timeout: 30_000 });
     copyFileSync(await vs.screenshot('demo'), screenshot);
     console.log(`screenshot: ${screenshot}`);
-  } finally {
     await stop();
+  } else {
+    console.log(
+      `\nnix-ipfs demo is running:\n  VS Code:  ${vs.url}\n  Kubo API: ${node.apiAddr}  gateway: ${node.gatewayUrl}\n  sources:  ${sample.origin} (examples/upstream)\n  data in:  ${demo}\nPress Ctrl-C to stop.\n`,
+    );
+    await new Promise(() => undefined);
   }
-} else {
-  console.log(`\nnix-ipfs demo is running:\n  VS Code:  ${vs.url}\n  Kubo API: ${node.apiAddr}  gateway: ${node.gatewayUrl}\n  data in:  ${demo}\nPress Ctrl-C to stop.\n`);
-  process.on('SIGINT', () => void stop().then(() => process.exit(0)));
-  await new Promise(() => undefined);
+} catch (error) {
+  await stop();
+  throw error;
 }

@@ -22,10 +22,11 @@ import type { KuboStatus, NixStatus } from './services/node-status';
 import type { PinOutcome } from './services/pin';
 import type { PublishResult } from './services/publish';
 import type { ReplicateResult } from './services/replicate';
+import type { SigningKeyStatus } from './services/keys';
 import type { ScanRecord } from './services/scan';
 import type { VerifyReport } from './services/verify';
 
-export type { FetchResult, KuboStatus, MirrorRecord, NixStatus, PinOutcome, PublishedEntry, PublishResult, ReplicateResult, ScanRecord, SignatureVerdict, VerifyReport };
+export type { FetchResult, KuboStatus, MirrorRecord, NixStatus, PinOutcome, PublishedEntry, PublishResult, ReplicateResult, ScanRecord, SignatureVerdict, SigningKeyStatus, VerifyReport };
 
 /** A fetcher in an open document: at a position (the cursor) or at its hash's offset (lenses). */
 export interface FetcherRef {
@@ -127,6 +128,8 @@ export function executeCommandParams<C extends ServerCommandName>(name: C, args:
 export interface NodeStatus {
   kubo: KuboStatus;
   nix: NixStatus;
+  /** The key that signs what is published, and where it comes from. */
+  signingKey: SigningKeyStatus;
 }
 
 export interface PublishedPathRow {
@@ -150,6 +153,8 @@ export const MirroredSourcesRequest = new RequestType0<MirroredSourceRow[], void
 export const SecretsChangedNotification = new NotificationType<{ kuboApiToken?: string; signingKey?: string }>('nixIpfs/secretsChanged');
 /** Client → server: the user agreed to use this plain-HTTP API on another machine. */
 export const InsecureApiAcceptedNotification = new NotificationType<{ api: string }>('nixIpfs/insecureApiAccepted');
+/** Client → server: the user asked to look again (Refresh): pin states are looked up afresh, lenses and hovers follow. */
+export const RefreshNotification = new NotificationType0('nixIpfs/refresh');
 /** Client → server: the workspace became trusted. */
 export const TrustGrantedNotification = new NotificationType0('nixIpfs/trustGranted');
 /** Server → client: the mirror (pinned sources) or the cache (published paths) changed. */
@@ -165,6 +170,10 @@ export const NixIpfsError = {
   SigningKeyMissing: 1002,
   /** Downloads, builds and Nix evaluation are off in an untrusted workspace. */
   UntrustedWorkspace: 1003,
+  /** Nothing answers at the Kubo API address: start the node, or change the address. `data: { api }` */
+  KuboUnreachable: 1004,
+  /** Kubo refused the request: it needs the API token (API.Authorizations). `data: { api }` */
+  KuboUnauthorized: 1005,
   InvalidParams: ErrorCodes.InvalidParams,
 } as const;
 
@@ -183,12 +192,16 @@ export const ClientCommand = {
   replicate: 'nixIpfs.replicate',
   showNixConfig: 'nixIpfs.showNixConfig',
   generateSigningKey: 'nixIpfs.generateSigningKey',
+  showSigningKey: 'nixIpfs.showSigningKey',
+  removeSigningKey: 'nixIpfs.removeSigningKey',
+  copyNixConfig: 'nixIpfs.copyNixConfig',
   setApiToken: 'nixIpfs.setApiToken',
   showLog: 'nixIpfs.showLog',
   refresh: 'nixIpfs.refresh',
   openSettings: 'nixIpfs.openSettings',
   itemCopyCid: 'nixIpfs.item.copyCid',
   itemCopyStorePath: 'nixIpfs.item.copyStorePath',
+  itemCopyValue: 'nixIpfs.item.copyValue',
   itemOpenInGateway: 'nixIpfs.item.openInGateway',
   itemVerify: 'nixIpfs.item.verify',
   itemUnpublish: 'nixIpfs.item.unpublish',

@@ -3,8 +3,9 @@ import * as vscode from 'vscode';
 import {
   ExecuteCommandRequest,
   LanguageClient,
-  LSPErrorCodes,
+  MessageType,
   ResponseError,
+  ShowMessageNotification,
   TransportKind,
   WorkDoneProgress,
   type LanguageClientOptions,
@@ -15,20 +16,18 @@ import {
   executeCommandParams,
   InsecureApiAcceptedNotification,
   NixIpfsError,
+  RefreshNotification,
+  ScanWorkspaceRequest,
   SecretsChangedNotification,
   serverCommandName,
   TrustGrantedNotification,
   type CommandArgs,
   type CommandResult,
+  type ScanRecord,
   type ServerCommandName,
 } from '../protocol';
-import { safeUrl } from '../core/redact';
+import { Declined, serverErrorCode, type Actions } from './actions';
 import { rawSettings, type Consent, type Secrets } from './settings';
-
-/** A failure already dealt with (the user declined, or cancelled): nothing more to show. */
-export class Declined extends Error {
-  override name = 'Declined';
-}
 
 /**
  * The extension's side of the language server, which does all the work with Kubo and Nix. Commands
@@ -41,7 +40,7 @@ export class ServerClient {
     private readonly consent: Consent,
   ) {}
 
-  /** Runs a server command; `title` shows its progress in a notification the user can cancel. */
+  /** Runs a server command; `title` shows its progress (the server's messages, a percentage) in a notification with Cancel. */
   async execute<C extends ServerCommandName>(name: C, args: CommandArgs<C>, title?: string): Promise<CommandResult<C>> {
     try {
       return await this.send(name, args, title);
@@ -54,7 +53,7 @@ export class ServerClient {
 
   /** Asks the user about a plain-HTTP API on another machine; the server is told when they agree. */
   async confirmApi(api: string): Promise<void> {
-    if (!(await this.consent.ask(api))) throw new Declined(`not using the plain-HTTP Kubo API ${safeUrl(api)}`);
+    if (!(await this.consent.ask(api))) throw new Declined(`not using the plain-HTTP Kubo API ${api}`);
     await (await this.client).sendNotification(InsecureApiAcceptedNotification, { api });
   }
 
@@ -62,9 +61,19 @@ export class ServerClient {
     return (await this.client).sendRequest(type);
   }
 
+  /** Every fetcher in the workspace's .nix files. */
+  async scanWorkspace(): Promise<ScanRecord[]> {
+    return (await this.client).sendRequest(ScanWorkspaceRequest, {});
+  }
+
   /** Hands the server a secret the user just set ('' removes it). */
   async secretsChanged(secrets: { kuboApiToken?: string; signingKey?: string }): Promise<void> {
     await (await this.client).sendNotification(SecretsChangedNotification, secrets);
+  }
+
+  /** Tells the server to look at the node afresh (Refresh): pin states, lenses, hovers. */
+  async refresh(): Promise<void> {
+    await (await this.client).sendNotification(RefreshNotification);
   }
 
   async onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): Promise<vscode.Disposable> {
@@ -93,24 +102,15 @@ export class ServerClient {
   }
 }
 
-/** The code of a ResponseError from the server (NixIpfsError), else undefined. */
-export function serverErrorCode(error: unknown): number | undefined {
-  return error instanceof ResponseError ? error.code : undefined;
-}
-
-/** True for a failure the user caused on purpose (cancel, decline): not worth an error message. */
-export function isDeclined(error: unknown): boolean {
-  return error instanceof Declined || error instanceof vscode.CancellationError || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);
-}
-
 /**
  * Starts nix-ipfs' language server (dist/server.js) for Nix files, handing it the settings, the
  * secrets and the workspace's trust. Its own commands (lenses, code actions) run through
- * `runServerCommand`, which adds consent, error messages and the clipboard.
+ * `runServerCommand`, which makes them actions like any other: logged, with progress, errors in
+ * words. Its messages are logged in the same channel.
  */
 export async function startLanguageClient(
   context: vscode.ExtensionContext,
-  log: vscode.LogOutputChannel,
+  actions: Actions,
   secrets: Secrets,
   consent: Consent,
   runServerCommand: (name: ServerCommandName, args: unknown) => Promise<unknown>,
@@ -121,7 +121,7 @@ export async function startLanguageClient(
       { scheme: 'file', language: 'nix' },
       { scheme: 'untitled', language: 'nix' },
     ],
-    outputChannel: log,
+    outputChannel: actions.log,
     initializationOptions: {
       ...rawSettings(),
       kuboApiToken: await secrets.apiToken(),
@@ -142,6 +142,10 @@ export async function startLanguageClient(
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const client = new LanguageClient('nixIpfs', 'Nix IPFS language server', serverOptions, clientOptions);
+  // Replaces the client's own handler: every message is logged too, and a failure offers the log.
+  client.onNotification(ShowMessageNotification.type, ({ type, message }) => {
+    actions.showServerMessage(type === MessageType.Error ? 'error' : type === MessageType.Warning ? 'warning' : 'info', message);
+  });
   await client.start();
   context.subscriptions.push(
     client,

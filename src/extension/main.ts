@@ -1,10 +1,13 @@
 import * as vscode from 'vscode';
 import { ClientView, ContentChangedNotification } from '../protocol';
+import { Actions } from './actions';
 import { registerCommands, runServerCommand, type Ctx } from './commands';
 import { ServerClient, startLanguageClient } from './lsp-client';
-import { createStatusBar, NodeMonitor } from './node-monitor';
+import { NixConfDocument } from './nix-conf-document';
+import { createStatusBar, NodeMonitor, type NodeState } from './node-monitor';
 import { Consent, Secrets } from './settings';
 import { MirroredSourcesView, NodeView, PublishedPathsView } from './views';
+import { openWalkthroughOnce } from './walkthrough';
 
 /**
  * The extension is the face of the language server, which does every piece of work with Kubo and
@@ -13,27 +16,39 @@ import { MirroredSourcesView, NodeView, PublishedPathsView } from './views';
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
   const log = vscode.window.createOutputChannel('Nix IPFS', { log: true });
+  const actions = new Actions(log);
   const secrets = new Secrets(context.secrets);
   const consent = new Consent(context.globalState);
   // The language server starts in the background: activation must not wait for its handshake.
-  const client = startLanguageClient(context, log, secrets, consent, (name, args) => runServerCommand({ server, log }, name, args));
+  const client = startLanguageClient(context, actions, secrets, consent, (name, args) => runServerCommand({ server, actions }, name, args));
   const server = new ServerClient(client, consent);
   const monitor = new NodeMonitor(server, log);
   const published = new PublishedPathsView(server, monitor);
   const mirrored = new MirroredSourcesView(server, monitor);
+  const nixConf = new NixConfDocument();
+  const nodeTree = vscode.window.createTreeView(ClientView.node, { treeDataProvider: new NodeView(monitor) });
   context.subscriptions.push(
     log,
     monitor,
+    nixConf,
+    nodeTree,
     createStatusBar(monitor),
     vscode.window.registerTreeDataProvider(ClientView.published, published),
     vscode.window.registerTreeDataProvider(ClientView.mirrored, mirrored),
-    vscode.window.registerTreeDataProvider(ClientView.node, new NodeView(monitor)),
+    vscode.workspace.registerTextDocumentContentProvider(NixConfDocument.scheme, nixConf),
+    monitor.onDidChange((state) => (nodeTree.description = nodeDescription(state))),
   );
-  const ctx: Ctx = { context, server, secrets, monitor, published, mirrored, log };
+  const ctx: Ctx = { context, server, secrets, monitor, published, mirrored, nixConf, actions };
   registerCommands(ctx);
   followTheNode(ctx);
   client.catch((error: Error) => log.error(`the language server did not start: ${error.message}`));
+  openWalkthroughOnce(context);
   log.info(`activated in ${Date.now() - started} ms`);
+}
+
+/** The Node view's header when the node does not answer: which address, so the welcome text need not guess. */
+function nodeDescription(state: NodeState): string {
+  return state.kind === 'connected' || state.kind === 'connecting' ? '' : `${state.api} · ${state.kind === 'unreachable' ? 'not reachable' : state.kind === 'unauthorized' ? 'needs a token' : 'not confirmed'}`;
 }
 
 /** The views follow the node: refilled when its state changes kind, or when the server changed what it holds. */
@@ -50,6 +65,7 @@ function followTheNode({ context, server, monitor, published, mirrored }: Ctx): 
       if (!e.affectsConfiguration('nixIpfs')) return;
       monitor.schedule();
       void monitor.refresh();
+      published.refresh();
     }),
   );
   void server.onNotification(ContentChangedNotification, ({ mirror, cache }) => {

@@ -1,18 +1,18 @@
 import * as vscode from 'vscode';
-import { safeUrl } from '../core/redact';
-import { ClientView, NodeStatusRequest, type KuboStatus } from '../protocol';
+import { ClientView, NodeStatusRequest, type KuboStatus, type NodeStatus, type SigningKeyStatus } from '../protocol';
 import type { ServerClient } from './lsp-client';
 import { readSettings } from './settings';
 
 export type NodeState = { kind: 'connecting' } | KuboStatus;
 
 /**
- * Asks the language server about the Kubo node and Nix (on a timer and on demand) and publishes
- * the answer: the status bar, the Node view and the welcome views (context keys `nixIpfs.kubo`,
- * `nixIpfs.nixMissing`) all follow it.
+ * Asks the language server about the Kubo node, Nix and the signing key (on a timer and on
+ * demand) and publishes the answer: the status bar, the Node view and the welcome views (context
+ * keys `nixIpfs.kubo`, `nixIpfs.nixMissing`) all follow it. The server compares each answer with
+ * the last one too: when the node goes away or comes back, lenses and hovers follow at once.
  */
 export class NodeMonitor implements vscode.Disposable {
-  private current: NodeState = { kind: 'connecting' };
+  private current: NodeStatus | undefined;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<NodeState> | undefined;
   private readonly changed = new vscode.EventEmitter<NodeState>();
@@ -26,7 +26,16 @@ export class NodeMonitor implements vscode.Disposable {
   }
 
   get state(): NodeState {
-    return this.current;
+    return this.current?.kubo ?? { kind: 'connecting' };
+  }
+
+  /** The key that signs what is published, as the server decided (undefined until it answered). */
+  get signingKey(): SigningKeyStatus | undefined {
+    return this.current?.signingKey;
+  }
+
+  get nix(): NodeStatus['nix'] | undefined {
+    return this.current?.nix;
   }
 
   /** Re-arms the timer from the current `refreshIntervalSeconds`. */
@@ -43,21 +52,21 @@ export class NodeMonitor implements vscode.Disposable {
   }
 
   private async poll(): Promise<NodeState> {
-    let next: NodeState;
+    let next: NodeStatus;
     try {
-      const status = await this.server.request(NodeStatusRequest);
-      next = status.kubo;
-      await vscode.commands.executeCommand('setContext', 'nixIpfs.nixMissing', !status.nix.found);
-      if (!status.nix.found) this.log.warn(status.nix.error);
+      next = await this.server.request(NodeStatusRequest);
     } catch (error) {
       this.log.error(`asking the language server about Kubo: ${(error as Error).message}`);
-      return this.current;
+      return this.state;
     }
-    if (next.kind !== this.current.kind) this.log.info(`Kubo ${next.api}: ${next.kind}${'error' in next ? ` (${next.error})` : ''}`);
+    const before = this.current;
+    if (next.kubo.kind !== before?.kubo.kind) this.log.info(`Kubo ${next.kubo.api}: ${next.kubo.kind}${'error' in next.kubo ? ` (${next.kubo.error})` : ''}`);
+    if (!next.nix.found && before?.nix.found !== false) this.log.warn(next.nix.error);
     this.current = next;
-    await vscode.commands.executeCommand('setContext', 'nixIpfs.kubo', next.kind);
-    this.changed.fire(next);
-    return next;
+    await vscode.commands.executeCommand('setContext', 'nixIpfs.nixMissing', !next.nix.found);
+    await vscode.commands.executeCommand('setContext', 'nixIpfs.kubo', next.kubo.kind);
+    this.changed.fire(next.kubo);
+    return next.kubo;
   }
 
   dispose(): void {
@@ -75,6 +84,7 @@ export function createStatusBar(monitor: NodeMonitor): vscode.Disposable {
     const look = statusLook(state);
     item.text = look.text;
     item.tooltip = look.tooltip;
+    item.accessibilityInformation = { label: `Nix IPFS: ${look.tooltip}` };
     item.backgroundColor = look.background ? new vscode.ThemeColor(look.background) : undefined;
   };
   render(monitor.state);
@@ -83,16 +93,20 @@ export function createStatusBar(monitor: NodeMonitor): vscode.Disposable {
   return vscode.Disposable.from(item, subscription);
 }
 
+export function peersText(peers: number): string {
+  return `${peers} peer${peers === 1 ? '' : 's'}`;
+}
+
 function statusLook(state: NodeState): { text: string; tooltip: string; background?: string } {
   switch (state.kind) {
     case 'connecting':
       return { text: '$(sync~spin) IPFS', tooltip: 'Connecting to Kubo…' };
     case 'connected':
-      return { text: `$(globe) IPFS ${state.peers}`, tooltip: `Kubo ${state.version} at ${state.api}: connected, ${state.peers} peer${state.peers === 1 ? '' : 's'}` };
+      return { text: `$(globe) IPFS · ${peersText(state.peers)}`, tooltip: `Kubo ${state.version} at ${state.api}: connected, ${peersText(state.peers)}` };
     case 'unauthorized':
       return { text: '$(lock) IPFS', tooltip: `Kubo at ${state.api} needs an API token: run “Nix IPFS: Set Kubo API Token”`, background: 'statusBarItem.warningBackground' };
     case 'unconfirmed':
-      return { text: '$(shield) IPFS', tooltip: `Kubo at ${safeUrl(state.api)} is plain HTTP on another machine: not used until you confirm it (run “Nix IPFS: Refresh”)`, background: 'statusBarItem.warningBackground' };
+      return { text: '$(shield) IPFS', tooltip: `Kubo at ${state.api} is plain HTTP on another machine: not used until you confirm it (run “Nix IPFS: Refresh”)`, background: 'statusBarItem.warningBackground' };
     case 'unreachable':
       return { text: '$(debug-disconnect) IPFS', tooltip: `Kubo at ${state.api} is unreachable: ${state.error}`, background: 'statusBarItem.errorBackground' };
   }

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { shortCid } from '../core/cid';
-import { MirroredSourcesRequest, PublishedPathsRequest, type MirroredSourceRow, type PublishedEntry, type SignatureVerdict } from '../protocol';
+import { MirroredSourcesRequest, PublishedPathsRequest, type MirroredSourceRow, type PublishedEntry, type SignatureVerdict, type SigningKeyStatus } from '../protocol';
 import type { ServerClient } from './lsp-client';
-import type { NodeMonitor, NodeState } from './node-monitor';
+import { peersText, type NodeMonitor } from './node-monitor';
 
 export type SignatureState = 'trusted' | 'untrusted' | 'unsigned' | 'invalid';
 
@@ -14,6 +14,22 @@ export function signatureState(verdicts: SignatureVerdict[]): SignatureState {
   return 'invalid';
 }
 
+/** A path's signature state in words, and what to do about it. */
+const STATE_TEXT: Record<SignatureState, { label: string; advice: string }> = {
+  trusted: { label: 'signed by a trusted key', advice: 'Nix accepts it from this cache.' },
+  untrusted: { label: 'signed by a key you do not trust', advice: 'Nix refuses it until the key is trusted: add its public key to nixIpfs.trustedPublicKeys, or to Nix’s trusted-public-keys.' },
+  unsigned: { label: 'not signed', advice: 'Nix refuses it while require-sigs is on: set a signing key (Nix IPFS: Generate Signing Key) and publish it again.' },
+  invalid: { label: 'INVALID signature', advice: 'The narinfo was changed after it was signed, or the signature is not the key’s: do not trust this path.' },
+};
+
+/** Each signature's verdict in words. */
+const VERDICT_TEXT: Record<SignatureVerdict['state'], string> = {
+  'valid-trusted': 'valid, trusted key',
+  'valid-untrusted': 'valid, but the key is not trusted',
+  'unknown-key': 'key not trusted here',
+  invalid: 'INVALID: does not match the narinfo',
+};
+
 const SIGNATURE_ICONS: Record<SignatureState, vscode.ThemeIcon> = {
   trusted: new vscode.ThemeIcon('verified-filled', new vscode.ThemeColor('testing.iconPassed')),
   untrusted: new vscode.ThemeIcon('unverified', new vscode.ThemeColor('problemsWarningIcon.foreground')),
@@ -21,7 +37,7 @@ const SIGNATURE_ICONS: Record<SignatureState, vscode.ThemeIcon> = {
   invalid: new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')),
 };
 
-function humanSize(bytes: number): string {
+export function humanSize(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;
@@ -45,7 +61,7 @@ abstract class RefreshingTree<T> implements vscode.TreeDataProvider<T> {
 export type PublishedNode =
   | { kind: 'path'; entry: PublishedEntry; verdicts: SignatureVerdict[] }
   | { kind: 'group'; label: string; children: PublishedNode[] }
-  | { kind: 'leaf'; label: string; description?: string; icon?: vscode.ThemeIcon };
+  | { kind: 'leaf'; label: string; description?: string; tooltip?: string; icon?: vscode.ThemeIcon };
 
 /** Published paths: name, NAR size, short CID and a signature-state icon; children show the trust map. */
 export class PublishedPathsView extends RefreshingTree<PublishedNode> {
@@ -64,7 +80,7 @@ export class PublishedPathsView extends RefreshingTree<PublishedNode> {
       item.description = `${humanSize(node.entry.narSize)} · ${node.entry.narCid ? shortCid(node.entry.narCid) : 'no NAR'}`;
       item.iconPath = SIGNATURE_ICONS[state];
       item.tooltip = new vscode.MarkdownString(
-        `**${node.entry.storePath}**\n\nNAR: \`${node.entry.narCid ?? 'missing'}\` (${humanSize(node.entry.narSize)})\n\nSignatures: ${state}`,
+        [`**${node.entry.storePath}**`, `NAR: \`${node.entry.narCid ?? 'missing'}\` (${humanSize(node.entry.narSize)})`, `${STATE_TEXT[state].label}: ${STATE_TEXT[state].advice}`].join('\n\n'),
       );
       item.contextValue = `published.${state}`;
       item.id = `published:${node.entry.storePath}`;
@@ -77,6 +93,7 @@ export class PublishedPathsView extends RefreshingTree<PublishedNode> {
     }
     const item = new vscode.TreeItem(node.label);
     item.description = node.description;
+    item.tooltip = node.tooltip;
     item.iconPath = node.icon;
     return item;
   }
@@ -84,13 +101,17 @@ export class PublishedPathsView extends RefreshingTree<PublishedNode> {
   async getChildren(node?: PublishedNode): Promise<PublishedNode[]> {
     if (node?.kind === 'group') return node.children;
     if (node?.kind === 'path') {
+      const references: PublishedNode[] = node.entry.references.map((r) => ({ kind: 'leaf', label: r, icon: new vscode.ThemeIcon('package') }));
+      const signatures: PublishedNode[] = node.verdicts.map((v) => ({
+        kind: 'leaf',
+        label: v.keyName,
+        description: VERDICT_TEXT[v.state],
+        tooltip: `${v.keyName}: ${VERDICT_TEXT[v.state]}`,
+        icon: SIGNATURE_ICONS[signatureState([v])],
+      }));
       return [
-        { kind: 'group', label: 'References', children: node.entry.references.map((r) => ({ kind: 'leaf', label: r, icon: new vscode.ThemeIcon('package') })) },
-        {
-          kind: 'group',
-          label: 'Signatures',
-          children: node.verdicts.map((v) => ({ kind: 'leaf', label: v.keyName, description: v.state, icon: SIGNATURE_ICONS[signatureState([v])] })),
-        },
+        { kind: 'group', label: 'References', children: references },
+        { kind: 'group', label: 'Signatures', children: signatures },
       ];
     }
     if (node || this.monitor.state.kind !== 'connected') return [];
@@ -114,8 +135,15 @@ export class MirroredSourcesView extends RefreshingTree<MirroredNode> {
     const item = new vscode.TreeItem(record.name ?? record.hash);
     item.description = `${record.hash.slice(0, 20)}… · ${shortCid(record.cid)}${pinned ? '' : ' · not pinned'}`;
     item.iconPath = new vscode.ThemeIcon(pinned ? 'pinned' : 'warning');
+    const mode = record.mode === 'flat' ? 'the file' : 'the unpacked tree';
     item.tooltip = new vscode.MarkdownString(
-      [`**${record.name ?? 'source'}** (${record.mode})`, `Hash: \`${record.hash}\``, `CID: \`${record.cid}\``, ...record.urls.map((u) => `URL: ${u}`), pinned ? 'Pinned' : '**Not pinned**: Kubo may collect it'].join('\n\n'),
+      [
+        `**${record.name ?? 'source'}** (${mode}, ${humanSize(record.size)})`,
+        `Hash: \`${record.hash}\``,
+        `CID: \`${record.cid}\``,
+        ...record.urls.map((u) => `URL: ${u}`),
+        pinned ? 'Pinned on your node' : '**Not pinned**: Kubo may collect it',
+      ].join('\n\n'),
     );
     item.contextValue = pinned ? 'mirrored.pinned' : 'mirrored.unpinned';
     item.id = `mirrored:${record.hash}`;
@@ -128,35 +156,93 @@ export class MirroredSourcesView extends RefreshingTree<MirroredNode> {
   }
 }
 
-/** The node: version, peer ID, addresses, peers, repository size, IPNS name. Empty (welcome view) when unreachable. */
-export class NodeView extends RefreshingTree<vscode.TreeItem> {
+/** A row of the Node view; `value` is what its Copy action copies. */
+export interface NodeRow {
+  label: string;
+  description: string;
+  icon: vscode.ThemeIcon;
+  tooltip?: string;
+  value?: string;
+  /** The row's own context value, for its menu (e.g. the signing key's). */
+  context?: string;
+  command?: vscode.Command;
+}
+
+/**
+ * The node: version, API, gateway (with its health), peer ID, IPNS name, peers, repository, the
+ * signing key and Nix. Empty when the node does not answer: the welcome view says what to do,
+ * and the view's description names the address.
+ */
+export class NodeView extends RefreshingTree<NodeRow> {
   constructor(private readonly monitor: NodeMonitor) {
     super();
     monitor.onDidChange(() => this.refresh());
   }
 
-  getTreeItem(item: vscode.TreeItem): vscode.TreeItem {
+  getTreeItem(row: NodeRow): vscode.TreeItem {
+    const item = new vscode.TreeItem(row.label);
+    item.description = row.description;
+    item.tooltip = row.tooltip ?? `${row.label}: ${row.description}`;
+    item.iconPath = row.icon;
+    item.contextValue = row.context ?? (row.value ? 'node.copyable' : undefined);
+    item.command = row.command;
+    item.id = `node:${row.label}`;
     return item;
   }
 
-  getChildren(): vscode.TreeItem[] {
-    const state: NodeState = this.monitor.state;
+  getChildren(): NodeRow[] {
+    const state = this.monitor.state;
     if (state.kind !== 'connected') return [];
-    const row = (label: string, description: string, icon: string) => {
-      const item = new vscode.TreeItem(label);
-      item.description = description;
-      item.tooltip = `${label}: ${description}`;
-      item.iconPath = new vscode.ThemeIcon(icon);
-      return item;
-    };
+    const icon = (id: string, color?: string) => new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+    const gateway: NodeRow = state.gateway
+      ? {
+          label: 'Gateway',
+          description: state.gatewayError ? `${state.gateway} · not answering` : state.gateway,
+          tooltip: state.gatewayError ? `${state.gatewayError}: links and Nix's substituter on it will fail. Check Kubo's Addresses.Gateway, or set nixIpfs.gatewayUrl.` : `${state.gateway}: answering`,
+          icon: state.gatewayError ? icon('warning', 'problemsWarningIcon.foreground') : icon('globe'),
+          value: state.gateway,
+        }
+      : { label: 'Gateway', description: 'none', tooltip: 'The node has no gateway (Addresses.Gateway): set one, or set nixIpfs.gatewayUrl', icon: icon('warning', 'problemsWarningIcon.foreground') };
     return [
-      row('Kubo', state.version, 'server'),
-      row('Peer ID', state.peerId, 'account'),
-      row('API', state.api, 'plug'),
-      row('Gateway', state.gateway ?? 'none', 'globe'),
-      row('Peers', String(state.peers), 'organization'),
-      row('Repository', `${humanSize(state.repoSize)} of ${humanSize(state.storageMax)}`, 'database'),
-      row('IPNS name', state.ipnsName, 'symbol-key'),
+      { label: 'Kubo', description: `${state.version} · connected`, tooltip: `Kubo ${state.version} at ${state.api}`, icon: icon('server') },
+      { label: 'API', description: state.api, icon: icon('plug'), value: state.api },
+      gateway,
+      { label: 'Peer ID', description: state.peerId, icon: icon('account'), value: state.peerId },
+      { label: 'IPNS name', description: state.ipnsName, tooltip: `IPNS name: ${state.ipnsName} (where this node publishes its cache and mirror)`, icon: icon('symbol-key'), value: state.ipnsName },
+      { label: 'Peers', description: `${peersText(state.peers)} connected`, icon: icon('organization') },
+      { label: 'Repository', description: `${humanSize(state.repoSize)} of ${humanSize(state.storageMax)}`, icon: icon('database') },
+      signingKeyRow(this.monitor.signingKey),
+      nixRow(this.monitor.nix),
     ];
   }
+}
+
+/** Where a signing key comes from, in words. */
+export function keySourceText(key: Extract<SigningKeyStatus, { from: unknown }>): string {
+  return key.from === 'secret-store' ? 'VS Code’s secret store' : `the file ${key.file} (nixIpfs.signingKeyFile)`;
+}
+
+function signingKeyRow(key: SigningKeyStatus | undefined): NodeRow {
+  const show = { title: 'Show Signing Key', command: 'nixIpfs.showSigningKey' };
+  if (!key || key.kind === 'none') {
+    return { label: 'Signing key', description: 'none', tooltip: 'No signing key: Nix refuses unsigned paths. Generate one with “Nix IPFS: Generate Signing Key”.', icon: new vscode.ThemeIcon('key'), command: show };
+  }
+  if (key.kind === 'broken') {
+    return { label: 'Signing key', description: 'cannot be used', tooltip: key.error, icon: new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')), command: show, context: 'node.signingKey' };
+  }
+  const shadowed = key.shadowedFile ? ` It is used instead of ${key.shadowedFile} (nixIpfs.signingKeyFile).` : '';
+  return {
+    label: 'Signing key',
+    description: `${key.name} · ${key.from === 'secret-store' ? 'secret store' : 'key file'}`,
+    tooltip: `${key.name}, from ${keySourceText(key)}.${shadowed}\nPublic key: ${key.publicKey}`,
+    icon: new vscode.ThemeIcon('key'),
+    value: key.publicKey,
+    context: 'node.signingKey',
+    command: show,
+  };
+}
+
+function nixRow(nix: { found: true; version: string } | { found: false; error: string } | undefined): NodeRow {
+  if (nix?.found) return { label: 'Nix', description: nix.version, icon: new vscode.ThemeIcon('package') };
+  return { label: 'Nix', description: 'not found', tooltip: nix?.error ?? 'not asked yet', icon: new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) };
 }

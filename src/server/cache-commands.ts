@@ -1,5 +1,9 @@
+import { realpath } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { MessageType, ResponseError } from 'vscode-languageserver';
+import { publishTargetProblem, quoteInput, replicateTargetProblem, verifyTargetProblem } from '../core/inputs';
+import { DEFAULT_STORE_DIR, parseStorePath } from '../core/store-path';
 import { formatPublicKey, publicKeyOf, type SecretKey } from '../core/signature';
 import { NixIpfsError, type NixConfigResult } from '../protocol';
 import { unpublishPath } from '../services/cache-index';
@@ -31,8 +35,26 @@ async function signingKey(args: Args, env: CommandEnv): Promise<SecretKey | unde
 
 async function publishPaths(args: Args, env: CommandEnv): Promise<PublishResult> {
   env.session.requireConfirmedApi();
-  const paths = args.strings('paths');
-  return publishSigned(paths, await signingKey(args, env), env);
+  const given = args.strings('paths');
+  for (const text of given) {
+    const problem = publishTargetProblem(text);
+    if (problem) throw new ResponseError(NixIpfsError.Failed, problem);
+  }
+  const secretKey = await signingKey(args, env);
+  return publishSigned(await Promise.all(given.map((text) => validStorePath(text, env))), secretKey, env);
+}
+
+/** A store path in the local store, from what the user gave: the path itself, or a link to it (`./result`). */
+async function validStorePath(text: string, env: CommandEnv): Promise<string> {
+  const given = text.trim().replace(/^~(?=\/)/, homedir());
+  const target = given.startsWith(`${DEFAULT_STORE_DIR}/`) ? given : await realpath(path.resolve(env.workspaceFolders[0] ?? '.', given)).catch(() => undefined);
+  if (!target) throw new ResponseError(NixIpfsError.Failed, `${quoteInput(text)} does not exist: give a store path, or the path of a result link`);
+  if (!target.startsWith(`${DEFAULT_STORE_DIR}/`)) throw new ResponseError(NixIpfsError.Failed, `${quoteInput(text)} is not in the Nix store (${DEFAULT_STORE_DIR}): give a store path, or a link to one`);
+  const storePath = parseStorePath(target).path;
+  if (!(await env.session.services().nix.isValid(storePath))) {
+    throw new ResponseError(NixIpfsError.Failed, `${quoteInput(storePath)} is not in your Nix store: build or substitute it first`);
+  }
+  return storePath;
 }
 
 async function publishBuildResult(args: Args, env: CommandEnv): Promise<PublishResult> {
@@ -71,7 +93,10 @@ async function unpublish(args: Args, env: CommandEnv) {
 
 async function verifyTarget(args: Args, env: CommandEnv) {
   env.session.requireConfirmedApi();
-  const report = await verify(env.session.services(), args.string('target').trim(), await env.session.trustedKeys());
+  const target = args.string('target').trim();
+  const problem = verifyTargetProblem(target);
+  if (problem) throw new ResponseError(NixIpfsError.Failed, problem);
+  const report = await verify(env.session.services(), target, await env.session.trustedKeys());
   env.log(`verify ${report.narinfo.storePath} (${report.source}): ${report.trusted ? 'trusted' : 'NOT trusted'}`);
   for (const s of report.signatures) env.log(`  ${s.state} ${s.keyName}`);
   env.log(report.nar.ok ? `  NAR ok (${report.nar.narSize} bytes)` : `  NAR BAD: ${report.nar.error}`);
@@ -82,7 +107,9 @@ async function verifyTarget(args: Args, env: CommandEnv) {
 
 async function replicateCache(args: Args, env: CommandEnv) {
   env.session.requireConfirmedApi();
-  const target = args.string('target');
+  const target = args.string('target').trim();
+  const problem = replicateTargetProblem(target);
+  if (problem) throw new ResponseError(NixIpfsError.Failed, problem);
   const result = await replicate(env.session.services(), target, { signal: env.signal, onProgress: (blocks) => env.progress(`${blocks} blocks`) });
   env.show(MessageType.Info, `Replicated ${target}: ${result.blocks} blocks pinned (root ${result.rootCid})`);
   env.changed({});

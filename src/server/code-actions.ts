@@ -3,8 +3,12 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Fetcher } from '../core/fetchers/extract';
 import { ServerCommand, type FetcherRef } from '../protocol';
 import { fillActions } from './fill-actions';
+import { isMalformed } from './diagnostics';
 
-/** For the fetchers whose hash the range touches: "Convert to SRI", and "fill in" for a placeholder with a URL. */
+/**
+ * For the fetchers whose hash the range touches: "Convert to SRI"; and for a placeholder or a
+ * malformed hash with a URL, fetching the source to put its real hash there.
+ */
 export function codeActions(document: TextDocument, fetchers: Fetcher[], range: Range, diagnostics: Diagnostic[] = []): CodeAction[] {
   const from = document.offsetAt(range.start);
   const to = document.offsetAt(range.end);
@@ -16,9 +20,11 @@ export function codeActions(document: TextDocument, fetchers: Fetcher[], range: 
       const edit = { changes: { [document.uri]: [{ range: hashRange, newText: f.sri }] } };
       actions.push({ title: `Convert ${f.hashAttr} to SRI (${f.sri.slice(0, 16)}…)`, kind: CodeActionKind.RefactorRewrite, edit });
     }
-    if (f.placeholder && f.urls.some((u) => /^(https?|mirror):/.test(u))) {
+    const replaceable = f.placeholder || isMalformed(f);
+    if (replaceable && f.urls.some((u) => /^(https?|mirror):/.test(u))) {
       const ref: FetcherRef = { uri: document.uri, hashFrom: f.hashFrom };
-      actions.push({ title: 'Fetch the source and fill in its hash', kind: CodeActionKind.QuickFix, command: { title: 'Fetch and fill in hash', command: ServerCommand.fillHash, arguments: [ref] } });
+      const title = f.placeholder ? 'Fetch the source and fill in its hash' : `Fetch the source and replace the malformed ${f.hashAttr} with its real hash`;
+      actions.push({ title, kind: CodeActionKind.QuickFix, isPreferred: true, command: { title, command: ServerCommand.fillHash, arguments: [ref] } });
     }
   }
   return [...actions, ...fillActions(document, fetchers, from, to, diagnostics)];

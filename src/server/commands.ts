@@ -1,4 +1,7 @@
 import { ErrorCodes, LSPErrorCodes, ResponseError, type MessageType, type WorkspaceEdit } from 'vscode-languageserver';
+import { printableMessage } from '../core/inputs';
+import { safeUrl } from '../core/redact';
+import { KuboAuthError, KuboUnreachableError } from '../kubo/client';
 import { NixIpfsError, ServerCommand, type CommandResult, type ServerCommandName } from '../protocol';
 import { cacheCommands } from './cache-commands';
 import type { NixDocuments } from './documents';
@@ -39,16 +42,31 @@ const COMMANDS: CommandTable = { ...sourceCommands, ...cacheCommands };
 
 /**
  * Runs a command; every failure reaches the editor as a ResponseError whose message says what
- * to do (the consent, trust and signing-key cases with their own codes, for the editor to act on).
+ * to do (the consent, trust, signing-key and Kubo cases with their own codes, for the editor to
+ * act on). The same command with the same argument, asked again while it runs (a lens clicked
+ * twice), joins the run under way instead of starting another.
  */
-export async function runCommand<C extends ServerCommandName>(name: C, raw: unknown, env: CommandEnv): Promise<CommandResult<C>> {
+export function runCommand<C extends ServerCommandName>(name: C, raw: unknown, env: CommandEnv): Promise<CommandResult<C>> {
+  const key = `${name} ${JSON.stringify(raw ?? null)}`;
+  const running = env.session.running.get(key) as Promise<CommandResult<C>> | undefined;
+  if (running) return running;
+  const run = runOnce(name, raw, env).finally(() => env.session.running.delete(key));
+  env.session.running.set(key, run);
+  return run;
+}
+
+async function runOnce<C extends ServerCommandName>(name: C, raw: unknown, env: CommandEnv): Promise<CommandResult<C>> {
   const command = COMMANDS[name] as CommandTable[C];
   try {
     return await command.run(new Args(ServerCommand[name], raw), env);
   } catch (error) {
-    if (error instanceof ResponseError) throw error;
+    if (error instanceof ResponseError) throw new ResponseError(error.code, printableMessage(error.message), error.data);
     if (env.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${command.title}: cancelled`);
-    throw new ResponseError(NixIpfsError.Failed, (error as Error).message);
+    const message = printableMessage((error as Error).message);
+    const api = safeUrl(env.session.settings.kuboApi);
+    if (error instanceof KuboUnreachableError) throw new ResponseError(NixIpfsError.KuboUnreachable, message, { api });
+    if (error instanceof KuboAuthError) throw new ResponseError(NixIpfsError.KuboUnauthorized, message, { api });
+    throw new ResponseError(NixIpfsError.Failed, message);
   }
 }
 

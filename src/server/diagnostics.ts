@@ -25,11 +25,14 @@ export function diagnose(document: TextDocument, fetchers: Fetcher[], inputs: Di
     const range = { start: document.positionAt(f.hashFrom), end: document.positionAt(f.hashTo) };
     const diagnostic = (severity: DiagnosticSeverity, code: string, message: string): Diagnostic => ({ range, severity, source: 'nix-ipfs', code, message });
     if (f.placeholder) return [diagnostic(DiagnosticSeverity.Warning, 'placeholder-hash', `${f.hashAttr} is a placeholder (${f.hash || 'empty'}): the build will fail and print the real hash`)];
-    if (f.hashError && f.hashError !== 'interpolated' && f.hashError !== 'not a literal string') {
-      return [diagnostic(DiagnosticSeverity.Error, 'malformed-hash', `${f.hashAttr}: ${f.hashError}`)];
-    }
+    if (isMalformed(f)) return [diagnostic(DiagnosticSeverity.Error, 'malformed-hash', `${f.hashAttr}: ${f.hashError}`)];
     return f.sri ? hashDiagnostics(f, f.sri, file, range, inputs) : [];
   });
+}
+
+/** A literal hash that does not parse (not one computed by Nix code, which the text cannot check). */
+export function isMalformed(f: Fetcher): boolean {
+  return Boolean(f.hashError) && !f.placeholder && f.hashError !== 'interpolated' && f.hashError !== 'not a literal string';
 }
 
 function hashDiagnostics(f: Fetcher, sri: string, file: string, range: Range, inputs: DiagnosticInputs): Diagnostic[] {

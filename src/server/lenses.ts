@@ -8,11 +8,13 @@ import { defaultSourceName, type SourceRequest } from '../services/pin';
 import { sourceRequestOf } from '../services/sources';
 import { fillLenses } from './fill-actions';
 import type { PinStateLookup } from './hover';
+import type { PinState } from './pin-state';
 
 /**
  * One lens above each fetcher with a usable hash: "Pin to IPFS", or "Pinned ✓ <cid>" (copies the
  * CID) plus "Fetch from IPFS" when the source is not in the Nix store. Lenses never wait on Kubo:
- * `pinState` answers what is known now.
+ * `pinState` answers what is known now, and the server refreshes them when the node answers, goes
+ * away or comes back.
  */
 export async function codeLenses(document: TextDocument, fetchers: Fetcher[], pinState: PinStateLookup, inStore: (storePath: string) => boolean): Promise<CodeLens[]> {
   const lenses: CodeLens[] = fillLenses(document, fetchers);
@@ -27,11 +29,18 @@ export async function codeLenses(document: TextDocument, fetchers: Fetcher[], pi
       const storePath = fixedOutputPath(source, state.record?.name);
       if (state.record && storePath && !inStore(storePath)) lenses.push({ range, command: { title: 'Fetch from IPFS', command: ServerCommand.fetchSource, arguments: [ref] } });
     } else {
-      const title = state?.kind === 'unreachable' ? 'Pin to IPFS (node unreachable)' : 'Pin to IPFS';
-      lenses.push({ range, command: { title, command: ServerCommand.pinSource, arguments: [ref] } });
+      lenses.push({ range, command: { title: pinTitle(state), command: ServerCommand.pinSource, arguments: [ref] } });
     }
   }
   return lenses;
+}
+
+/** "Pin to IPFS", saying so when the node cannot tell whether the source is pinned (never a stale "Pinned ✓"). */
+function pinTitle(state: PinState | undefined): string {
+  if (!state) return 'Pin to IPFS (checking the node…)';
+  if (state.kind === 'unreachable') return 'Pin to IPFS (node unreachable)';
+  if (state.kind === 'failed' || state.kind === 'refused') return 'Pin to IPFS (node not answering)';
+  return 'Pin to IPFS';
 }
 
 /** Where Nix puts the source; undefined when the name is not a valid store path name. */

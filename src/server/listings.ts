@@ -7,15 +7,17 @@ import type { ServerSession } from './session';
 
 /** The node and Nix as they are now; never fails (a broken setting is an unreachable node). */
 export async function nodeStatus(session: ServerSession): Promise<NodeStatus> {
+  const signingKey = await session.signingKeyStatus();
   let ctx;
   try {
     ctx = session.services();
   } catch (error) {
     const message = (error as Error).message;
-    return { kubo: { kind: 'unreachable', api: session.settings.kuboApi, error: message }, nix: { found: false, error: message } };
+    return { kubo: { kind: 'unreachable', api: session.settings.kuboApi, error: message }, nix: { found: false, error: message }, signingKey };
   }
   const [kubo, nix] = await Promise.all([kuboStatus(ctx, session.settings.gatewayUrl), nixStatus(ctx)]);
-  return { kubo, nix };
+  session.observeNode(kubo.kind);
+  return { kubo, nix, signingKey };
 }
 
 /** Every published path, with each signature checked against the keys this user trusts. */

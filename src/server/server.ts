@@ -20,6 +20,7 @@ import {
   MirroredSourcesRequest,
   NodeStatusRequest,
   PublishedPathsRequest,
+  RefreshNotification,
   ScanWorkspaceRequest,
   SecretsChangedNotification,
   ServerCommand,
@@ -79,10 +80,15 @@ function createServer(connection: Connection): Server {
     () => refreshLenses(connection),
   );
   const session = new ServerSession(
-    () => pinStates.invalidate(),
+    (reason) => {
+      pinStates.invalidate();
+      // The node went away or came back: lenses, hovers and diagnostics show what is true now.
+      if (reason === 'node') refreshAll(server);
+    },
     (message) => connection.console.log(message),
   );
-  return { connection, documents, session, pinStates, workspaceFolders: [], workspaceHashes: new Map() };
+  const server: Server = { connection, documents, session, pinStates, workspaceFolders: [], workspaceHashes: new Map() };
+  return server;
 }
 
 function refreshLenses(connection: Connection): void {
@@ -129,6 +135,7 @@ function registerLifecycle(server: Server): void {
   connection.onNotification(SecretsChangedNotification, (secrets) => configure(server, undefined, secrets));
   connection.onNotification(InsecureApiAcceptedNotification, ({ api }) => session.acceptInsecureApi(api));
   connection.onNotification(TrustGrantedNotification, () => session.grantTrust());
+  connection.onNotification(RefreshNotification, () => session.forgetNodeState());
 }
 
 /** Everything the editor shows from the node again: lenses, diagnostics. */

@@ -4,7 +4,7 @@ import type { PublicKey, SecretKey } from '../core/signature';
 import { isInsecureRemoteApi } from '../kubo/endpoint';
 import { NixIpfsError } from '../protocol';
 import { createServiceContext, type ServiceContext } from '../services/context';
-import { loadSigningKey, trustedKeys } from '../services/keys';
+import { loadSigningKey, signingKeyStatus, trustedKeys, type SigningKeyStatus } from '../services/keys';
 import { DEFAULT_SESSION, DEFAULT_SETTINGS, normalizeSession, normalizeSettings, type SessionOptions, type Settings } from '../settings';
 
 /**
@@ -16,13 +16,18 @@ export class ServerSession {
   private current: Settings = DEFAULT_SETTINGS;
   private options: SessionOptions = DEFAULT_SESSION;
   private context: ServiceContext | undefined;
+  /** Commands under way, by command and argument: the same one asked again joins it (server/commands.ts). */
+  readonly running = new Map<string, Promise<unknown>>();
+  /** The node's state at the last status request, to notice it going away or coming back. */
+  private nodeKind: string | undefined;
 
   /**
-   * `onChange` runs whenever the node or the settings change (the pin states are stale then);
+   * `onChange` runs whenever the settings change or the node went away or came back (the pin
+   * states are stale then);
    * `build` makes the service context (unit tests hand in an in-memory node).
    */
   constructor(
-    private readonly onChange: () => void,
+    private readonly onChange: (reason: 'settings' | 'node') => void,
     private readonly log: (message: string) => void,
     private readonly build = createServiceContext,
   ) {}
@@ -56,6 +61,21 @@ export class ServerSession {
     this.configure(undefined, { trusted: true });
   }
 
+  /**
+   * Told the node's state at each status request: when it went away or came back, every pin state
+   * known is stale, and `onChange` lets lenses and hovers follow at once.
+   */
+  observeNode(kind: string): void {
+    const before = this.nodeKind;
+    this.nodeKind = kind;
+    if (before !== undefined && before !== kind) this.onChange('node');
+  }
+
+  /** The user asked to look again (Refresh): nothing known about the node is kept. */
+  forgetNodeState(): void {
+    this.onChange('node');
+  }
+
   /** The service context of the current settings; the same one (and Kubo client) until they change. */
   services(): ServiceContext {
     this.context ??= this.build(this.current, { token: this.options.kuboApiToken, refuseBecause: this.unconfirmedApi(), log: this.log });
@@ -77,6 +97,11 @@ export class ServerSession {
     return loadSigningKey(this.options.signingKey, this.current.signingKeyFile);
   }
 
+  /** Which key signs, and where it comes from (services/keys.ts decides). */
+  signingKeyStatus(): Promise<SigningKeyStatus> {
+    return signingKeyStatus(this.options.signingKey, this.current.signingKeyFile);
+  }
+
   async trustedKeys(): Promise<PublicKey[]> {
     const own = await this.signingKey().catch(() => undefined);
     return trustedKeys(this.services(), this.current.trustedPublicKeys, own);
@@ -90,7 +115,7 @@ export class ServerSession {
 
   private changed(): void {
     this.context = undefined;
-    this.onChange();
+    this.onChange('settings');
   }
 }
 

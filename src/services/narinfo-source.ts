@@ -37,8 +37,17 @@ export async function readNarinfo(ctx: ServiceContext, from: NarinfoSource): Pro
   const bounds = { what: `the narinfo ${from.source}`, maxBytes: MAX_NARINFO_BYTES, limitName: 'the 1 MiB a narinfo may hold', idleMs: ctx.kubo.timeoutMs, totalMs: 2 * ctx.kubo.timeoutMs };
   const chunks: Uint8Array[] = [];
   for await (const chunk of boundedRead(from.narinfo, bounds)) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  // A NAR's CID (the views' "Copy CID") given for its narinfo: say so, never show its bytes.
+  if (bytes.subarray(8, 8 + NAR_MAGIC.length).toString('latin1') === NAR_MAGIC) {
+    throw new Error(`${from.source} is a NAR (a store path's contents), not its narinfo: give the narinfo's CID, URL (…/<hash>.narinfo) or the store path`);
+  }
+  if (bytes.includes(0)) throw new Error(`${from.source} is binary data, not a narinfo (a narinfo is text: StorePath, URL, NarHash, …)`);
+  return bytes.toString('utf8');
 }
+
+/** What a NAR starts with, after its 8-byte length. */
+const NAR_MAGIC = 'nix-archive-1';
 
 /** The NAR's bytes, never more than NarSize, with no pause longer than the timeout and a total time for its size. */
 export async function openNar(ctx: ServiceContext, from: NarinfoSource, narinfo: NarInfo): Promise<AsyncIterable<Uint8Array>> {

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,14 +18,10 @@ function freePort(): Promise<number> {
   });
 }
 
-let packaged: string | undefined;
-
-/** The extension as users install it: a .vsix made by vsce from the built dist/. */
-function vsix(): string {
-  if (packaged) return packaged;
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'nix-ipfs-vsix-')), 'nix-ipfs.vsix');
+/** The extension as users install it: a .vsix made by vsce from the built dist/, in `dir`. */
+function vsix(dir: string): string {
+  const out = path.join(dir, 'nix-ipfs.vsix');
   execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--no-rewrite-relative-links', '-o', out], { cwd: repoRoot, stdio: 'ignore' });
-  packaged = out;
   return out;
 }
 
@@ -43,6 +39,10 @@ export interface VsCode {
   /** The labels of a view's rows (e.g. "Mirrored Sources"). */
   viewRows(viewName: string): Promise<string[]>;
   statusBarText(): Promise<string>;
+  /** The text of every notification showing (toasts and the notification center). */
+  notifications(): Promise<string[]>;
+  /** The extension's output channel "Nix IPFS", as VS Code wrote it to its log file. */
+  outputLog(): string;
   screenshot(name: string): Promise<string>;
   stop(): Promise<void>;
 }
@@ -82,7 +82,7 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
     }),
   );
   const args = ['--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userData, '--extensions-dir', extensions];
-  execFileSync(node24, [entry, ...args, '--install-extension', vsix()], { stdio: 'ignore', env: { ...process.env, ...options.env } });
+  execFileSync(node24, [entry, ...args, '--install-extension', vsix(base)], { stdio: 'ignore', env: { ...process.env, ...options.env } });
   const port = await freePort();
   const server: ChildProcess = spawn(node24, [entry, ...args, '--bind-addr', `127.0.0.1:${port}`, options.workspace], {
     env: { ...process.env, ...options.env },
@@ -180,9 +180,17 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
       await page.screenshot({ path: file });
       return file;
     },
+    async notifications() {
+      return page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message').allInnerTexts();
+    },
+    outputLog() {
+      const files = execFileSync('find', [userData, '-name', '*Nix IPFS.log'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      return files.map((file) => readFileSync(file, 'utf8')).join('\n');
+    },
     async stop() {
       await browser.close().catch(() => undefined);
-      server.kill();
+      // code-server writes logs and state into the folder until it has exited.
+      if (server.exitCode === null) await new Promise((resolve) => server.once('exit', resolve).kill());
       rmSync(base, { recursive: true, force: true });
     },
   };

@@ -268,7 +268,7 @@ test('untrusted workspace: the server refuses to download or pin', async () => {
 });
 
 test('nix-ipfs scan --json prints one object per fetcher with the documented fields', async () => {
-  const result = await cli(['scan', path.join(repoRoot, 'examples'), '--json']);
+  const result = await cli(['scan', path.join(repoRoot, 'test/fixtures/packages'), '--json']);
   assert.equal(result.code, 0, result.stderr);
   const records = JSON.parse(result.stdout) as Record<string, unknown>[];
   const hello = records.find((r) => String(r.file).endsWith('hello.nix'))!;
@@ -357,7 +357,7 @@ test('"Fetch the source and fill in its hash" replaces a placeholder with the re
 
 test('a large tree is scanned on worker threads, with the same result as one thread', async () => {
   const dir = await tempDir();
-  const examples = ['hello.nix', 'ripgrep.nix', 'sources.nix'].map((f) => readFileSync(path.join(repoRoot, 'examples', f), 'utf8'));
+  const examples = ['hello.nix', 'ripgrep.nix', 'sources.nix'].map((f) => readFileSync(path.join(repoRoot, 'test/fixtures/packages', f), 'utf8'));
   for (let i = 0; i < 24; i++) {
     await mkdir(path.join(dir, `pkg${i % 6}`), { recursive: true });
     await writeFile(path.join(dir, `pkg${i % 6}`, `p${i}.nix`), examples[i % 3]);
@@ -379,8 +379,8 @@ test('a large tree is scanned on worker threads, with the same result as one thr
 });
 
 test('the scanWorkspace request lists every fetcher', async () => {
-  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' }, path.join(repoRoot, 'examples'));
-  const records = await lsp.connection.sendRequest(ScanWorkspaceRequest, { folder: path.join(repoRoot, 'examples') });
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' }, path.join(repoRoot, 'test/fixtures/packages'));
+  const records = await lsp.connection.sendRequest(ScanWorkspaceRequest, { folder: path.join(repoRoot, 'test/fixtures/packages') });
   assert.deepEqual(
     records.map((r) => `${path.basename(r.file)}:${r.fetcher}`).sort(),
     ['flake.nix:fetchpatch', 'flake.nix:fetchzip', 'hello.nix:fetchurl', 'ripgrep.nix:cargoHash', 'ripgrep.nix:fetchFromGitHub', 'sources.nix:attrset', 'sources.nix:attrset', 'sources.nix:attrset'],

@@ -40,7 +40,7 @@ test('every fetcher form, with its URLs, hash attribute, mode and name', () => {
 });
 
 test('interpolated URLs resolve through let and rec bindings, else are dynamic', () => {
-  const [hello] = extractFetchers(parseNix(readFileSync(path.join(repoRoot, 'examples/hello.nix'), 'utf8')));
+  const [hello] = extractFetchers(parseNix(readFileSync(path.join(repoRoot, 'test/fixtures/packages/hello.nix'), 'utf8')));
   assert.deepEqual(hello.urls, ['mirror://gnu/hello/hello-2.12.1.tar.gz']);
   const [dynamic] = extractFetchers(parseNix('{ v }: fetchurl { url = "https://e/${v}.tgz"; sha256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"; }'));
   assert.deepEqual(dynamic.urls, ['dynamic']);
