@@ -2,15 +2,17 @@
 // repositories), hashed by nix-ipfs' own NAR code and checked against Nix's own answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cli } from '../helpers/cli';
+import { startKuboNode } from '../helpers/kubo';
 import { nix, tempDir } from '../helpers/nix-env';
 import { commitAll, gitInit, makeTree, must, serveFolder } from '../helpers/source-rig';
 import { parseHash } from '../../src/core/hash';
 
-/** Nix without a binary cache to ask: builds here are local and offline. */
-const env = { ...process.env, NIX_CONFIG: `${process.env.NIX_CONFIG ?? ''}\nsubstituters =` };
+/** Nix without a binary cache to ask (builds here are local and offline), nor a nixpkgs of the machine's. */
+const env = { ...process.env, NIX_CONFIG: `${process.env.NIX_CONFIG ?? ''}\nsubstituters =`, NIX_PATH: '' };
 
 type Filled = { filled: { line: number; hash: string; method: string }[]; failed: { line: number; label: string; error: string }[]; written: boolean };
 
@@ -181,4 +183,59 @@ in {
   assert.doesNotMatch(filled.after, /hash = ""|0{52}|lib\.fakeHash;\s*}/, 'no placeholder left at a site');
   const built = await nix('nix-build', ['--no-out-link', filled.file], env);
   assert.equal(built.split('\n').length, 4, 'stock nix-build builds all four');
+});
+
+test('a callPackage file is built through the nixpkgs named with --build, or the one flake output found; several builds found are listed', async () => {
+  const dir = await tempDir();
+  await mkdir(path.join(dir, 'nixpkgs'));
+  // A nixpkgs as small as it gets: callPackage hands the file its one dependency.
+  await writeFile(
+    path.join(dir, 'nixpkgs/default.nix'),
+    `{ }: {
+  callPackage = fn: args: import fn ({
+    mkFod = { name, script, outputHash }: derivation {
+      inherit name outputHash; system = builtins.currentSystem or "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" script ];
+      outputHashMode = "flat"; outputHashAlgo = "sha256";
+    };
+  } // args);
+}
+`,
+  );
+  await writeFile(path.join(dir, 'flake.nix'), `{ outputs = { self }: { packages.x86_64-linux.pkg = (import ./nixpkgs { }).callPackage ./pkg.nix { }; }; }\n`);
+  const text = `{ mkFod }:\nmkFod { name = "made"; script = "echo made ${process.pid} > $out"; outputHash = "sha256-${'A'.repeat(43)}="; }\n`;
+  const made = `sha256-${createHash('sha256').update(`made ${process.pid}\n`).digest('base64')}`;
+
+  const given = await fill(dir, 'pkg.nix', text, ['--dry-run', '--build', `callPackage ${path.join(dir, 'nixpkgs')}`]);
+  assert.equal(given.code, 0, given.stderr);
+  assert.deepEqual(
+    given.report!.filled.map((f) => [f.hash, f.method]),
+    [[made, 'build']],
+  );
+  const found = await fill(dir, 'pkg.nix', text, ['--dry-run']);
+  assert.equal(found.code, 0, found.stderr);
+  assert.equal(found.report!.filled[0].hash, made, 'the flake output, the one build found');
+
+  const both = await cli(['fill', path.join(dir, 'pkg.nix'), '--dry-run'], { env: { ...env, NIX_PATH: `nixpkgs=${path.join(dir, 'nixpkgs')}` } });
+  assert.equal(both.code, 1);
+  assert.match(
+    both.stdout,
+    /pkg\.nix is built by one of: callPackage .*\/nixpkgs, .*#packages\.x86_64-linux\.pkg: name one \(the `target` argument, or --build in the CLI\)/,
+  );
+});
+
+test("--pin: what fill downloads goes into the Nix store under the fetcher's name and is pinned to IPFS", async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const served = path.join(dir, 'served');
+  await makeTree(path.join(served, 'kept-1.0'), `pinned ${process.pid}`);
+  await must('tar', ['-czf', 'kept-1.0.tar.gz', 'kept-1.0'], served);
+  const text = `{ fetchurl }: {\n  file = fetchurl { url = "${(await serveFolder(served)).url('kept-1.0.tar.gz')}"; hash = ""; };\n}\n`;
+  const filled = await fill(dir, 'kept.nix', text, ['--pin', '--api', node.apiAddr]);
+  assert.equal(filled.code, 0, filled.stderr);
+  const [site] = filled.report!.filled as (Filled['filled'][number] & { cid?: string; pinError?: string })[];
+  assert.equal(site.pinError, undefined);
+  assert.match(site.cid!, /^bafkrei/, 'a flat sha256 source is one raw block');
+  assert.match(await node.cli(['pin', 'ls', '--type', 'recursive', site.cid!]), new RegExp(site.cid!));
+  const storePath = await nix('nix-store', ['--print-fixed-path', 'sha256', parseHash(site.hash).hash.toNix32(), 'kept-1.0.tar.gz'], env);
+  assert.equal(await nix('nix-store', ['--check-validity', '--print-invalid', storePath], env), '', 'in the Nix store');
 });
