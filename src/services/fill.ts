@@ -63,6 +63,8 @@ export async function fillHashes(ctx: ServiceContext, request: FillRequest): Pro
   const sites = sitesToFill(fetchers, request).map((f) => planFill(parsed, f));
   const result: FillResult = { filled: [], failed: [], edits: [], text: request.text };
   let done = 0;
+  // Each step's message keeps the share of sites done so far.
+  const report = (message: string) => request.progress?.(message, (100 * done) / sites.length);
   const settle = (site: FillSite, outcome: NixHash | Error, extra: Partial<FilledSite> = {}) => {
     const line = request.text.slice(0, site.fetcher.hashFrom).split('\n').length;
     if (outcome instanceof Error) result.failed.push({ line, label: site.label, error: outcome.message });
@@ -70,7 +72,8 @@ export async function fillHashes(ctx: ServiceContext, request: FillRequest): Pro
       result.filled.push({ line, label: site.label, hash: outcome.toSri(), method: site.method.kind, ...extra });
       result.edits.push(replacementFor(site.fetcher, outcome));
     }
-    request.progress?.(`${++done}/${sites.length} ${site.label}`, (100 * done) / sites.length);
+    done++;
+    report(`${done}/${sites.length} ${site.label}`);
   };
   const direct = sites.filter((s): s is FillSite & { method: DirectMethod } => s.method.kind !== 'build');
   await mapLimit(direct, ctx.concurrency, async (site) => {
@@ -78,7 +81,7 @@ export async function fillHashes(ctx: ServiceContext, request: FillRequest): Pro
     const hash = await prefetch(site.method, site.algo, {
       timeoutMs: request.timeoutMs,
       signal: request.signal,
-      progress: (message) => request.progress?.(`${site.label}: ${message}`),
+      progress: (message) => report(`${site.label}: ${message}`),
       keep: request.pin
         ? (fsPath, got) =>
             keepInIpfs(ctx, site, fsPath, got).then(
@@ -92,7 +95,7 @@ export async function fillHashes(ctx: ServiceContext, request: FillRequest): Pro
   });
   const built = sites.filter((s) => s.method.kind === 'build');
   if (built.length > 0) {
-    const outcomes = await buildSites(ctx, request, fetchers, built, result.edits);
+    const outcomes = await buildSites(ctx, { ...request, progress: report }, fetchers, built, result.edits);
     for (const site of built) settle(site, outcomes.get(site)!);
   }
   if (result.filled.some((f) => f.cid)) await publishRoot(ctx);
