@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
 import { KuboRefusedError, KuboUnreachableError } from '../kubo/client';
@@ -17,6 +18,10 @@ export type PinState =
 
 /** How long a state learnt from Kubo is trusted: changes made elsewhere (the CLI) show up after it. */
 const FRESH_MS = 30_000;
+/** Lookups Kubo works on at once: a file with thousands of fetchers must not open thousands of requests. */
+const LOOKUPS_AT_ONCE = 8;
+/** Answers that arrive together ask the editor for one refresh, not one each. */
+const SETTLE_COALESCE_MS = 200;
 
 /**
  * What the node knows about each source hash, cached so hovers and lenses never wait on Kubo
@@ -29,6 +34,8 @@ export class PinStates {
   private readonly inFlight = new Map<string, Promise<PinState>>();
   /** Bumped by invalidate(), so a lookup that started before a change cannot cache its stale answer. */
   private generation = 0;
+  private readonly limit = pLimit(LOOKUPS_AT_ONCE);
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly node: () => Pick<ServiceContext, 'kubo' | 'layout'>,
@@ -40,6 +47,7 @@ export class PinStates {
     this.generation++;
     this.cache.clear();
     this.inFlight.clear();
+    this.limit.clearQueue(); // lookups not started yet would answer for the old node
   }
 
   /** Records what an action just established (a pin, an unpin), so the next lens shows it without a lookup. */
@@ -52,22 +60,15 @@ export class PinStates {
     return hit && Date.now() - hit.at < FRESH_MS ? hit.state : undefined;
   }
 
-  /** The state, waiting at most `budgetMs`; undefined when Kubo has not answered by then. */
+  /**
+   * The state, waiting at most `budgetMs`; undefined when Kubo has not answered by then (with a
+   * budget of 0, at once: lenses for a file of any size never wait).
+   */
   async get(sri: string, budgetMs: number): Promise<PinState | undefined> {
     const hit = this.cached(sri);
     if (hit) return hit;
-    let lookup = this.inFlight.get(sri);
-    if (!lookup) {
-      const generation = this.generation;
-      lookup = this.lookup(sri).then((state) => {
-        if (generation !== this.generation) return state; // answered before a change: not cached
-        this.cache.set(sri, { state, at: Date.now() });
-        this.inFlight.delete(sri);
-        this.onSettled();
-        return state;
-      });
-      this.inFlight.set(sri, lookup);
-    }
+    const lookup = this.inFlight.get(sri) ?? this.start(sri);
+    if (budgetMs <= 0) return undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), budgetMs)));
     try {
@@ -75,6 +76,27 @@ export class PinStates {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private start(sri: string): Promise<PinState> {
+    const generation = this.generation;
+    const lookup = this.limit(() => this.lookup(sri)).then((state) => {
+      if (generation !== this.generation) return state; // answered before a change: not cached
+      this.cache.set(sri, { state, at: Date.now() });
+      this.inFlight.delete(sri);
+      this.settled();
+      return state;
+    });
+    this.inFlight.set(sri, lookup);
+    return lookup;
+  }
+
+  /** Tells the editor once for every answer that arrives within SETTLE_COALESCE_MS. */
+  private settled(): void {
+    this.settleTimer ??= setTimeout(() => {
+      this.settleTimer = undefined;
+      this.onSettled();
+    }, SETTLE_COALESCE_MS);
   }
 
   private async lookup(sri: string): Promise<PinState> {

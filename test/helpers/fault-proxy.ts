@@ -17,13 +17,17 @@ export async function startFaultProxy(
   target: string,
   fault: Fault,
   host = '127.0.0.1',
-): Promise<{ url: string; multiaddr: string; setFault(f: Fault): void; requests(): number }> {
+): Promise<{ url: string; multiaddr: string; setFault(f: Fault): void; requests(): number; mostAtOnce(): number }> {
   const upstream = new URL(target);
   let current = fault;
   let requests = 0;
+  let inFlight = 0;
+  let mostAtOnce = 0;
   const stalled: IncomingMessage[] = [];
   const server: Server = createServer((req, res) => {
     requests++;
+    mostAtOnce = Math.max(mostAtOnce, ++inFlight);
+    res.once('close', () => inFlight--);
     if (current.kind === 'stall') {
       stalled.push(req);
       return;
@@ -57,5 +61,5 @@ export async function startFaultProxy(
     server.close();
   });
   const port = (server.address() as import('node:net').AddressInfo).port;
-  return { url: `http://${host}:${port}`, multiaddr: `/ip4/${host}/tcp/${port}`, setFault: (f) => (current = f), requests: () => requests };
+  return { url: `http://${host}:${port}`, multiaddr: `/ip4/${host}/tcp/${port}`, setFault: (f) => (current = f), requests: () => requests, mostAtOnce: () => mostAtOnce };
 }
