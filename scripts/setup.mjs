@@ -45,7 +45,8 @@ export async function setUpOrExit(steps) {
  * there already (Nix or Neovim installed another way counts); packages without one are asked of dpkg.
  */
 const DEBIAN_PACKAGES = {
-  nix: [['nix-bin', 'nix']],
+  // Fill Hash unpacks archives and checks out git repositories as nixpkgs' fetchers do (its tests make zips).
+  nix: [['nix-bin', 'nix'], ['git', 'git'], ['tar', 'tar'], ['xz-utils', 'xz'], ['zip', 'zip'], ['unzip', 'unzip']],
   neovim: [['neovim', 'nvim']],
   // Chromium drives VS Code; code-server's native modules build against the -dev libraries.
   e2e: [['chromium', '/usr/bin/chromium'], ['libkrb5-dev'], ['libsecret-1-dev'], ['libx11-dev'], ['libxkbfile-dev'], ['build-essential'], ['python3', 'python3']],
