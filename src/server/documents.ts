@@ -3,6 +3,13 @@ import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { chunkedFetchers, chunkNix, editChunked, type ChunkedNix } from '../core/fetchers/chunks';
 import { extractFetchers, parseNix, reparseNix, type Fetcher, type ParsedNix, type TextEdit } from '../core/fetchers/extract';
 
+/**
+ * The largest file parsed whole. Hand-written .nix files are far smaller (nixpkgs' largest are under
+ * 1 MB); generated sets of any size are parsed in chunks instead. A whole parse of a bigger file costs
+ * seconds and gigabytes on every edit, so it is not read at all: the editor is told why.
+ */
+export const MAX_WHOLE_PARSE_BYTES = 8 * 1024 * 1024;
+
 interface Entry {
   document: TextDocument;
   /** A big generated set parsed in chunks: an edit re-parses its chunk. */
@@ -65,6 +72,14 @@ export class NixDocuments {
     return entry.fetchers;
   }
 
+  /** True when the file is too big to parse whole and is not a generated set read in chunks. */
+  async tooLarge(uri: string): Promise<boolean> {
+    const entry = this.entries.get(uri);
+    if (!entry) return false;
+    await this.fetchers(uri);
+    return !entry.chunked && !entry.parsed && entry.document.getText().length > MAX_WHOLE_PARSE_BYTES;
+  }
+
   async fetcherAt(uri: string, offset: number): Promise<Fetcher | undefined> {
     const fetchers = await this.fetchers(uri);
     return fetchers.find((f) => offset >= f.hashFrom && offset <= f.hashTo) ?? fetchers.find((f) => offset >= f.from && offset <= f.to);
@@ -98,6 +113,7 @@ export class NixDocuments {
       // With worker threads, the split was already tried when the text arrived.
       entry.chunked = this.parallel ? undefined : chunkNix(text);
       if (entry.chunked) return chunkedFetchers(entry.chunked);
+      if (text.length > MAX_WHOLE_PARSE_BYTES) return [];
       entry.parsed = parseNix(text);
     }
     return extractFetchers(entry.parsed);

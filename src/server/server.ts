@@ -33,7 +33,7 @@ import { codeActions } from './code-actions';
 import { commandTitle, runCommand, type CommandEnv } from './commands';
 import { diagnose } from './diagnostics';
 import { staleHashesIn } from './stale-hashes';
-import { NixDocuments } from './documents';
+import { MAX_WHOLE_PARSE_BYTES, NixDocuments } from './documents';
 import { hover } from './hover';
 import { codeLenses } from './lenses';
 import { mirroredSourceRows, nodeStatus, publishedPaths } from './listings';
@@ -152,11 +152,19 @@ async function scanFolders(server: Server): Promise<void> {
   for (const uri of server.documents.uris()) void publishDiagnostics(server, uri);
 }
 
+async function sayWhenTooLarge({ connection, documents }: Server, uri: string): Promise<void> {
+  if (!(await documents.tooLarge(uri))) return;
+  const megabytes = (documents.get(uri)?.getText().length ?? 0) / 1e6;
+  const message = `Nix IPFS does not read ${decodeURIComponent(uri.split('/').pop() ?? uri)} (${megabytes.toFixed(0)} MB): files over ${MAX_WHOLE_PARSE_BYTES / 1024 / 1024} MB are read only when they are one generated set. Run \`nix-ipfs scan\` on it instead.`;
+  void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Info, message });
+}
+
 function registerDocuments(server: Server): void {
   const { connection, documents } = server;
   connection.onDidOpenTextDocument(({ textDocument }) => {
     documents.open(textDocument.uri, textDocument.version, textDocument.text);
     void publishDiagnostics(server, textDocument.uri);
+    void sayWhenTooLarge(server, textDocument.uri);
   });
   connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
     documents.change(textDocument.uri, textDocument.version, contentChanges);

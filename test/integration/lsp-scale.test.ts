@@ -38,3 +38,14 @@ test(`lenses for ${FETCHERS} fetchers answer at once; Kubo is asked a few things
   assert.match(hover?.contents.value ?? '', /bafkrei/);
   assert.ok(proxy.mostAtOnce() <= 12, `at most a handful of Kubo requests at once, saw ${proxy.mostAtOnce()}`);
 });
+
+test('a hand-written file too big to parse whole is not read, and the editor is told why', { timeout: 120_000 }, async () => {
+  const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
+  // A `rec` set is never split into chunks: over the limit, it would be one multi-second parse per edit.
+  const text = `rec {\n${'  note = "padding";\n'.repeat(500_000)}  src = fetchurl { url = "http://127.0.0.1:9/a"; hash = "sha256-${randomBytes(32).toString('base64')}"; };\n}\n`;
+  const told = lsp.nextMessage();
+  const uri = await lsp.open(path.join(await tempDir(), 'huge.nix'), text);
+  assert.match(await told, /does not read huge\.nix \(\d+ MB\): files over 8 MB are read only when they are one generated set/);
+  const hover = await lsp.request('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'sha256-', 3) });
+  assert.equal(hover, null);
+});
