@@ -103,7 +103,11 @@ test('diagnostics: malformed, placeholder, fetchipfs mismatch; a half-typed file
   assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['placeholder-hash', 5], ['malformed-hash', 9]]);
   assert.match(diagnostics[1].message, /expected 52 Nix base32, 64 base16 or 44 base64 characters for sha256, got 51/);
   const lenses = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
-  assert.equal(lenses.length, 1, 'only the well-formed fetcher gets a lens');
+  assert.deepEqual(
+    lenses.map((l) => l.command.title.replace(/ \(.*\)$/, '')),
+    ['Fill hash', 'Pin to IPFS'],
+    'the placeholder gets "Fill hash", only the well-formed fetcher a pin lens, the malformed hash none',
+  );
 
   const mismatch = `{ fetchipfs }: fetchipfs { url = "https://e/x"; ipfs = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"; sha256 = "sha256-AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="; }`;
   const dir = await tempDir();
