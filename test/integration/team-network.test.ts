@@ -2,7 +2,7 @@
 // `nix-ipfs network join` (swarm key, the team's bootstrap peers, the DHT among them), never
 // the public network.
 import { spawn } from 'node:child_process';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -91,11 +91,16 @@ async function following(node: KuboNode, stateDir: string) {
   return JSON.parse(listed.stdout) as { follows: { name: string; root?: string; versions: number; bytes?: number; lagSeconds?: number; behind: boolean }[] };
 }
 
+/** Stops a test's daemons when it ends: those of earlier tests would crowd the few cores. */
+function stopWhenDone(t: TestContext, ...nodes: KuboNode[]): void {
+  t.after(() => Promise.all(nodes.map((node) => node.stop())));
+}
+
 async function peersOf(node: KuboNode): Promise<string> {
   return node.cli(['swarm', 'peers']);
 }
 
-test('1. network init makes a key; join puts a repository on the network; a node without the key can neither connect nor fetch', async () => {
+test('1. network init makes a key; join puts a repository on the network; a node without the key can neither connect nor fetch', async (t) => {
   const dir = await tempDir();
   const keyFile = path.join(dir, 'swarm.key');
   const init = await cli(['network', 'init', keyFile, '--api', '/ip4/127.0.0.1/tcp/9']);
@@ -107,6 +112,7 @@ test('1. network init makes a key; join puts a repository on the network; a node
   const bootstrap = await teamNode(keyFile, []);
   const teammate = await teamNode(keyFile, [bootstrap]);
   const outsider = await startKuboNode({ offline: false, config: { ...LOOPBACK_TEAM_CONFIG, 'Routing.Type': 'dht', Bootstrap: [peerAddress(bootstrap)] } });
+  stopWhenDone(t, bootstrap, teammate, outsider);
 
   // join shows what it would change and, without a terminal to ask on, changes nothing unless --yes.
   const configBefore = await readFile(path.join(outsider.ipfsPath, 'config'), 'utf8');
@@ -132,9 +138,10 @@ test('1. network init makes a key; join puts a repository on the network; a node
   assert.doesNotMatch(await peersOf(bootstrap), new RegExp(outsider.peerId));
 });
 
-test('2. a closure exported to a CAR file is substituted by stock Nix on an offline node that imported it', async () => {
+test('2. a closure exported to a CAR file is substituted by stock Nix on an offline node that imported it', async (t) => {
   const dir = await tempDir();
   const publisher = await startKuboNode();
+  stopWhenDone(t, publisher);
   const { app, dep } = await buildClosure(dir);
   const key = await nixKeyPair(dir, 'team-car-1');
   const published = await cli(['publish', app, '--api', publisher.apiAddr, '--key-file', key.secretFile, '--json']);
@@ -150,6 +157,7 @@ test('2. a closure exported to a CAR file is substituted by stock Nix on an offl
   assert.equal(existsSync(path.join(dir, 'absent.car')), false);
 
   const offline = await startKuboNode();
+  stopWhenDone(t, offline);
   const imported = await cli(['import', car, '--api', offline.apiAddr, '--gateway', offline.gatewayUrl, '--json']);
   assert.equal(imported.code, 0, imported.stderr);
   const [cache] = JSON.parse(imported.stdout).caches;
@@ -171,6 +179,7 @@ test('3. the post-build-hook queues what Nix builds and returns; the queue survi
   const dir = await tempDir();
   const state = path.join(dir, 'state');
   const node = await startKuboNode();
+  stopWhenDone(t, node);
   const key = await nixKeyPair(dir, 'team-hook-1');
   const script = path.join(dir, 'nix-ipfs-post-build');
   const written = await cli(['post-build-hook', '--write-script', script, '--state-dir', state]);
@@ -201,12 +210,13 @@ test('3. the post-build-hook queues what Nix builds and returns; the queue survi
   assert.deepEqual(await closureIn(store, app), [app, dep].sort());
 });
 
-test('4. follow keeps a replica of a teammate\'s cache through the network, releases old versions, and survives the teammate going away', async () => {
+test('4. follow keeps a replica of a teammate\'s cache through the network, releases old versions, and survives the teammate going away', async (t) => {
   const dir = await tempDir();
   const keyFile = path.join(dir, 'swarm.key');
   assert.equal((await cli(['network', 'init', keyFile, '--api', '/ip4/127.0.0.1/tcp/9'])).code, 0);
   const bootstrap = await teamNode(keyFile, []);
   const [publisher, follower] = await Promise.all([teamNode(keyFile, [bootstrap]), teamNode(keyFile, [bootstrap])]);
+  stopWhenDone(t, bootstrap, publisher, follower);
   const key = await nixKeyPair(dir, 'team-follow-1');
   const state = path.join(dir, 'follower-state');
   const follow = (...args: string[]) => cli(['follow', ...args, '--once', '--api', follower.apiAddr, '--state-dir', state, '--json']);
@@ -256,4 +266,62 @@ test('4. follow keeps a replica of a teammate\'s cache through the network, rele
   assert.deepEqual(JSON.parse(unfollowed.stdout).released.sort(), [v4.rootCid, v5.rootCid].sort());
   assert.doesNotMatch(await recursivePins(follower), new RegExp(`${v4.rootCid}|${v5.rootCid}`));
   assert.deepEqual((await following(follower, state)).follows, []);
+});
+
+test('5. five nodes, one private network: A publishes with the hook, B follows, A is killed, C substitutes from what B holds; a keyless node fetches nothing; a CAR from B serves an offline node', async (t) => {
+  if (untrustedDaemonUser) return t.skip("nix-daemon takes post-build-hook from nix.conf only, never from an untrusted user's --option");
+  const dir = await tempDir();
+  const keyFile = path.join(dir, 'swarm.key');
+  assert.equal((await cli(['network', 'init', keyFile, '--api', '/ip4/127.0.0.1/tcp/9'])).code, 0);
+  const d = await teamNode(keyFile, []);
+  const [a, b] = await Promise.all([teamNode(keyFile, [d]), teamNode(keyFile, [d])]);
+  const outsider = await startKuboNode({ offline: false, config: { ...LOOPBACK_TEAM_CONFIG, 'Routing.Type': 'dht', Bootstrap: [peerAddress(d)] } });
+  stopWhenDone(t, d, a, b, outsider);
+  const key = await nixKeyPair(dir, 'team-proof-1');
+
+  // A: every build is queued by the post-build-hook, and the queue is published.
+  const stateA = path.join(dir, 'state-a');
+  const hook = path.join(dir, 'post-build-a');
+  assert.equal((await cli(['post-build-hook', '--write-script', hook, '--state-dir', stateA])).code, 0);
+  const { app, dep } = await buildWith(dir, `proof-${process.pid}-${Date.now()}`, ['--option', 'post-build-hook', hook]);
+  const drained = await cli(['post-build-hook', '--drain', '--state-dir', stateA, '--api', a.apiAddr, '--key-file', key.secretFile, '--json']);
+  assert.equal(drained.code, 0, drained.stderr);
+  assert.equal(JSON.parse(drained.stdout).published, 2);
+  const conf = await cli(['nix-conf', '--api', a.apiAddr, '--gateway', a.gatewayUrl, '--key-file', key.secretFile]);
+  const ipnsName = /^extra-substituters = .*\/ipns\/([^/]+)\/cache$/m.exec(conf.stdout)![1];
+
+  // B follows A's name, found through the DHT (B's only bootstrap peer is D).
+  const stateB = path.join(dir, 'state-b');
+  const followed = await cli(['follow', ipnsName, '--once', '--api', b.apiAddr, '--state-dir', stateB, '--json']);
+  assert.equal(followed.code, 0, followed.stderr);
+  const [{ root }] = JSON.parse(followed.stdout) as { root: string }[];
+
+  // A dies. C joins afterwards, so it never connected to A: what it gets, it gets from B.
+  await a.stop('SIGKILL');
+  const c = await teamNode(keyFile, [d]);
+  stopWhenDone(t, c);
+  assert.equal((await cli(['network', 'reconnect', '--api', c.apiAddr])).code, 0);
+  const storeC = path.join(dir, 'store-c');
+  const substituted = await nixCopyFrom(`${c.gatewayUrl}/ipns/${ipnsName}/cache`, storeC, app, key.publicKey);
+  assert.equal(substituted.code, 0, substituted.stderr);
+  assert.deepEqual(await closureIn(storeC, app), [app, dep].sort());
+  assert.doesNotMatch(await peersOf(c), new RegExp(a.peerId));
+
+  // Without the key nothing comes through, although B and C hold it all.
+  await assert.rejects(outsider.cli(['cat', '--timeout=5s', `/ipfs/${root}/cache/nix-cache-info`]));
+  await assert.rejects(outsider.cli(['swarm', 'connect', '--timeout=10s', peerAddress(b)]));
+  assert.equal((await peersOf(outsider)).trim(), '');
+
+  // The air gap: a CAR exported on B from its replica, imported on a node that runs offline.
+  const car = path.join(dir, 'from-b.car');
+  const exported = await cli(['export', app, car, '--from', ipnsName, '--api', b.apiAddr, '--state-dir', stateB]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const e = await teamNode(keyFile, [d], { offline: true });
+  stopWhenDone(t, e);
+  const imported = await cli(['import', car, '--api', e.apiAddr, '--gateway', e.gatewayUrl, '--json']);
+  assert.equal(imported.code, 0, imported.stderr);
+  const storeE = path.join(dir, 'store-e');
+  const fromCar = await nixCopyFrom(JSON.parse(imported.stdout).caches[0].cacheUrl, storeE, app, key.publicKey);
+  assert.equal(fromCar.code, 0, fromCar.stderr);
+  assert.deepEqual(await closureIn(storeE, app), [app, dep].sort());
 });

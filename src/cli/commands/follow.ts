@@ -35,7 +35,7 @@ export const followCommand: Command = {
     const retention = { keep: optionalCount(values, 'keep'), keepDays: optionalCount(values, 'keep-days') };
     if (names.length > 0) await addFollows(file, names, retention);
     else if (retention.keep ?? retention.keepDays) throw new UsageError('--keep and --keep-days apply to the names given with them: nix-ipfs follow <ipns-name> --keep N', 2);
-    if ((await readFollowState(file)).follows.length === 0) throw new UsageError("nothing to follow yet: name a teammate's IPNS name (nix-ipfs follow k51…; 'nix-ipfs nix-conf' on their machine shows it)", 2);
+    if ((await readFollowState(file)).follows.length === 0) log("nothing followed yet (nix-ipfs follow k51…; 'nix-ipfs nix-conf' on a teammate's machine shows the name): only publishing queued builds");
     const worker = { ctx: teamContext(serviceContext(values)), file, queue: queueDir(dir), secretKey: await readSecretKey(values['key-file'] as string | undefined), values };
     if (values.once) {
       await renewConnections(worker.ctx).catch((error: Error) => Promise.reject(new UsageError(error.message)));

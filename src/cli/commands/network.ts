@@ -12,9 +12,9 @@ export const networkCommand: Command = {
   name: 'network',
   summary: "Set up a team's private IPFS network: init (a swarm key), join (configure your Kubo), reconnect",
   usage: [
-    'init [key-file] [--force]                      a new swarm key (default ./swarm.key) and what each teammate runs',
-    '       nix-ipfs network join <key-file> [--peer <multiaddr>]... [--repo DIR] [--yes]   put your Kubo repository on the network',
-    '       nix-ipfs network reconnect [--api …]           after starting Kubo: make its bitswap see every connected peer',
+    'init [key-file] [--force]   (a new swarm key, default ./swarm.key, and what each teammate runs)',
+    '       nix-ipfs network join <key-file> [--peer <multiaddr>]... [--repo DIR] [--yes]   (put a Kubo repository on the network)',
+    '       nix-ipfs network reconnect [--api …]   (after Kubo starts: let its bitswap see every connected peer)',
   ].join('\n'),
   options: { ...nodeOptions, peer: { type: 'string', multiple: true }, repo: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, force: { type: 'boolean' } },
   maxArguments: 2,

@@ -11,10 +11,10 @@ export const postBuildHookCommand: Command = {
   name: 'post-build-hook',
   summary: "Publish every build: run by Nix's post-build-hook it queues the built paths and returns at once; --drain publishes the queue",
   usage: [
-    '                          (run by Nix: queues $OUT_PATHS)',
-    '       nix-ipfs post-build-hook --write-script FILE   the executable to name in nix.conf: post-build-hook = FILE',
-    '       nix-ipfs post-build-hook --drain [--key-file sk] [--batch N]   publish what is queued (nix-ipfs follow does it too)',
-    '       every form takes --state-dir DIR (default $XDG_STATE_HOME/nix-ipfs or ~/.local/state/nix-ipfs)',
+    '  (run by Nix: queues $OUT_PATHS)',
+    '       nix-ipfs post-build-hook --write-script FILE   (the executable to name in nix.conf: post-build-hook = FILE)',
+    '       nix-ipfs post-build-hook --drain [--key-file sk] [--batch N]   (publish what is queued; nix-ipfs follow does it too)',
+    '       each takes --state-dir DIR (default $XDG_STATE_HOME/nix-ipfs or ~/.local/state/nix-ipfs)',
   ].join('\n'),
   options: {
     ...nodeOptions,
