@@ -121,7 +121,10 @@ export interface ImportedRoot {
 
 /** Imports a CAR file made by `exportCar` (or any `dag export`) and pins its roots. */
 export async function importCar(ctx: TeamContext, file: string): Promise<ImportedRoot[]> {
-  const roots = await ctx.kubo.dagImport(createReadStream(file) as AsyncIterable<Uint8Array>);
+  const roots = await ctx.kubo.dagImport(createReadStream(file) as AsyncIterable<Uint8Array>).catch((error: Error) => {
+    if (!/import failed|car|EOF/i.test(error.message)) throw error;
+    throw new Error(`${file} is not a whole CAR file (${error.message}): copy it again, or export it again with 'nix-ipfs export'`);
+  });
   if (roots.length === 0) throw new Error(`${file} names no root: it is not a CAR file from 'nix-ipfs export' or 'ipfs dag export'`);
   const failed = roots.find((r) => r.pinError);
   if (failed) throw new Error(`${file} is incomplete or damaged: Kubo could not pin ${failed.cid} (${failed.pinError}); export it again`);
