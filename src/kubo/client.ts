@@ -258,7 +258,8 @@ export class Kubo {
   async mfsRead(path: string): Promise<Uint8Array | undefined> {
     try {
       const chunks: Uint8Array[] = [];
-      for await (const chunk of this.stream('files/read', (signal) => this.rpc.files.read(path, { signal }))) chunks.push(chunk);
+      // A small file comes within one timeout, like any other answer: a trickle cannot stretch it.
+      for await (const chunk of this.stream('files/read', (signal) => this.rpc.files.read(path, { signal }), AbortSignal.timeout(this.timeoutMs))) chunks.push(chunk);
       return Buffer.concat(chunks);
     } catch (error) {
       if (isMissing(error)) return undefined;
@@ -495,6 +496,11 @@ export class Kubo {
     const code = err.cause?.code ?? '';
     if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|UND_ERR_SOCKET|EAI_AGAIN/.test(code) || err.message === 'fetch failed') {
       return new KuboUnreachableError(`Kubo API at ${this.address} is not reachable: ${redactSecrets(err.cause?.message ?? err.message ?? '')}. Is the daemon running ('ipfs daemon')?`);
+    }
+    if (error instanceof SyntaxError) {
+      return new KuboError(
+        `the server at ${this.address} answered '${what}' with something other than the Kubo RPC API's JSON (${redactSecrets(err.message ?? '')}): check that --api names Kubo's RPC API (Addresses.API, port 5001 by default), not its gateway or another service`,
+      );
     }
     const status = err.response?.status;
     if (status === 401 || status === 403) {
