@@ -111,7 +111,14 @@ test('Neovim 0.7 against nix-ipfs lsp with a real Kubo node: diagnostics, hover 
   assert.match(hover, /IPFS: not mirrored yet/, 'the server asked the Kubo node');
 
   const lenses = answer<{ title: string; command: string }[]>(report, 'lenses');
-  assert.deepEqual(lenses.map((l) => [l.title, l.command]), [['Pin to IPFS', ServerCommand.pinSource]], 'one lens, on the one well-formed hash');
+  assert.deepEqual(
+    lenses.map((l) => [l.title, l.command]),
+    [
+      ['Fill hash', ServerCommand.fillHash],
+      ['Pin to IPFS', ServerCommand.pinSource],
+    ],
+    'Fill hash on the placeholder, a pin lens on the one well-formed hash, none on the malformed one',
+  );
   assert.equal(answer(report, 'cidFromLens'), cid, "the lens's fetcher reference works through workspace/executeCommand");
   const pinned = answer<{ status: string; record: { cid: string; hash: string } }>(report, 'pin');
   assert.deepEqual([pinned.status, pinned.record.cid, pinned.record.hash], ['pinned', cid, sri], 'pinned through the lens');
@@ -135,6 +142,6 @@ test('the Neovim run fails when the server stops answering', async () => {
     { id: 'after', action: 'codeAction', at: positionOf(await readFile(file, 'utf8'), hex, 3) },
   ];
   const report = await runNeovim(file, { kuboApi: '/ip4/127.0.0.1/tcp/9' }, steps, server, 3_000);
-  assert.equal(answer<unknown[]>(report, 'before').length, 1);
+  assert.equal(answer<unknown[]>(report, 'before').length, 2, 'the server answered before it froze');
   assert.throws(() => answer(report, 'after'), /step after: textDocument\/codeAction: no answer from the server/);
 });
