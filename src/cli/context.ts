@@ -1,9 +1,8 @@
 import { redactSecrets, safeUrl } from '../core/redact';
 import { parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../core/signature';
-import { Kubo } from '../kubo/client';
 import { defaultKuboApi } from '../kubo/endpoint';
-import { Nix } from '../nix/cli';
-import { DEFAULTS, Layout, type ServiceContext } from '../services/context';
+import { createServiceContext, Layout, type ServiceContext } from '../services/context';
+import { DEFAULT_SETTINGS, type Settings } from '../settings';
 import { UsageError, type Command } from './command';
 import { kuboToken, readSecretFile } from './secrets';
 
@@ -31,26 +30,24 @@ export function positiveInt(values: Values, name: string, fallback: number): num
   return n;
 }
 
+/** The service context for the command's options, built as the language server builds its own. */
 export function serviceContext(values: Values, log?: (message: string) => void): ServiceContext {
-  const kubo = new Kubo({
-    api: (values.api as string | undefined) ?? defaultKuboApi(),
-    token: kuboToken(values),
-    timeoutMs: positiveInt(values, 'timeout', 30_000),
-  });
-  return {
-    kubo,
-    nix: new Nix(),
-    layout: rootOption((values.root as string | undefined) ?? DEFAULTS.root),
-    keyName: keyNameOption((values['key-name'] as string | undefined) ?? DEFAULTS.keyName),
-    chunker: (values.chunker as string | undefined) ?? DEFAULTS.chunker,
-    concurrency: positiveInt(values, 'concurrency', DEFAULTS.concurrency),
-    log,
+  const option = (name: string) => values[name] as string | undefined;
+  const settings: Settings = {
+    ...DEFAULT_SETTINGS,
+    kuboApi: option('api') ?? defaultKuboApi(),
+    requestTimeoutMs: positiveInt(values, 'timeout', 30_000),
+    mfsRoot: rootOption(option('root') ?? DEFAULT_SETTINGS.mfsRoot),
+    ipnsKeyName: keyNameOption(option('key-name') ?? DEFAULT_SETTINGS.ipnsKeyName),
+    chunker: option('chunker') ?? DEFAULT_SETTINGS.chunker,
+    concurrency: positiveInt(values, 'concurrency', DEFAULT_SETTINGS.concurrency),
   };
+  return createServiceContext(settings, { token: kuboToken(values), log });
 }
 
-function rootOption(root: string): Layout {
+function rootOption(root: string): string {
   try {
-    return new Layout(root);
+    return new Layout(root).root;
   } catch (error) {
     throw new UsageError(`--root: ${(error as Error).message}`, 2);
   }
