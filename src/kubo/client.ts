@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { create, type KuboRPCClient } from 'kubo-rpc-client';
@@ -50,6 +51,18 @@ export interface MfsStat {
   size: number;
   cumulativeSize: number;
   type: 'file' | 'directory';
+}
+
+/** A file for addToMfsDirectory: its name in the directory and its bytes. */
+export interface MfsFile {
+  name: string;
+  content: Uint8Array | AsyncIterable<Uint8Array>;
+}
+
+export interface AddedFile {
+  name: string;
+  cid: string;
+  size: number;
 }
 
 export interface AddOptions {
@@ -178,6 +191,31 @@ export class Kubo {
     });
     const last = JSON.parse(text.trim().split('\n').pop()!) as { Hash: string; Size: string };
     return { cid: last.Hash, size: Number(last.Size) };
+  }
+
+  /**
+   * Adds many files in one request and links each into an existing MFS directory as Kubo adds it
+   * (`add --to-files=<dir>/`): one round trip and no per-file MFS call. Unpinned: MFS is what keeps
+   * them. The links stay in the node's memory until mfsFlush. A name the directory has already fails
+   * the request from that file on. Bounded by the timeout between two chunks either way.
+   */
+  addToMfsDirectory(dir: string, files: Iterable<MfsFile> | AsyncIterable<MfsFile>, options: { chunker?: string; signal?: AbortSignal } = {}): Promise<AddedFile[]> {
+    const url = new URL('/api/v0/add', this.apiUrl);
+    url.search = new URLSearchParams({ 'cid-version': '1', 'raw-leaves': 'true', pin: 'false', 'to-files': `${dir}/`, ...(options.chunker ? { chunker: options.chunker } : {}) }).toString();
+    return this.mfsExclusive(async () => {
+      if (this.options.refuseBecause) throw new KuboRefusedError(this.options.refuseBecause);
+      const stall = new AbortController();
+      const sent: string[] = [];
+      try {
+        const lines = await postMultipart(url, this.authHeader(), files, sent, { idleMs: this.timeoutMs, stall, outer: options.signal });
+        const added = lines.filter((line): line is { Name: string; Hash: string; Size: string } => typeof line.Hash === 'string');
+        const missing = sent.filter((name) => !added.some((a) => a.Name === name));
+        if (missing.length > 0) throw new KuboError(`Kubo ended 'add --to-files ${dir}/' without adding ${missing.join(', ')}`);
+        return added.map((a) => ({ name: a.Name, cid: a.Hash, size: Number(a.Size) }));
+      } catch (error) {
+        throw error instanceof SourceError ? error.error : this.explain('add', error, stall.signal);
+      }
+    });
   }
 
   private authHeader(): Record<string, string> {
@@ -531,4 +569,81 @@ function parseJsonMessage(payload: string): string {
 
 function isMissing(error: unknown): boolean {
   return error instanceof KuboError && /does not exist|file does not exist|no link named|not found/i.test(error.message);
+}
+
+/** A failure reading a file's bytes (not Kubo's): postMultipart's caller rethrows it as it is. */
+class SourceError {
+  constructor(readonly error: unknown) {}
+}
+
+/** The items, with a failure to produce one wrapped in SourceError (the consumer's own errors are not). */
+async function* sourced<T>(items: Iterable<T> | AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* items;
+  } catch (error) {
+    throw new SourceError(error);
+  }
+}
+
+/**
+ * POSTs files as multipart/form-data, streaming each one's bytes, and returns the newline-delimited
+ * JSON answer. `sent` names each file as it goes out. Kubo reports an error after it began to answer
+ * in the X-Stream-Error trailer, which only node:http shows (fetch drops trailers). No chunk either
+ * way within idleMs aborts `stall` with a TimeoutError.
+ */
+async function postMultipart(
+  url: URL,
+  headers: Record<string, string>,
+  files: Iterable<MfsFile> | AsyncIterable<MfsFile>,
+  sent: string[],
+  limits: { idleMs: number; stall: AbortController; outer?: AbortSignal },
+): Promise<Record<string, unknown>[]> {
+  const boundary = `nix-ipfs-${Math.random().toString(36).slice(2)}`;
+  const signal = limits.outer ? AbortSignal.any([limits.stall.signal, limits.outer]) : limits.stall.signal;
+  const req = request(url, { method: 'POST', headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, signal });
+  const idle = setTimeout(() => limits.stall.abort(new DOMException('stream stalled', 'TimeoutError')), limits.idleMs);
+  let refused: unknown;
+  const answer = new Promise<Record<string, unknown>[]>((resolve, reject) => {
+    req.on('error', (error) => reject(signal.aborted ? signal.reason : new Error('request failed', { cause: error })));
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => ((body += chunk), idle.refresh()));
+      res.on('error', reject);
+      res.on('end', () => {
+        const trailer = res.trailers['x-stream-error'];
+        if ((res.statusCode ?? 500) >= 300 || trailer) return reject(Object.assign(new Error(trailer || parseJsonMessage(body)), { response: { status: res.statusCode } }));
+        try {
+          resolve(body.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Record<string, unknown>));
+        } catch (error) {
+          reject(error); // not Kubo's JSON: explain() says to check --api
+        }
+      });
+    });
+  });
+  // Kubo answering (an error) before the body is sent: stop sending, and report its answer.
+  answer.catch((error) => ((refused = error), req.destroy()));
+  const drained = () =>
+    new Promise<void>((resolve, reject) => {
+      const closed = () => reject(refused ?? signal.reason ?? new Error('the request was closed'));
+      req.once('close', closed).once('drain', () => (req.off('close', closed), resolve()));
+    });
+  const write = async (chunk: Uint8Array | string) => {
+    if (!req.write(chunk)) await drained();
+    idle.refresh();
+  };
+  try {
+    for await (const file of sourced(files)) {
+      sent.push(file.name);
+      await write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(file.name)}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+      for await (const chunk of sourced(file.content instanceof Uint8Array ? [file.content] : file.content)) await write(chunk);
+      await write('\r\n');
+    }
+    req.end(`--${boundary}--\r\n`);
+    return await answer;
+  } catch (error) {
+    req.destroy();
+    throw error;
+  } finally {
+    clearTimeout(idle);
+  }
 }

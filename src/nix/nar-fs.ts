@@ -1,7 +1,10 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { NarNode } from '../core/nar';
+
+/** Up to this size a file is read in one call: a stream per small file costs ~10× more (publishing many paths). */
+const READ_AT_ONCE = 256 * 1024;
 
 /** A file or directory on disk as a NAR tree (read lazily, directories sorted bytewise like Nix). */
 export async function narNodeFromPath(fsPath: string): Promise<NarNode> {
@@ -12,7 +15,7 @@ export async function narNodeFromPath(fsPath: string): Promise<NarNode> {
       type: 'regular',
       executable: (info.mode & 0o100) !== 0,
       size: info.size,
-      contents: () => createReadStream(fsPath) as AsyncIterable<Uint8Array>,
+      contents: info.size <= READ_AT_ONCE ? async function* () { yield readFileSync(fsPath); } : () => createReadStream(fsPath) as AsyncIterable<Uint8Array>,
     };
   }
   if (info.isDirectory()) {

@@ -27,6 +27,8 @@ export type KuboApi = Pick<
   | 'mfsRead'
   | 'mfsWrite'
   | 'mfsLink'
+  | 'mfsMkdir'
+  | 'addToMfsDirectory'
   | 'mfsFlush'
   | 'mfsList'
   | 'mfsRemove'

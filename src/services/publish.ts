@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { parseHash, NixHash } from '../core/hash';
+import { parseHash, type NixHash } from '../core/hash';
 import { NarHasher } from '../core/nar';
 import { fingerprint, formatNarInfo, parseNarInfo, type NarInfo } from '../core/narinfo';
 import { formatNixCacheInfo } from '../core/nix-cache-info';
 import { signFingerprint, type SecretKey } from '../core/signature';
 import { parseStorePath } from '../core/store-path';
 import type { PathInfo } from '../core/path-info';
-import { mapLimit } from './concurrency';
+import { KuboUnreachableError } from '../kubo/client';
 import { publishRoot, type ServiceContext } from './context';
 import { tap } from './streams';
 
@@ -33,36 +33,53 @@ export interface PublishOptions {
   signal?: AbortSignal;
 }
 
+/** At most this many paths, and this many NAR bytes, go to Kubo in one request and one MFS checkpoint. */
+const BATCH_PATHS = 16;
+const BATCH_BYTES = 64 * 2 ** 20;
+
+/** What the cache holds, from one listing of its two directories. */
+interface CacheListing {
+  narinfos: Set<string>;
+  /** NAR file name → CID. */
+  nars: Map<string, string>;
+}
+
+type Outcome = PublishedPath | { storePath: string; error: string };
+
 /**
  * Publishes store paths and their closures as a Nix binary cache in MFS (`<root>/cache`).
- * Each NAR is streamed from `nix-store --dump` into Kubo (no temporary file), checked
- * against Nix's NarHash on the way, linked, and only then described by a narinfo — so the
- * index never names a NAR it does not have. Paths whose narinfo exists are skipped.
+ * NARs are streamed in-process from the store into Kubo, many per request and linked into MFS
+ * by Kubo as it adds them (no temporary file, no call per file), each checked against Nix's
+ * NarHash on the way. Only then are their narinfos added, the same way, and the batch flushed:
+ * the index never names a NAR it does not have, and a crash loses at most the batch under way.
+ * A path whose narinfo and NAR are listed is skipped without a request. MFS keeps the NARs from
+ * Kubo's garbage collector; the NARs of the paths named (not their closure) are also pinned.
  */
 export async function publish(ctx: ServiceContext, paths: string[], options: PublishOptions = {}): Promise<PublishResult> {
   const closure = await ctx.nix.pathInfo(paths, { recursive: true });
-  await ensureCacheInfo(ctx);
-  // One listing instead of one lookup per path: most paths of a first publish are new.
-  const [narinfos, nars] = await Promise.all([ctx.kubo.mfsList(ctx.layout.cache), ctx.kubo.mfsList(`${ctx.layout.cache}/nar`)]);
-  const listed = new Set([...narinfos.map((e) => `${ctx.layout.cache}/${e.name}`), ...nars.map((e) => `${ctx.layout.cache}/nar/${e.name}`)]);
+  const listing = await listCache(ctx);
+  const outcomes = new Map<string, Outcome>();
   let done = 0;
-  const outcomes = await mapLimit(closure, ctx.concurrency, async (info) => {
-    options.signal?.throwIfAborted();
-    try {
-      const published = await publishPath(ctx, info, listed, options.secretKey);
-      options.onProgress?.({ storePath: info.path, status: published.status, done: ++done, total: closure.length });
-      return published;
-    } catch (error) {
-      options.onProgress?.({ storePath: info.path, status: 'failed', done: ++done, total: closure.length });
-      return { storePath: info.path, error: (error as Error).message };
-    }
-  });
-  const result: PublishResult = {
-    paths: outcomes.filter((o): o is PublishedPath => 'narCid' in o),
-    failed: outcomes.filter((o): o is { storePath: string; error: string } => 'error' in o),
+  const report = (outcome: Outcome) => {
+    outcomes.set(outcome.storePath, outcome);
+    options.onProgress?.({ storePath: outcome.storePath, status: 'error' in outcome ? 'failed' : outcome.status, done: ++done, total: closure.length });
   };
-  // The links above stayed in Kubo's memory (flush: false) since the last checkpoint: write them.
-  await ctx.kubo.mfsFlush('/');
+  const fresh: PathInfo[] = [];
+  for (const info of closure) {
+    const known = await alreadyPublished(ctx, info, listing);
+    if (known) report(known);
+    else fresh.push(info);
+  }
+  for (const batch of batches(fresh)) {
+    options.signal?.throwIfAborted();
+    for (const outcome of await publishBatchOrEach(ctx, batch, listing, options.secretKey)) report(outcome);
+  }
+  const ordered = closure.map((info) => outcomes.get(info.path)!);
+  const result: PublishResult = {
+    paths: ordered.filter((o): o is PublishedPath => 'narCid' in o),
+    failed: ordered.filter((o): o is { storePath: string; error: string } => 'error' in o),
+  };
+  await pinNamed(ctx, result.paths.filter((p) => paths.includes(p.storePath)));
   if (result.paths.length > 0) Object.assign(result, await publishRoot(ctx));
   return result;
 }
@@ -83,51 +100,145 @@ export async function buildFolder(ctx: ServiceContext, folder: string): Promise<
   return realpath(link);
 }
 
-async function ensureCacheInfo(ctx: ServiceContext): Promise<void> {
-  if (await ctx.kubo.mfsStat(ctx.layout.cacheInfo)) return;
-  // A low priority number makes Nix prefer this cache over cache.nixos.org (40).
-  await ctx.kubo.mfsWrite(ctx.layout.cacheInfo, new TextEncoder().encode(formatNixCacheInfo({ storeDir: '/nix/store', wantMassQuery: true, priority: 30 })));
+/** One listing of the cache and one of its NARs, instead of a lookup per path; creates an empty cache. */
+async function listCache(ctx: ServiceContext): Promise<CacheListing> {
+  const [narinfos, nars] = await Promise.all([ctx.kubo.mfsList(ctx.layout.cache), ctx.kubo.mfsList(`${ctx.layout.cache}/nar`)]);
+  if (!narinfos.some((e) => e.name === 'nix-cache-info')) {
+    // A low priority number makes Nix prefer this cache over cache.nixos.org (40).
+    await ctx.kubo.mfsWrite(ctx.layout.cacheInfo, new TextEncoder().encode(formatNixCacheInfo({ storeDir: '/nix/store', wantMassQuery: true, priority: 30 })));
+  }
+  if (nars.length === 0) await ctx.kubo.mfsMkdir(`${ctx.layout.cache}/nar`);
+  return { narinfos: new Set(narinfos.map((e) => e.name)), nars: new Map(nars.map((e) => [e.name, e.cid])) };
 }
 
-async function publishPath(ctx: ServiceContext, info: PathInfo, listed: Set<string>, secretKey?: SecretKey): Promise<PublishedPath> {
-  const storePath = parseStorePath(info.path);
-  const narinfoPath = ctx.layout.narinfo(storePath.hashPart);
-  const existing = listed.has(narinfoPath) ? await ctx.kubo.mfsRead(narinfoPath) : undefined;
-  if (existing) {
-    const narinfo = parseNarInfo(new TextDecoder().decode(existing));
-    const nar = await ctx.kubo.mfsStat(`${ctx.layout.cache}/${narinfo.url}`);
-    if (nar) return { storePath: info.path, narCid: nar.cid, narSize: narinfo.narSize, status: 'already-published' };
-  }
+const narinfoName = (info: PathInfo) => `${parseStorePath(info.path).hashPart}.narinfo`;
+const narName = (info: PathInfo) => `${parseHash(info.narHash, 'sha256').hash.toNix32()}.nar`;
 
-  const expected = parseHash(info.narHash, 'sha256').hash;
-  const hasher = new NarHasher();
-  const { cid } = await ctx.kubo.add(tap(ctx.nix.dump(info.path), (chunk) => hasher.update(chunk)), { pin: true, chunker: ctx.chunker });
-  const { narHash, narSize } = hasher.digest();
-  if (!narHash.equals(expected) || narSize !== info.narSize) {
-    await ctx.kubo.unpin(cid).catch(() => undefined);
-    throw new Error(
-      `NAR of ${info.path} does not match Nix's record (got ${narHash.toSri()}, ${narSize} bytes; Nix says ${expected.toSri()}, ${info.narSize} bytes): run 'nix-store --verify --check-contents'`,
-    );
+/**
+ * A path is published when its narinfo is listed and so is the NAR it names. The narinfo names the
+ * NAR of the path's NarHash unless something else wrote it: only then is it read.
+ */
+async function alreadyPublished(ctx: ServiceContext, info: PathInfo, listing: CacheListing): Promise<PublishedPath | undefined> {
+  if (!listing.narinfos.has(narinfoName(info))) return undefined;
+  const cid = listing.nars.get(narName(info));
+  if (cid) return { storePath: info.path, narCid: cid, narSize: info.narSize, status: 'already-published' };
+  const existing = await ctx.kubo.mfsRead(`${ctx.layout.cache}/${narinfoName(info)}`);
+  let narinfo: NarInfo;
+  try {
+    narinfo = parseNarInfo(new TextDecoder().decode(existing));
+  } catch {
+    return undefined; // damaged or gone: published again, which replaces it
   }
-  await linkNar(ctx, cid, ctx.layout.nar(narHash), listed);
+  const nar = await ctx.kubo.mfsStat(`${ctx.layout.cache}/${narinfo.url}`);
+  return nar && { storePath: info.path, narCid: nar.cid, narSize: narinfo.narSize, status: 'already-published' };
+}
 
-  const narinfo = narInfoFor(info, narHash, ctx.layout.narUrl(narHash));
-  if (secretKey) {
-    const sig = signFingerprint(secretKey, fingerprint(narinfo));
-    narinfo.sigs = [...narinfo.sigs.filter((s) => !s.startsWith(`${secretKey.name}:`)), sig];
+/** Consecutive runs of at most BATCH_PATHS paths and (unless one path alone is larger) BATCH_BYTES. */
+function* batches(infos: PathInfo[]): Iterable<PathInfo[]> {
+  let batch: PathInfo[] = [];
+  let bytes = 0;
+  for (const info of infos) {
+    if (batch.length > 0 && (batch.length === BATCH_PATHS || bytes + info.narSize > BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(info);
+    bytes += info.narSize;
   }
-  await ctx.kubo.mfsWrite(narinfoPath, new TextEncoder().encode(formatNarInfo(narinfo)), { flush: false });
-  return { storePath: info.path, narCid: cid, narSize, status: 'published' };
+  if (batch.length > 0) yield batch;
 }
 
 /**
- * Links a NAR at its path, named by its hash. Two store paths can have the same NAR (same
- * contents, other names): when it is linked already (by an earlier run or by this one), fine.
+ * One batch in one go; when that fails (a path that cannot be read, Kubo refusing a name), each of
+ * its paths alone, after a new listing, so that one bad path fails alone.
  */
-async function linkNar(ctx: ServiceContext, cid: string, narPath: string, listed: Set<string>): Promise<void> {
-  if (listed.has(narPath) && (await ctx.kubo.mfsStat(narPath))?.cid === cid) return;
-  // Same name, same bytes: a NAR linked meanwhile by a twin path is simply replaced by itself.
-  await ctx.kubo.mfsLink(cid, narPath, { flush: false });
+async function publishBatchOrEach(ctx: ServiceContext, batch: PathInfo[], listing: CacheListing, secretKey?: SecretKey): Promise<Outcome[]> {
+  try {
+    return await publishBatch(ctx, batch, listing, secretKey);
+  } catch (error) {
+    if (batch.length === 1 || error instanceof KuboUnreachableError) return batch.map((info) => ({ storePath: info.path, error: (error as Error).message }));
+    Object.assign(listing, await listCache(ctx));
+    const outcomes: Outcome[] = [];
+    for (const info of batch) outcomes.push(...(await publishBatchOrEach(ctx, [info], listing, secretKey)));
+    return outcomes;
+  }
+}
+
+/**
+ * Adds the batch's NARs (one per NarHash: identical NARs are shared) into `nar/`, checks each
+ * against Nix's record, then adds the narinfos of the paths whose NAR is right, and flushes.
+ */
+async function publishBatch(ctx: ServiceContext, batch: PathInfo[], listing: CacheListing, secretKey?: SecretKey): Promise<Outcome[]> {
+  const narDir = `${ctx.layout.cache}/nar`;
+  const byNar = new Map<string, PathInfo>();
+  for (const info of batch) if (!byNar.has(narName(info))) byNar.set(narName(info), info);
+  const newNars = [...byNar].filter(([name]) => !listing.nars.has(name));
+  const hashers = new Map<string, NarHasher>();
+  const files = newNars.map(([name, info]) => {
+    const hasher = new NarHasher();
+    hashers.set(name, hasher);
+    return { name, content: tap(ctx.nix.dump(info.path), (chunk) => hasher.update(chunk)) };
+  });
+  const added = files.length > 0 ? await ctx.kubo.addToMfsDirectory(narDir, files, { chunker: ctx.chunker }) : [];
+  const wrong = new Map<string, string>();
+  for (const { name, cid } of added) {
+    const mismatch = narMismatch(byNar.get(name)!, hashers.get(name)!);
+    if (!mismatch) listing.nars.set(name, cid);
+    else {
+      wrong.set(name, mismatch);
+      await ctx.kubo.mfsRemove(`${narDir}/${name}`);
+    }
+  }
+  // Listed before this run without a narinfo of ours: a twin path's NAR, or one left by a crash.
+  for (const [name, info] of byNar) if (!added.some((file) => file.name === name)) await relinkNar(ctx, info, listing).catch((error: Error) => wrong.set(name, error.message));
+  const outcomes: Outcome[] = batch.map((info) => {
+    const error = wrong.get(narName(info));
+    return error ? { storePath: info.path, error } : { storePath: info.path, narCid: listing.nars.get(narName(info))!, narSize: info.narSize, status: 'published' };
+  });
+  await addNarinfos(ctx, batch.filter((info) => !wrong.has(narName(info))), listing, secretKey);
+  await ctx.kubo.mfsFlush('/');
+  return outcomes;
+}
+
+/** Why a NAR just read does not match Nix's record of the path, or undefined when it does. */
+function narMismatch(info: PathInfo, hasher: NarHasher): string | undefined {
+  const expected = parseHash(info.narHash, 'sha256').hash;
+  const { narHash, narSize } = hasher.digest();
+  if (narHash.equals(expected) && narSize === info.narSize) return undefined;
+  return `NAR of ${info.path} does not match Nix's record (got ${narHash.toSri()}, ${narSize} bytes; Nix says ${expected.toSri()}, ${info.narSize} bytes): run 'nix-store --verify --check-contents'`;
+}
+
+/** A NAR of this NarHash is listed already: adds ours, checks it, and links it when the listed one differs. */
+async function relinkNar(ctx: ServiceContext, info: PathInfo, listing: CacheListing): Promise<void> {
+  const hasher = new NarHasher();
+  const { cid } = await ctx.kubo.add(tap(ctx.nix.dump(info.path), (chunk) => hasher.update(chunk)), { chunker: ctx.chunker });
+  const mismatch = narMismatch(info, hasher);
+  if (mismatch) throw new Error(mismatch);
+  if (listing.nars.get(narName(info)) !== cid) await ctx.kubo.mfsLink(cid, `${ctx.layout.cache}/nar/${narName(info)}`, { flush: false });
+  listing.nars.set(narName(info), cid);
+}
+
+/** Narinfos (signed when a key is given) of paths whose NAR is in: new ones in one request, replaced ones one by one. */
+async function addNarinfos(ctx: ServiceContext, infos: PathInfo[], listing: CacheListing, secretKey?: SecretKey): Promise<void> {
+  const files = infos.map((info) => {
+    const narinfo = narInfoFor(info, parseHash(info.narHash, 'sha256').hash, `nar/${narName(info)}`);
+    if (secretKey) narinfo.sigs = [...narinfo.sigs.filter((s) => !s.startsWith(`${secretKey.name}:`)), signFingerprint(secretKey, fingerprint(narinfo))];
+    return { name: narinfoName(info), content: new TextEncoder().encode(formatNarInfo(narinfo)) };
+  });
+  const replaced = files.filter((file) => listing.narinfos.has(file.name));
+  const added = files.filter((file) => !listing.narinfos.has(file.name));
+  for (const file of replaced) await ctx.kubo.mfsWrite(`${ctx.layout.cache}/${file.name}`, file.content, { flush: false });
+  if (added.length > 0) await ctx.kubo.addToMfsDirectory(ctx.layout.cache, added);
+  for (const file of files) listing.narinfos.add(file.name);
+}
+
+/**
+ * Pins the NARs of the paths named (a mirrored source is one, and its pin state is its NAR's):
+ * one check each, and a pin only when it is missing.
+ */
+async function pinNamed(ctx: ServiceContext, named: PublishedPath[]): Promise<void> {
+  for (const { narCid } of named) if (!(await ctx.kubo.isPinned(narCid))) await ctx.kubo.pin(narCid);
 }
 
 /** The narinfo of an uncompressed NAR, keeping the signatures Nix already has for the path. */

@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { KuboError, type MfsStat } from '../../src/kubo/client';
+import { KuboError, type AddedFile, type MfsFile, type MfsStat } from '../../src/kubo/client';
 import type { KuboApi } from '../../src/services/context';
 
 async function cidOf(bytes: Uint8Array): Promise<string> {
@@ -80,6 +80,22 @@ export class MemoryKubo implements KuboApi {
   }
 
   async mfsFlush(): Promise<void> {}
+
+  async mfsMkdir(path: string): Promise<void> {
+    this.folders.add(path);
+  }
+
+  /** Like Kubo's `add --to-files=<dir>/`: a name the folder has already fails from that file on. */
+  async addToMfsDirectory(dir: string, files: Iterable<MfsFile> | AsyncIterable<MfsFile>): Promise<AddedFile[]> {
+    const added: AddedFile[] = [];
+    for await (const file of files) {
+      if (this.files.has(`${dir}/${file.name}`)) throw new KuboError(`Kubo 'add' failed: directory already has entry by that name (${file.name})`);
+      const { cid, size } = await this.add(file.content);
+      await this.mfsLink(cid, `${dir}/${file.name}`);
+      added.push({ name: file.name, cid, size });
+    }
+    return added;
+  }
 
   async mfsList(path: string): Promise<{ name: string; type: 'file' | 'directory'; size: number; cid: string }[]> {
     const names = new Map<string, 'file' | 'directory'>();

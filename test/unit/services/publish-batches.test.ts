@@ -1,0 +1,108 @@
+// publish sends many paths per request to an in-memory node: a bad path fails alone, a re-publish
+// touches only what changed, and only the paths named are pinned.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NarHasher, writeNar } from '../../../src/core/nar';
+import type { PathInfo } from '../../../src/core/path-info';
+import type { MfsFile } from '../../../src/kubo/client';
+import { Nix } from '../../../src/nix/cli';
+import { Layout, type ServiceContext } from '../../../src/services/context';
+import { publish } from '../../../src/services/publish';
+import { MemoryKubo } from '../../helpers/memory-kubo';
+
+interface StorePath {
+  info: PathInfo;
+  nar: Uint8Array;
+  /** What the store yields instead of the NAR: other bytes, or a read error. */
+  broken?: 'corrupt' | 'unreadable';
+}
+
+class StandInNix extends Nix {
+  constructor(readonly paths: StorePath[]) {
+    super();
+  }
+  override async pathInfo(): Promise<PathInfo[]> {
+    return this.paths.map((p) => p.info);
+  }
+  override async *dump(path: string): AsyncIterable<Uint8Array> {
+    const found = this.paths.find((p) => p.info.path === path)!;
+    if (found.broken === 'unreadable') throw new Error(`EACCES: permission denied, open '${path}'`);
+    yield found.broken === 'corrupt' ? new Uint8Array(found.nar).fill(7, 40) : found.nar;
+  }
+}
+
+/** Counts the files each batch request carries. */
+class CountingKubo extends MemoryKubo {
+  readonly requests: string[][] = [];
+  override async addToMfsDirectory(dir: string, files: Iterable<MfsFile> | AsyncIterable<MfsFile>) {
+    const names: string[] = [];
+    this.requests.push(names);
+    const seen = async function* () {
+      for await (const file of files) yield (names.push(file.name), file);
+    };
+    return super.addToMfsDirectory(dir, seen());
+  }
+}
+
+async function storePath(i: number, text = `path ${i}\n`, references: string[] = []): Promise<StorePath> {
+  const bytes = new TextEncoder().encode(text);
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of writeNar({ type: 'regular', executable: false, size: bytes.length, contents: async function* () { yield bytes; } })) chunks.push(chunk);
+  const nar = new Uint8Array(Buffer.concat(chunks));
+  const hasher = new NarHasher();
+  hasher.update(nar);
+  const { narHash, narSize } = hasher.digest();
+  const hashPart = i.toString(32).padStart(32, '0').replace(/[eotu]/g, 'a');
+  return { info: { path: `/nix/store/${hashPart}-p${i}`, narHash: narHash.toSri(), narSize, references, signatures: [] }, nar };
+}
+
+function context(paths: StorePath[]): ServiceContext & { kubo: CountingKubo } {
+  return { kubo: new CountingKubo(), nix: new StandInNix(paths), layout: new Layout('/nix-ipfs'), keyName: 'nix-ipfs', concurrency: 2 };
+}
+
+test('40 paths go in a few requests; a corrupt and an unreadable path fail alone, leaving no narinfo or NAR', async () => {
+  const paths = await Promise.all(Array.from({ length: 40 }, (_, i) => storePath(i)));
+  paths[5].broken = 'corrupt';
+  paths[20].broken = 'unreadable';
+  const ctx = context(paths);
+  const result = await publish(ctx, [paths[39].info.path]);
+  assert.deepEqual(result.failed.map((f) => f.storePath).sort(), [paths[5].info.path, paths[20].info.path].sort());
+  assert.match(result.failed.find((f) => f.storePath === paths[5].info.path)!.error, /does not match Nix's record/);
+  assert.match(result.failed.find((f) => f.storePath === paths[20].info.path)!.error, /EACCES/);
+  assert.equal(result.paths.length, 38);
+  for (const broken of [paths[5], paths[20]]) {
+    const hashPart = broken.info.path.slice(11, 43);
+    assert.equal(ctx.kubo.files.has(`/nix-ipfs/cache/${hashPart}.narinfo`), false);
+  }
+  const nars = [...ctx.kubo.files.keys()].filter((f) => f.startsWith('/nix-ipfs/cache/nar/'));
+  assert.equal(nars.length, 38, 'the corrupt NAR was removed again');
+  // Batches of 16; only the batch with the unreadable path is sent again, path by path.
+  assert.ok(ctx.kubo.requests.length < 40, `${ctx.kubo.requests.length} requests for 40 paths`);
+});
+
+test('a re-publish after 3 paths changed sends those 3 paths only, and pins only the path named', async () => {
+  const deps = await Promise.all(Array.from({ length: 30 }, (_, i) => storePath(i)));
+  const top = await storePath(100, 'top\n', deps.map((d) => d.info.path));
+  const ctx = context([...deps, top]);
+  const first = await publish(ctx, [top.info.path]);
+  assert.equal(first.failed.length, 0);
+  assert.deepEqual([...ctx.kubo.pins], [first.paths.find((p) => p.storePath === top.info.path)!.narCid], 'the named path is pinned, its closure is kept by MFS');
+
+  const changed = await Promise.all([1, 2, 3].map((i) => storePath(200 + i)));
+  const nix = ctx.nix as StandInNix;
+  nix.paths.splice(0, 3, ...changed);
+  ctx.kubo.requests.length = 0;
+  const again = await publish(ctx, [top.info.path]);
+  assert.equal(again.paths.filter((p) => p.status === 'published').length, 3);
+  assert.deepEqual(ctx.kubo.requests.flat().filter((name) => name.endsWith('.narinfo')).sort(), changed.map((c) => `${c.info.path.slice(11, 43)}.narinfo`).sort());
+});
+
+test('two paths with the same NAR in one batch share it: one NAR is sent, both narinfos name it', async () => {
+  const a = await storePath(1, 'same bytes\n');
+  const b = await storePath(2, 'same bytes\n');
+  const ctx = context([a, b]);
+  const result = await publish(ctx, [a.info.path, b.info.path]);
+  assert.equal(result.failed.length, 0);
+  assert.equal(result.paths[0].narCid, result.paths[1].narCid);
+  assert.equal(ctx.kubo.requests.flat().filter((name) => name.endsWith('.nar')).length, 1);
+});
