@@ -155,7 +155,7 @@ test('three placeholders of three kinds and a hand-written fixed-output derivati
   fetchgit = { url, rev, hash }: derivation {
     name = "source"; system = builtins.currentSystem; builder = "/bin/sh"; PATH = "/usr/bin:/bin";
     GIT_CONFIG_NOSYSTEM = "1"; GIT_CONFIG_GLOBAL = "/dev/null";
-    args = [ "-c" "git -c safe.directory='*' clone -q \${url} $out && cd $out && git -c advice.detachedHead=false checkout -q \${rev} && rm -rf .git" ]; # through nix-daemon the builder is root, and the repository is the test user's
+    args = [ "-c" "git config --file $TMPDIR/gitconfig safe.directory '*' && GIT_CONFIG_GLOBAL=$TMPDIR/gitconfig git clone -q \${url} $out && cd $out && git -c advice.detachedHead=false checkout -q \${rev} && rm -rf .git" ]; # through nix-daemon the builder is root, and the repository is the test user's
     outputHashMode = "recursive"; outputHashAlgo = "sha256"; outputHash = hash;
   };
 in {
