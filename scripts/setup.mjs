@@ -1,7 +1,7 @@
 // Installs what the tests and the demo need, using only Node's built-ins so it runs
 // on a fresh clone before node_modules exists. Each step is skipped when already done.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

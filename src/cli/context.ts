@@ -56,7 +56,7 @@ function rootOption(root: string): string {
 /** `self` is the node's own identity: publishing under it would replace what the node itself publishes. */
 function keyNameOption(name: string): string {
   if (name === 'self') throw new UsageError("--key-name self is the node's own identity key: name a key of its own for nix-ipfs (the default is nix-ipfs)", 2);
-  if (!/^[^/\0-\x1f\x7f]+$/.test(name)) throw new UsageError(`--key-name takes a Kubo key name without '/' or control characters, not '${JSON.stringify(name).slice(1, -1)}'`, 2);
+  if (!/^[^/\p{Cc}]+$/u.test(name)) throw new UsageError(`--key-name takes a Kubo key name without '/' or control characters, not '${JSON.stringify(name).slice(1, -1)}'`, 2);
   return name;
 }
 

@@ -103,7 +103,7 @@ async function unpack(narFile: string, storePath: string, target: string): Promi
     await extractNar(readNar(stream), target);
   } catch (error) {
     if (!(error instanceof NarExtractError) || error.code === 'ENOSPC') throw error;
-    throw new Error(`${storePath} cannot be stored on this machine: ${error.message}. Nothing was added to the Nix store`);
+    throw new Error(`${storePath} cannot be stored on this machine: ${error.message}. Nothing was added to the Nix store`, { cause: error });
   } finally {
     stream.destroy();
   }

@@ -45,7 +45,7 @@ export async function readFollowState(file: string): Promise<FollowState> {
     return JSON.parse(await readFile(file, 'utf8')) as FollowState;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { follows: [] };
-    throw new Error(`${file} is not nix-ipfs's list of followed caches (${(error as Error).message}): move it away to start afresh`);
+    throw new Error(`${file} is not nix-ipfs's list of followed caches (${(error as Error).message}): move it away to start afresh`, { cause: error });
   }
 }
 

@@ -10,7 +10,7 @@ import type { NixHash } from '../core/hash';
 export class Layout {
   constructor(readonly root: string) {
     // `/` would publish the node's whole MFS; a control character ends up in messages and paths unseen.
-    if (!/^(\/[^/\0-\x1f\x7f]+)+$/.test(root) || root.split('/').some((part) => part === '..' || part === '.')) {
+    if (!/^(\/[^/\p{Cc}]+)+$/u.test(root) || root.split('/').some((part) => part === '..' || part === '.')) {
       throw new Error(`MFS root '${JSON.stringify(root).slice(1, -1)}' must be an absolute MFS path below / like /nix-ipfs, without '.', '..' or control characters`);
     }
   }

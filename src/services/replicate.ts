@@ -64,7 +64,7 @@ async function checkIsPublished(ctx: ServiceContext, target: string, rootCid: st
       parseNixCacheInfo(Buffer.concat(chunks).toString('utf8'));
       return;
     } catch (error) {
-      throw new Error(`${named} is not a Nix binary cache: ${infoPath} is not a nix-cache-info (${(error as Error).message}). ${nothing}`);
+      throw new Error(`${named} is not a Nix binary cache: ${infoPath} is not a nix-cache-info (${(error as Error).message}). ${nothing}`, { cause: error });
     }
   }
   if ((await ctx.kubo.mfsStat(`/ipfs/${rootCid}/mirror`))?.type === 'directory') return;
