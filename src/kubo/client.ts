@@ -505,7 +505,7 @@ export class Kubo {
   }
 
   /** A streamed response whose every chunk must arrive within the timeout. */
-  private async *stream(what: string, open: (signal: AbortSignal) => AsyncIterable<Uint8Array | any>, outer?: AbortSignal): AsyncIterable<any> {
+  private async *stream<T>(what: string, open: (signal: AbortSignal) => AsyncIterable<T>, outer?: AbortSignal): AsyncIterable<T> {
     if (this.options.refuseBecause) throw new KuboRefusedError(this.options.refuseBecause);
     const controller = new AbortController();
     const onOuterAbort = () => controller.abort(outer?.reason);
