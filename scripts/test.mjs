@@ -54,6 +54,7 @@ log(`set-up took ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 step('build', process.execPath, ['scripts/build.mjs']);
 step('type-check', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']);
+step('lint', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
 
 const selected = files.length ? files : chosen.flatMap(testFiles);
 if (selected.length === 0) {
