@@ -24,7 +24,7 @@ export function parseContentAddress(text: string): ContentAddress {
   if (prefix === 'fixed' && rest[0] === 'git') fail("Git hashing ('fixed:git:', from newer Nix) is not supported");
   const recursive = prefix === 'fixed' && rest[0] === 'r';
   const [algo, digest, ...extra] = recursive ? rest.slice(1) : rest;
-  if (digest === undefined || extra.length > 0) fail(`expected '${prefix}:${prefix === 'fixed' ? '[r:]' : ''}<algorithm>:<hash>'`);
+  if (algo === undefined || digest === undefined || extra.length > 0) fail(`expected '${prefix}:${prefix === 'fixed' ? '[r:]' : ''}<algorithm>:<hash>'`);
   if (!isHashAlgo(algo)) fail(`unknown hash algorithm '${algo.slice(0, 20)}' (md5, sha1, sha256 or sha512)`);
   if (prefix === 'text' && algo !== 'sha256') fail(`a text content address uses sha256, not ${algo}`);
   let hash: NixHash;

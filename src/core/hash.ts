@@ -111,8 +111,9 @@ export function parseHash(text: string, algo?: HashAlgo): ParsedHash {
   const sri = /^(md5|sha1|sha256|sha512)-(.*)$/.exec(text);
   if (sri) {
     const sriAlgo = sri[1] as HashAlgo;
+    const [, , digest = ''] = sri;
     if (algo && algo !== sriAlgo) throw new ParseError('hash', `expected a ${algo} hash, got ${sriAlgo}`, 0);
-    return { hash: new NixHash(sriAlgo, decodeBase64(sri[2], sriAlgo, sriAlgo.length + 1)), encoding: 'sri', prefixed: false };
+    return { hash: new NixHash(sriAlgo, decodeBase64(digest, sriAlgo, sriAlgo.length + 1)), encoding: 'sri', prefixed: false };
   }
   const colon = text.indexOf(':');
   if (colon >= 0) {

@@ -22,7 +22,8 @@ export function encodeNix32(bytes: Uint8Array): string {
     const bit = n * 5;
     const i = bit >> 3;
     const j = bit & 7;
-    const value = (bytes[i] >> j) | (i + 1 < bytes.length ? bytes[i + 1] << (8 - j) : 0);
+    // i < bytes.length: n < nix32Length(bytes.length), so 5n < 8 * bytes.length. Past the last byte there are no bits.
+    const value = (bytes[i]! >> j) | ((bytes[i + 1] ?? 0) << (8 - j));
     out += NIX32_ALPHABET[value & 0x1f];
   }
   return out;
@@ -36,16 +37,16 @@ export function decodeNix32(text: string, size: number, what = 'hash'): Uint8Arr
   const bytes = new Uint8Array(size);
   for (let n = 0; n < text.length; n++) {
     const code = text.charCodeAt(text.length - n - 1);
-    const value = code < 128 ? NIX32_VALUES[code] : -1;
+    const value = NIX32_VALUES[code] ?? -1;
     if (value < 0) {
       throw new ParseError(what, `'${text[text.length - n - 1]}' is not a Nix base32 character (alphabet ${NIX32_ALPHABET})`, text.length - n - 1);
     }
     const bit = n * 5;
     const i = bit >> 3;
     const j = bit & 7;
-    bytes[i] |= (value << j) & 0xff;
+    bytes[i]! |= (value << j) & 0xff; // i < size, as the length is checked above
     const carry = value >> (8 - j);
-    if (i + 1 < size) bytes[i + 1] |= carry;
+    if (i + 1 < size) bytes[i + 1]! |= carry;
     else if (carry) throw new ParseError(what, 'Nix base32 value has bits beyond the digest size', 0);
   }
   return bytes;

@@ -15,7 +15,9 @@ export function parseNixCacheInfo(text: string): NixCacheInfo {
   const fields = new Map<string, string>();
   for (const line of text.split('\n')) {
     const match = /^(\w+): (.*)$/.exec(line);
-    if (match) fields.set(match[1], match[2].trim());
+    if (!match) continue;
+    const [, name = '', value = ''] = match;
+    fields.set(name, value.trim());
   }
   const storeDir = fields.get('StoreDir');
   if (!storeDir) throw new ParseError('nix-cache-info', 'missing StoreDir');

@@ -42,10 +42,13 @@ export function sourceInputs(file: ParsedFile, fetcher: Fetcher): SourceInputs |
 
 /** Hashes of `now` that HEAD has for another source only: the source changed, the hash did not. */
 export function staleHashes(now: ParsedFile, head: ParsedFile): StaleHash[] {
-  const before = new Map<string, SourceInputs[]>();
+  const before = new Map<string, [SourceInputs, ...SourceInputs[]]>();
   for (const f of head.fetchers) {
     const inputs = f.sri ? sourceInputs(head, f) : undefined;
-    if (inputs) before.set(f.sri!, [...(before.get(f.sri!) ?? []), inputs]);
+    if (!inputs) continue;
+    const known = before.get(f.sri!);
+    if (known) known.push(inputs);
+    else before.set(f.sri!, [inputs]);
   }
   const stale: StaleHash[] = [];
   for (const f of now.fetchers) {

@@ -31,7 +31,7 @@ export function parseStorePath(path: string, storeDir = DEFAULT_STORE_DIR): Stor
   if (typeof path !== 'string') throw new ParseError('store path', 'not a string');
   const prefix = storeDir.replace(/\/+$/, '') + '/';
   if (!path.startsWith(prefix)) throw new ParseError('store path', `'${path}' is not inside ${storeDir}`, 0);
-  const base = path.slice(prefix.length).split('/')[0];
+  const [base = ''] = path.slice(prefix.length).split('/');
   const hashPart = base.slice(0, HASH_PART_LENGTH);
   if (!HASH_PART.test(hashPart)) throw new ParseError('store path', `expected ${HASH_PART_LENGTH} Nix base32 characters after ${prefix}`, prefix.length);
   if (base[HASH_PART_LENGTH] !== '-') throw new ParseError('store path', `expected '-' after the hash`, prefix.length + HASH_PART_LENGTH);
@@ -50,7 +50,7 @@ export function parseStorePathBaseName(baseName: string, storeDir = DEFAULT_STOR
 // Nix folds a sha256 into 20 bytes by XOR-ing it onto itself (compressHash).
 function compress(digest: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(size);
-  digest.forEach((b, i) => (out[i % size] ^= b));
+  digest.forEach((b, i) => (out[i % size]! ^= b));
   return out;
 }
 

@@ -14,8 +14,8 @@ import { fetchersInTree, type Fetcher, type TextEdit } from './extract';
 export interface ChunkPlan {
   /** Offset of the split set's opening brace. */
   outerFrom: number;
-  /** Line start of each chunk; chunk i ends where chunk i+1 starts, the last one at `suffixFrom`. */
-  starts: number[];
+  /** Line start of each chunk (there is at least one); chunk i ends where chunk i+1 starts, the last one at `suffixFrom`. */
+  starts: [number, ...number[]];
   /** The split set's closing brace. The text before `starts[0]` and from here on is parsed with every chunk. */
   suffixFrom: number;
 }
@@ -58,7 +58,8 @@ function planChunks(text: string): { plan: ChunkPlan; last: Fetcher[] } | undefi
   const proposal = proposeStarts(text);
   if (!proposal) return undefined;
   const { starts, indent } = proposal;
-  const lastStart = starts[starts.length - 1];
+  const lastStart = starts.at(-1);
+  if (lastStart === undefined) return undefined;
   const tree = parseRanges(text, [
     { from: 0, to: starts[0] },
     { from: lastStart, to: text.length },
@@ -73,10 +74,12 @@ function planChunks(text: string): { plan: ChunkPlan; last: Fetcher[] } | undefi
 /** The fetchers of chunk `index`, or undefined when the grammar rejects the split there. */
 function parseChunk(text: string, plan: ChunkPlan, index: number): Fetcher[] | undefined {
   const { starts, suffixFrom } = plan;
-  const to = index + 1 < starts.length ? starts[index + 1] : suffixFrom;
+  const from = starts[index];
+  if (from === undefined) return undefined; // no such chunk: the split does not hold
+  const to = starts[index + 1] ?? suffixFrom;
   const tree = parseRanges(text, [
     { from: 0, to: starts[0] },
-    { from: starts[index], to },
+    { from, to },
     { from: suffixFrom, to: text.length },
   ]);
   return chunkFetchers(text, plan, index, tree);
@@ -105,7 +108,7 @@ export function chunkedFetchers(chunked: ChunkedNix): Fetcher[] {
  */
 export function editChunked(chunked: ChunkedNix, edits: TextEdit[]): ChunkedNix | undefined {
   let text = chunked.text;
-  const starts = [...chunked.plan.starts];
+  const starts: ChunkPlan['starts'] = [...chunked.plan.starts];
   let suffixFrom = chunked.plan.suffixFrom;
   let chunks = chunked.chunks;
   const dirty = new Set<number>();
@@ -115,7 +118,7 @@ export function editChunked(chunked: ChunkedNix, edits: TextEdit[]): ChunkedNix 
     text = text.slice(0, edit.from) + edit.insert + text.slice(edit.to);
     const delta = edit.insert.length - (edit.to - edit.from);
     const moved = (at: number) => (at >= edit.to ? at + delta : at);
-    for (let i = index + 1; i < starts.length; i++) starts[i] += delta;
+    for (let i = index + 1; i < starts.length; i++) starts[i]! += delta;
     suffixFrom += delta;
     chunks = chunks.map((fetchers) =>
       fetchers.map((f) => (f.to < edit.to ? f : { ...f, from: moved(f.from), to: moved(f.to), hashFrom: moved(f.hashFrom), hashTo: moved(f.hashTo) })),
@@ -133,23 +136,24 @@ export function editChunked(chunked: ChunkedNix, edits: TextEdit[]): ChunkedNix 
 }
 
 /** The chunk an edit lies in (it may reach the chunk's end), or -1. */
-function chunkOf(starts: number[], suffixFrom: number, edit: TextEdit): number {
+function chunkOf(starts: ChunkPlan['starts'], suffixFrom: number, edit: TextEdit): number {
   if (edit.from < starts[0]) return -1;
   for (let i = starts.length - 1; i >= 0; i--) {
-    if (edit.from < starts[i]) continue;
-    return edit.to <= (i + 1 < starts.length ? starts[i + 1] : suffixFrom) ? i : -1;
+    if (edit.from < starts[i]!) continue;
+    return edit.to <= (starts[i + 1] ?? suffixFrom) ? i : -1;
   }
   return -1;
 }
 
 /** Line starts of bindings at the outermost indentation that has many, grouped into chunks. */
-function proposeStarts(text: string): { starts: number[]; indent: number } | undefined {
+function proposeStarts(text: string): { starts: [number, ...number[]]; indent: number } | undefined {
   if (text.length < MIN_TEXT) return undefined;
   const byIndent = new Map<number, number[]>();
   for (const match of text.matchAll(BINDING_LINE)) {
-    const lines = byIndent.get(match[1].length);
+    const [, leading = ''] = match;
+    const lines = byIndent.get(leading.length);
     if (lines) lines.push(match.index);
-    else byIndent.set(match[1].length, [match.index]);
+    else byIndent.set(leading.length, [match.index]);
   }
   const indent = [...byIndent.keys()].sort((a, b) => a - b).find((i) => byIndent.get(i)!.length >= MIN_BINDINGS);
   if (indent === undefined) return undefined;
@@ -162,9 +166,15 @@ function proposeStarts(text: string): { starts: number[]; indent: number } | und
     run.push(line);
     if (run.length > lines.length) lines = run;
   }
-  if (lines[0] > MAX_SURROUNDINGS) return undefined;
-  const starts = [lines[0]];
-  for (const line of lines) if (line - starts[starts.length - 1] >= CHUNK_BYTES) starts.push(line);
+  const [first] = lines;
+  if (first === undefined || first > MAX_SURROUNDINGS) return undefined;
+  const starts: [number, ...number[]] = [first];
+  let chunkStart = first;
+  for (const line of lines) {
+    if (line - chunkStart < CHUNK_BYTES) continue;
+    starts.push(line);
+    chunkStart = line;
+  }
   return starts.length >= 2 ? { starts, indent } : undefined;
 }
 
@@ -196,7 +206,8 @@ function chunkFetchers(text: string, plan: ChunkPlan, index: number, tree: Tree)
   const { fetchers, clean } = fetchersInTree(text, tree, plan.outerFrom);
   if (!clean) return undefined;
   const from = plan.starts[index];
+  if (from === undefined) return undefined;
   const last = index === plan.starts.length - 1;
-  const to = last ? plan.suffixFrom : plan.starts[index + 1];
+  const to = plan.starts[index + 1] ?? plan.suffixFrom;
   return fetchers.filter((f) => (f.hashFrom >= from && f.hashFrom < to) || (last && (f.hashFrom < plan.starts[0] || f.hashFrom >= to)));
 }

@@ -1,7 +1,7 @@
 import { nixParser as parser } from './grammar';
 import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
 import { Args } from './args';
-import { FETCHER_PASSERS, FETCHERS, HASH_ATTRS, HASH_NAME, isHashShaped, isSri, NOT_HASHES, VENDOR_HASHES, type FetcherKind } from './kinds';
+import { FETCHER_PASSERS, FETCHERS, fetchurl, HASH_ATTRS, HASH_NAME, isHashShaped, isSri, NOT_HASHES, VENDOR_HASHES, type FetcherKind } from './kinds';
 import { hashRecord, type Claim, type Fetcher } from './record';
 import { claimFromShape, vendorClaim } from './shapes';
 import { rangesToParse } from './prefilter';
@@ -159,15 +159,15 @@ function fetcherCall(app: SyntaxNode, scope: Scope): FetcherCall | undefined {
   if (!FETCHERS[name] && !FETCHER_PASSERS.has(name) && name !== 'import') return undefined;
   const [, ...args] = spine(app);
   if (FETCHER_PASSERS.has(name) && args.length === 2) {
-    const passed = fetcherName(unwrap(args[0]), scope);
-    return passed && { app, fetcher: passed.display, kind: FETCHERS[passed.key], arg: args[1] };
+    const passed = fetcherName(unwrap(args[0]!), scope);
+    return passed && { app, fetcher: passed.display, kind: passed.kind, arg: args[1]! };
   }
   if (name === 'import') {
-    const nixFetchurl = args.length === 2 && scope.slice(args[0]) === '<nix/fetchurl.nix>';
-    return nixFetchurl ? { app, fetcher: 'fetchurl', kind: FETCHERS.fetchurl, arg: args[1] } : undefined;
+    const nixFetchurl = args.length === 2 && scope.slice(args[0]!) === '<nix/fetchurl.nix>';
+    return nixFetchurl ? { app, fetcher: 'fetchurl', kind: fetchurl, arg: args[1]! } : undefined;
   }
   const fetcher = args.length === 1 ? fetcherName(head, scope) : undefined;
-  return fetcher && { app, fetcher: fetcher.display, kind: FETCHERS[fetcher.key], arg: args[0] };
+  return fetcher && { app, fetcher: fetcher.display, kind: fetcher.kind, arg: args[0]! };
 }
 
 /** The function an application chain applies: `f` in `f a b`. */
@@ -177,14 +177,15 @@ function headOf(app: SyntaxNode): SyntaxNode {
   return node;
 }
 
-function fetcherName(fn: SyntaxNode, scope: Scope): { key: string; display: string } | undefined {
+function fetcherName(fn: SyntaxNode, scope: Scope): { kind: FetcherKind; display: string } | undefined {
   if (fn.name !== 'Identifier' && fn.name !== 'Select') return undefined;
   const source = scope.slice(fn).replace(/\s+/g, '');
-  if (source === 'builtins.fetchurl' || source === 'builtins.fetchTarball') return { key: source, display: source };
-  const last = source.slice(source.lastIndexOf('.') + 1);
-  if (!FETCHERS[last] || source.startsWith('builtins.')) return undefined;
+  const builtin = source === 'builtins.fetchurl' || source === 'builtins.fetchTarball';
+  const key = builtin ? source : source.slice(source.lastIndexOf('.') + 1);
+  const kind = FETCHERS[key];
+  if (!kind || (!builtin && source.startsWith('builtins.'))) return undefined;
   // pnpm.fetchDeps: the name alone does not say which package manager.
-  return { key: last, display: last === 'fetchDeps' ? source.replace(/^pkgs\./, '') : last };
+  return { kind, display: key === 'fetchDeps' ? source.replace(/^pkgs\./, '') : key };
 }
 
 /** Whether the function an application starts with may be a fetcher, from its text alone (most are not). */

@@ -1,4 +1,4 @@
-import type { HashAlgo } from '../hash';
+import { isHashAlgo, type HashAlgo } from '../hash';
 
 /** flat: the hash is of a file; recursive: of a tree's NAR; unknown: the text does not say which. */
 export type HashMode = 'flat' | 'recursive' | 'unknown';
@@ -25,21 +25,32 @@ const flat: FetcherKind = { mode: 'flat' };
 /** Dependency sets built by a package manager inside the derivation: a directory, no URL of its own. */
 const vendored: FetcherKind = { mode: 'recursive', urls: () => [] };
 
-type GitTemplate = (v: Record<string, string>, a: FetcherArgs) => string;
+type GitTemplate<K extends string> = (v: Record<K, string>, a: FetcherArgs) => string;
 
-/** A forge's archive URL; with submodules, LFS or a sparse checkout, fetchgit clones the repository instead. */
-const gitHost = (archive: GitTemplate, keys: string[], clone?: GitTemplate) => (args: FetcherArgs) => {
-  const cloned = ['fetchSubmodules', 'leaveDotGit', 'deepClone', 'forceFetchGit', 'fetchLFS'].some((k) => args.isTrue(k)) || args.has('sparseCheckout');
-  const values: Record<string, string> = {};
-  for (const key of cloned ? keys.filter((k) => k !== 'rev') : keys) {
-    const tag = args.text('tag');
-    const value = args.text(key) ?? (key === 'rev' && tag !== undefined ? `refs/tags/${tag}` : undefined);
-    if (value === undefined) return ['dynamic'];
-    values[key] = value;
-  }
-  if (cloned) return clone ? [clone(values, args)] : ['dynamic'];
-  return [archive(values, args)];
-};
+/** The values of `keys` (a missing `rev` is `refs/tags/<tag>`); undefined when the text does not fix one of them. */
+function gitValues<K extends string>(keys: readonly K[], args: FetcherArgs): Record<K, string> | undefined {
+  const tag = args.text('tag');
+  const values: Partial<Record<K, string>> = {};
+  for (const key of keys) values[key] = args.text(key) ?? (key === 'rev' && tag !== undefined ? `refs/tags/${tag}` : undefined);
+  return hasAll(values, keys) ? values : undefined;
+}
+
+function hasAll<K extends string>(values: Partial<Record<K, string>>, keys: readonly K[]): values is Record<K, string> {
+  return keys.every((key) => values[key] !== undefined);
+}
+
+/** A forge's archive URL; with submodules, LFS or a sparse checkout, fetchgit clones the repository instead (no `rev` needed). */
+const gitHost =
+  <K extends string>(archive: GitTemplate<K>, keys: readonly K[], clone?: GitTemplate<Exclude<K, 'rev'>>) =>
+  (args: FetcherArgs): string[] => {
+    const cloned = ['fetchSubmodules', 'leaveDotGit', 'deepClone', 'forceFetchGit', 'fetchLFS'].some((k) => args.isTrue(k)) || args.has('sparseCheckout');
+    if (cloned) {
+      const values = gitValues(keys.filter((k): k is Exclude<K, 'rev'> => k !== 'rev'), args);
+      return clone && values ? [clone(values, args)] : ['dynamic'];
+    }
+    const values = gitValues(keys, args);
+    return values ? [archive(values, args)] : ['dynamic'];
+  };
 
 const sourcehutOwner = (owner: string) => (owner.startsWith('~') ? owner : `~${owner}`);
 const githubBase = (a: FetcherArgs) => `https://${a.text('githubBase') ?? 'github.com'}`;
@@ -72,7 +83,7 @@ function debianPatchUrls(a: FetcherArgs): string[] {
 }
 
 /** nixpkgs' fetchurl (and <nix/fetchurl.nix>): an executable or unpacked download is hashed as a tree. */
-const fetchurl: FetcherKind = { mode: (a) => (a.isTrue('recursiveHash') || a.isTrue('executable') || a.isTrue('unpack') ? 'recursive' : 'flat') };
+export const fetchurl: FetcherKind = { mode: (a) => (a.isTrue('recursiveHash') || a.isTrue('executable') || a.isTrue('unpack') ? 'recursive' : 'flat') };
 
 /** What each nixpkgs fetcher hashes and where it downloads from (pkgs/build-support/fetch*, rust, node). */
 export const FETCHERS: Record<string, FetcherKind> = {
@@ -161,11 +172,11 @@ export const NOT_HASHES = new Set(['rev', 'url', 'urls', 'version', 'name', 'pna
 
 /** The algorithm an attribute's name implies (`sha256`, `cargoSha256`), if any. */
 export function algoOfName(name: string): HashAlgo | undefined {
-  const match = /(?:^|[a-z0-9])(md5|sha1|sha256|sha512|Md5|Sha1|Sha256|Sha512)$/.exec(name);
-  return match ? (match[1].toLowerCase() as HashAlgo) : undefined;
+  const algo = /(?:^|[a-z0-9])(md5|sha1|sha256|sha512|Md5|Sha1|Sha256|Sha512)$/.exec(name)?.[1];
+  return algo === undefined ? undefined : (algo.toLowerCase() as HashAlgo);
 }
 
-const BASE64_LENGTHS: Record<string, number> = { md5: 24, sha1: 28, sha256: 44, sha512: 88 };
+const BASE64_LENGTHS: Record<HashAlgo, number> = { md5: 24, sha1: 28, sha256: 44, sha512: 88 };
 /** Base64 digests by length (md5, sha1, sha256, sha512) → the `=` padding they end with. */
 const BASE64_PADDING: Record<number, number> = { 24: 2, 28: 1, 44: 1, 88: 2 };
 const HEX_LENGTHS = new Set([32, 40, 64, 128]);
@@ -173,8 +184,8 @@ const NIX32_LENGTHS = new Set([26, 32, 52, 103]);
 
 /** `sha256-…` with a digest of the right size: a hash wherever it stands. */
 export function isSri(value: string): boolean {
-  const match = /^(md5|sha1|sha256|sha512)-[A-Za-z0-9+/]+={0,2}$/.exec(value);
-  return !!match && value.length - match[1].length - 1 === BASE64_LENGTHS[match[1]];
+  const algo = /^(md5|sha1|sha256|sha512)-[A-Za-z0-9+/]+={0,2}$/.exec(value)?.[1];
+  return algo !== undefined && isHashAlgo(algo) && value.length - algo.length - 1 === BASE64_LENGTHS[algo];
 }
 
 /** SRI, `algo:digest`, or a bare base16 / Nix base32 / padded base64 digest of a length some algorithm has. */

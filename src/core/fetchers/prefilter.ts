@@ -21,7 +21,7 @@ interface Frame {
   bindsHash: boolean;
 }
 
-const CHAR = { quote: 34, hash: 35, apostrophe: 39, paren: 40, parenEnd: 41, slash: 47, semicolon: 59, equals: 61, bracket: 91, bracketEnd: 93, brace: 123, braceEnd: 125, dollar: 36, backslash: 92, star: 42 };
+const CHAR = { quote: 34, hash: 35, apostrophe: 39, paren: 40, parenEnd: 41, slash: 47, semicolon: 59, equals: 61, bracket: 91, bracketEnd: 93, brace: 123, braceEnd: 125, dollar: 36, backslash: 92, star: 42, bang: 33, less: 60, greater: 62 };
 
 /** The parts of `text` to parse, in order; undefined when all of it must be. */
 export function rangesToParse(text: string): { from: number; to: number }[] | undefined {
@@ -38,7 +38,9 @@ export function rangesToParse(text: string): { from: number; to: number }[] | un
 }
 
 class Skipper {
-  private readonly frames: Frame[] = [this.frame(true)];
+  /** The file's own frame, never closed; `frames` holds those opened inside it, innermost last. */
+  private readonly outermost = this.frame(true);
+  private readonly frames: Frame[] = [];
   private readonly skipped: { from: number; to: number }[] = [];
 
   constructor(private readonly text: string) {}
@@ -58,7 +60,7 @@ class Skipper {
     const base = frames.length;
     while (i < text.length) {
       const c = text.charCodeAt(i);
-      const top = frames[frames.length - 1];
+      const top = frames.at(-1) ?? this.outermost;
       if (c === CHAR.hash) i = lineEnd(text, i);
       else if (c === CHAR.slash && text.charCodeAt(i + 1) === CHAR.star) i = blockEnd(text, i);
       else if (c === CHAR.quote) i = this.string(i + 1, false);
@@ -70,7 +72,7 @@ class Skipper {
       } else if (c === CHAR.braceEnd || c === CHAR.bracketEnd || c === CHAR.parenEnd) {
         this.close();
         i++;
-      } else if (c === CHAR.equals && top.binds && top.start >= 0 && top.value < 0 && !'=!<>'.includes(text[i + 1]) && !'=!<>'.includes(text[i - 1])) {
+      } else if (c === CHAR.equals && top.binds && top.start >= 0 && top.value < 0 && !isComparisonChar(text.charCodeAt(i + 1)) && !isComparisonChar(text.charCodeAt(i - 1))) {
         top.value = nextToken(text, i + 1);
         i++;
       } else if (c === CHAR.semicolon && top.binds) {
@@ -89,7 +91,7 @@ class Skipper {
     if (end === i) return i + 1;
     const word = text.slice(i, end);
     if (word === 'let') this.frames.push(this.frame(true));
-    else if (word === 'in' && this.frames.length > 1 && top.binds && top.start < 0) this.close();
+    else if (word === 'in' && this.frames.length > 0 && top.binds && top.start < 0) this.close();
     else if (top.binds && top.start < 0) top.start = i;
     if (top.start >= 0 && HASH_WORD.test(word) && top.value < 0) top.bindsHash = true;
     return end;
@@ -124,10 +126,14 @@ class Skipper {
   }
 
   private close(): void {
-    if (this.frames.length === 1) return;
-    const frame = this.frames.pop()!;
-    if (!frame.bindsHash) this.skipped.push(...frame.skippable);
+    const frame = this.frames.pop();
+    if (frame && !frame.bindsHash) this.skipped.push(...frame.skippable);
   }
+}
+
+/** `=`, `!`, `<` and `>`: an `=` beside one is a comparison (`==`, `!=`, `<=`, `>=`), not a binding's. NaN (past either end) is none. */
+function isComparisonChar(c: number): boolean {
+  return c === CHAR.equals || c === CHAR.bang || c === CHAR.less || c === CHAR.greater;
 }
 
 /** Letters, digits, `_`, `'`, `-` and `.` (names, attribute paths, numbers). */
@@ -140,7 +146,7 @@ function isStringOrList(text: string, at: number): boolean {
 }
 
 function nextToken(text: string, i: number): number {
-  while (i < text.length && /\s/.test(text[i])) i++;
+  while (i < text.length && /\s/.test(text.charAt(i))) i++;
   return i;
 }
 

@@ -59,7 +59,7 @@ export function interpolated(node: SyntaxNode): SyntaxNode | null {
 }
 
 /** The functions an application applies and its arguments: `f a b` → [f, a, b]. */
-export function spine(app: SyntaxNode): SyntaxNode[] {
+export function spine(app: SyntaxNode): [SyntaxNode, ...SyntaxNode[]] {
   const args: SyntaxNode[] = [];
   let node = app;
   while (node.name === 'App' && node.firstChild && node.lastChild && !same(node.firstChild, node.lastChild)) {
@@ -237,8 +237,9 @@ export class Scope {
     }
   }
 
+  /** `names` is not empty: `select` answers an empty path itself. */
   private selectEntry(set: SyntaxNode, names: string[], env: Env, depth: number): Resolved | undefined {
-    for (const entry of this.entries(set).get(names[0]) ?? []) {
+    for (const entry of this.entries(set).get(names[0]!) ?? []) {
       if (!('rest' in entry)) {
         const value = this.entryValue(entry, env, depth + 1);
         return value && this.select(value, names.slice(1), depth + 1);
@@ -316,7 +317,7 @@ export class Scope {
     const str = (i: number) => (args[i] ? this.stringOf({ node: args[i], env }, depth + 1) : undefined);
     const picked = env.keys.get(`(${this.slice(fn).replace(/\s+/g, '')})`);
     if (picked !== undefined && args.length === 1) {
-      const chosen = this.select({ value: { node: args[0], env } }, [picked], depth + 1);
+      const chosen = this.select({ value: { node: args[0]!, env } }, [picked], depth + 1);
       return chosen && 'value' in chosen ? this.stringOf(chosen.value, depth + 1) : undefined;
     }
     const name = this.lastName(fn);
@@ -348,10 +349,12 @@ export class Scope {
       const items = listItems(unwrap(node)).map((item) => this.stringOf({ node: item, env }, depth + 1));
       return items.every((s) => s !== undefined) ? (items as string[]) : undefined;
     };
-    const [from, to] = [list(args[0]), list(args[1])];
-    let s = this.stringOf({ node: args[2], env }, depth + 1);
+    const [fromList, toList, subject] = args;
+    if (!fromList || !toList || !subject) return undefined;
+    const [from, to] = [list(fromList), list(toList)];
+    let s = this.stringOf({ node: subject, env }, depth + 1);
     if (!from || !to || s === undefined || from.length !== to.length) return undefined;
-    for (const [i, pattern] of from.entries()) if (pattern) s = s.split(pattern).join(to[i]);
+    for (const [i, pattern] of from.entries()) if (pattern) s = s.split(pattern).join(to[i]!);
     return s;
   }
 }
@@ -389,6 +392,6 @@ function fixedPointBody(fn: SyntaxNode, scope: Scope): SyntaxNode | undefined {
 
 function unescape(raw: string, kind: string): string {
   // Indented strings escape with two apostrophes (`''$`, `'''`, `''\n`); a lone backslash is just a backslash.
-  if (kind === 'IndentedString') return !raw.includes("''") ? raw : raw.replace(/''(\$|'|\\[^])/g, (_, e: string) => (e === '$' ? '$' : e === "'" ? "''" : (ESCAPED[e[1]] ?? e[1])));
+  if (kind === 'IndentedString') return !raw.includes("''") ? raw : raw.replace(/''(\$|'|\\[^])/g, (_, e: string) => (e === '$' ? '$' : e === "'" ? "''" : (ESCAPED[e.charAt(1)] ?? e.charAt(1))));
   return !raw.includes('\\') ? raw : raw.replace(/\\([^])/g, (_, c: string) => ESCAPED[c] ?? c);
 }

@@ -40,7 +40,7 @@ export function claimFromShape(literal: SyntaxNode, scope: Scope): Claim {
 }
 
 export function vendorClaim(name: string, bind: SyntaxNode): Claim {
-  return { fetcher: name, mode: VENDOR_HASHES[name], urls: [], hashAttr: name, from: bind.from, to: bind.to, priority: SHAPE_PRIORITY + 1 };
+  return { fetcher: name, mode: VENDOR_HASHES[name] ?? 'unknown', urls: [], hashAttr: name, from: bind.from, to: bind.to, priority: SHAPE_PRIORITY + 1 };
 }
 
 /** A set holding the hash with other attributes: a gem, a typed source, a derivation, a `{ url; hash; }`. */

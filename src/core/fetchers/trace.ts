@@ -111,7 +111,7 @@ export class Tracer {
   /** `selectSystem { x86_64-linux = "…"; … }`: a helper applied to a set picks one branch by a key. */
   private pickEnds(node: SyntaxNode, env: Env, depth: number, wantSets: boolean): End[] {
     const [fn, ...args] = spine(node);
-    const set = args.length === 1 ? unwrap(args[0]) : undefined;
+    const set = args.length === 1 ? unwrap(args[0]!) : undefined;
     if (set?.name !== 'AttrSet') return [];
     const key = `(${this.scope.slice(fn).replace(/\s+/g, '')})`;
     return this.branches({ node: set, env }, env, key, depth, (branch) => this.ends({ value: branch }, branch.env, depth + 1, wantSets));
@@ -179,7 +179,8 @@ export class Tracer {
     this.calls ??= this.findCalls();
     for (const app of this.calls.get(name) ?? []) {
       const [head, ...args] = spine(app);
-      if (args[position] && this.isFunction(head, node)) sites.push({ arg: args[position], via: name });
+      const arg = args[position];
+      if (arg && this.isFunction(head, node)) sites.push({ arg, via: name });
     }
     for (const app of this.calls.get('map') ?? []) sites.push(...this.mapped(app, node, name));
     return sites;
@@ -188,7 +189,7 @@ export class Tracer {
   /** `map f [ a b ]` where `f` is the function: each item of the list is a call of it. */
   private mapped(app: SyntaxNode, fn: SyntaxNode, via: string): { arg: SyntaxNode; via: string }[] {
     const [head, f, list] = spine(app);
-    if (!list || this.scope.lastName(head) !== 'map' || !this.isFunction(f, fn)) return [];
+    if (!f || !list || this.scope.lastName(head) !== 'map' || !this.isFunction(f, fn)) return [];
     return listItems(unwrap(list)).map((arg) => ({ arg, via }));
   }
 

@@ -19,7 +19,8 @@ function siteUrls(site: string): string[] | undefined {
 export function expandMirrorUrl(url: string): string[] {
   const match = /^mirror:\/\/([^/]+)\/(.*)$/.exec(url);
   if (!match) return [url];
-  return (siteUrls(match[1]) ?? []).map((base) => base + match[2]);
+  const [, site = '', path = ''] = match;
+  return (siteUrls(site) ?? []).map((base) => base + path);
 }
 
 /** The site a `mirror://` URL names when nixpkgs has no such mirror site. */
