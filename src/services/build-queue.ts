@@ -38,7 +38,8 @@ export async function enqueue(queue: string, storePaths: string[]): Promise<stri
 export function derivationOutputs(drvText: string): string[] {
   const outputs = /^Derive\(\[((?:\("(?:[^"\\]|\\.)*","(?:[^"\\]|\\.)*","(?:[^"\\]|\\.)*","(?:[^"\\]|\\.)*"\),?)*)\]/.exec(drvText);
   if (!outputs) throw new Error('not a derivation (.drv) file');
-  return [...outputs[1].matchAll(/\("[^"]*","([^"]*)"/g)].map((m) => m[1]).filter((p) => p !== '');
+  const [, list = ''] = outputs;
+  return [...list.matchAll(/\("[^"]*","([^"]*)"/g)].map(([, out = '']) => out).filter((p) => p !== '');
 }
 
 /** The queued entries, oldest first. */
@@ -47,7 +48,10 @@ export async function pendingEntries(queue: string): Promise<string[]> {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
   });
-  const order = (name: string) => ENTRY.exec(name)!.slice(1, 4).map(Number);
+  const order = (name: string): [number, number, number] => {
+    const [, time = '', pid = '', sequence = ''] = ENTRY.exec(name)!; // only names ENTRY matches are sorted
+    return [Number(time), Number(pid), Number(sequence)];
+  };
   return names
     .filter((name) => ENTRY.test(name))
     .sort((a, b) => {

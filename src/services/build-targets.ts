@@ -38,11 +38,20 @@ export function describeTarget(target: BuildTarget, base?: string): string {
  */
 export function targetFromText(text: string, base: string): BuildTarget {
   const attribute = /^(.+?)\s+-A\s+(\S+)$/.exec(text.trim());
-  if (attribute) return { kind: 'attribute', entry: path.resolve(base, attribute[1]), attribute: attribute[2] };
+  if (attribute) {
+    const [, entry = '', name = ''] = attribute;
+    return { kind: 'attribute', entry: path.resolve(base, entry), attribute: name };
+  }
   const callPackage = /^callPackage\s+(\S+)$/.exec(text.trim());
-  if (callPackage) return { kind: 'callPackage', nixpkgs: path.resolve(base, callPackage[1]) };
+  if (callPackage) {
+    const [, nixpkgs = ''] = callPackage;
+    return { kind: 'callPackage', nixpkgs: path.resolve(base, nixpkgs) };
+  }
   const flake = /^([^#\s]*)#(\S+)$/.exec(text.trim());
-  if (flake) return { kind: 'flake', flake: path.resolve(base, flake[1] || '.'), attribute: flake[2] };
+  if (flake) {
+    const [, dir = '', name = ''] = flake;
+    return { kind: 'flake', flake: path.resolve(base, dir || '.'), attribute: name };
+  }
   throw new Error(`'${text}' is not a build: write FILE.nix -A ATTRIBUTE, DIR#ATTRIBUTE (a flake output) or callPackage NIXPKGS-PATH`);
 }
 
@@ -96,7 +105,7 @@ export async function resolveBuildTarget(nix: Nix, file: string, choice: TargetC
   if (choice.remembered) return choice.remembered;
   const candidates = await targetCandidates(nix, file, choice.root);
   const name = path.basename(file);
-  if (candidates.length === 1) return candidates[0];
+  if (candidates.length === 1) return candidates[0]!;
   if (candidates.length === 0) {
     throw new Error(
       `${name} is a function nix-build cannot call by itself, and no default.nix, flake.nix or <nixpkgs> found builds it: name the build (the \`target\` argument, or --build in the CLI): FILE.nix -A ATTRIBUTE, DIR#ATTRIBUTE or callPackage NIXPKGS-PATH`,

@@ -84,7 +84,7 @@ export function releasedVersions(roots: HeldRoot[], retention: Retention, now: D
   const dayMs = 24 * 3600_000;
   return roots.filter((_, i) => {
     if (i < Math.max(1, retention.keep)) return false;
-    const replacedAt = Date.parse(roots[i - 1].seenAt);
+    const replacedAt = Date.parse(roots[i - 1]!.seenAt); // i >= 1: the newer version replaced it
     return !(retention.keepDays && now.getTime() - replacedAt < retention.keepDays * dayMs);
   });
 }

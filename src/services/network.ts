@@ -29,7 +29,8 @@ export function parseSwarmKey(text: string, source: string): string {
   if (!match) {
     throw new Error(`${source} is not a swarm key: expected the three lines '/key/swarm/psk/1.0.0/', '/base16/' and 64 hex digits (made by 'nix-ipfs network init')`);
   }
-  return `${SWARM_KEY_HEADER}${match[1].toLowerCase()}\n`;
+  const [, hex = ''] = match;
+  return `${SWARM_KEY_HEADER}${hex.toLowerCase()}\n`;
 }
 
 /**
@@ -154,11 +155,11 @@ function getKey(config: Json, key: string): unknown {
 }
 
 function setKey(config: Json, key: string, value: unknown): void {
-  const parts = key.split('.');
+  const dot = key.lastIndexOf('.');
   let node = config;
-  for (const part of parts.slice(0, -1)) {
+  for (const part of dot < 0 ? [] : key.slice(0, dot).split('.')) {
     if (!node[part] || typeof node[part] !== 'object') node[part] = {};
     node = node[part] as Json;
   }
-  node[parts[parts.length - 1]] = value;
+  node[key.slice(dot + 1)] = value;
 }

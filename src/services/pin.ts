@@ -121,8 +121,10 @@ async function pinRecursive(ctx: ServiceContext, source: SourceRequest, options:
   // The unpacked tree goes into the binary cache as a content-addressed path (CA: fixed:r:…),
   // which Nix accepts without a signature because its hash is its name.
   const result = await publish(ctx, [storePath], { signal: options.signal });
-  if (result.failed.length > 0) throw new Error(result.failed[0].error);
+  const [failure] = result.failed;
+  if (failure) throw new Error(failure.error);
   const nar = result.paths[0];
+  if (!nar) throw new Error(`publishing ${storePath} published nothing`);
   return { hash: source.hash.toSri(), cid: nar.narCid, mode: 'recursive', name, urls: source.urls, size: nar.narSize, storePath, addedAt: new Date().toISOString() };
 }
 
