@@ -66,7 +66,7 @@ export class SettingsError extends Error {
 /** `a.b` read from `{ a: { b } }` or from `{ 'a.b': … }`. */
 function lookup(source: Record<string, unknown>, key: string): unknown {
   if (key in source) return source[key];
-  const [head, ...rest] = key.split('.');
+  const [head = '', ...rest] = key.split('.');
   const inner = rest.length > 0 ? source[head] : undefined;
   return inner && typeof inner === 'object' ? lookup(inner as Record<string, unknown>, rest.join('.')) : undefined;
 }

@@ -6,9 +6,9 @@
 export function authorizationFor(secret: string): string {
   const trimmed = secret.trim();
   if (/^(Bearer|Basic) /i.test(trimmed)) return trimmed;
-  const kuboForm = /^(bearer|basic):(.*)$/is.exec(trimmed);
-  if (kuboForm?.[1].toLowerCase() === 'basic') return basicAuthorization(kuboForm[2]);
-  return `Bearer ${kuboForm ? kuboForm[2] : trimmed}`;
+  const [, scheme, value = ''] = /^(bearer|basic):(.*)$/is.exec(trimmed) ?? [];
+  if (scheme?.toLowerCase() === 'basic') return basicAuthorization(value);
+  return `Bearer ${scheme === undefined ? trimmed : value}`;
 }
 
 /** `Basic base64(user:password)`, from the decoded `user:password`. */

@@ -109,7 +109,9 @@ export class Nix {
     const settings = new Map<string, string>();
     for (const line of text.split('\n')) {
       const match = /^([\w-]+) = (.*)$/.exec(line);
-      if (match) settings.set(match[1], match[2]);
+      if (!match) continue;
+      const [, name = '', value = ''] = match;
+      settings.set(name, value);
     }
     return settings;
   }
@@ -149,7 +151,7 @@ export class Nix {
 /** `nix path-info`, `nix-store --add-fixed`: what ran, without the paths and options a message has no use for. */
 function commandName(name: NixCommand, args: string[]): string {
   const words = args.filter((arg, i) => arg !== '--store' && args[i - 1] !== '--store');
-  if (name === 'nix') return ['nix', ...words.slice(0, ['store', 'hash'].includes(words[0]) ? 2 : 1)].join(' ');
+  if (name === 'nix') return ['nix', ...words.slice(0, words[0] === 'store' || words[0] === 'hash' ? 2 : 1)].join(' ');
   if (name === 'nix-store') return `nix-store ${words.find((w) => w.startsWith('--')) ?? ''}`.trim();
   return name;
 }

@@ -38,9 +38,9 @@ export async function buildReadingHashes(program: string, args: string[], option
 /** Every "specified: H1 / got: H2" pair, in any hash form Nix prints (SRI, `sha256:<nix32>`). */
 export function parseMismatches(stderr: string): HashMismatch[] {
   const found: HashMismatch[] = [];
-  for (const match of stderr.matchAll(/specified:\s*(\S+)\s*\n\s*got:\s*(\S+)/g)) {
+  for (const [, specified = '', got = ''] of stderr.matchAll(/specified:\s*(\S+)\s*\n\s*got:\s*(\S+)/g)) {
     try {
-      found.push({ specified: parseHash(match[1]).hash, got: parseHash(match[2]).hash });
+      found.push({ specified: parseHash(specified).hash, got: parseHash(got).hash });
     } catch {
       // not a hash Nix would print: not a mismatch this reads
     }
@@ -54,7 +54,7 @@ const MISMATCH_OR_KNOCK_ON =
 
 /** Nix's error blocks (`error: …` and the indented lines after it) other than mismatches, each cut to 12 lines. */
 export function otherErrors(stderr: string): string[] {
-  const blocks: string[][] = [];
+  const blocks: [string, ...string[]][] = [];
   for (const line of stderr.split('\n')) {
     if (line.startsWith('error:')) blocks.push([line]);
     else if (blocks.length > 0 && /^\s/.test(line) && line.trim()) blocks.at(-1)!.push(line);

@@ -42,7 +42,8 @@ export async function extractNar(entries: NarEntries, destination: string): Prom
       const { code, message } = error as NodeJS.ErrnoException;
       if (!code) throw error;
       // The system's message repeats the whole path, which a hostile NAR can make kilobytes long.
-      throw new NarExtractError(entry.path, code, REFUSALS[code] ?? message.split(',')[0]);
+      const [firstClause = message] = message.split(',');
+      throw new NarExtractError(entry.path, code, REFUSALS[code] ?? firstClause);
     }
   }
 }

@@ -35,18 +35,19 @@ export async function unpackArchive(archive: string, fileName: string, work: str
   await runTool('chmod', ['-R', 'u+w', unpacked], { signal });
   if (stripRoot === false) return unpacked;
   const entries = await readdir(unpacked);
-  if (entries.length !== 1) {
+  const [top] = entries;
+  if (top === undefined || entries.length !== 1) {
     throw new Error(
       stripRoot === 'single'
         ? `${fileName} holds ${entries.length} entries at its top, and fetchTarball needs exactly one folder`
         : `${fileName} holds ${entries.length} entries at its top, not one folder: add stripRoot = false; to the call if that is how it is meant to be`,
     );
   }
-  const root = path.join(unpacked, entries[0]);
+  const root = path.join(unpacked, top);
   if (stripRoot === 'single' || !(await lstat(root)).isFile()) return root;
   // fetchzip puts a lone file in a folder of its own.
   const folder = path.join(work, 'single-file');
   await mkdir(folder);
-  await rename(root, path.join(folder, entries[0]));
+  await rename(root, path.join(folder, top));
   return folder;
 }

@@ -11,9 +11,10 @@ export const checkCommand: Command = {
   options: { json: { type: 'boolean' } },
   maxArguments: 1,
   async run({ values, positionals }) {
-    if (positionals.length !== 1) throw new UsageError('name one directory or .nix file', 2);
-    if (!(await stat(positionals[0]).catch(() => undefined))) throw new UsageError(`${positionals[0]} does not exist: name a directory or a .nix file`, 2);
-    const problems = await checkHashes(positionals[0]);
+    const [target, ...extra] = positionals;
+    if (target === undefined || extra.length > 0) throw new UsageError('name one directory or .nix file', 2);
+    if (!(await stat(target).catch(() => undefined))) throw new UsageError(`${target} does not exist: name a directory or a .nix file`, 2);
+    const problems = await checkHashes(target);
     const lines = problems.map((p) => `${p.file}:${p.line}  ${p.code}  ${p.message}`);
     print(values, problems, lines.length > 0 ? lines.join('\n') : 'no stale, placeholder or malformed hash');
     return problems.length > 0 ? 1 : 0;

@@ -23,10 +23,11 @@ export const fillCommand: Command = {
   },
   maxArguments: 1,
   async run({ values, positionals }) {
-    if (positionals.length !== 1) throw new UsageError('name one .nix file', 2);
-    const file = path.resolve(positionals[0]);
+    const [named, ...extra] = positionals;
+    if (named === undefined || extra.length > 0) throw new UsageError('name one .nix file', 2);
+    const file = path.resolve(named);
     const text = await readFile(file, 'utf8').catch(() => {
-      throw new UsageError(`${positionals[0]} cannot be read: name an existing .nix file`);
+      throw new UsageError(`${named} cannot be read: name an existing .nix file`);
     });
     const ctx = serviceContext(values, (message) => process.stderr.write(`nix-ipfs: ${message}\n`));
     const given = buildFlag(values);
@@ -40,13 +41,13 @@ export const fillCommand: Command = {
       progress: values.json ? undefined : (message) => process.stderr.write(`nix-ipfs: ${message}\n`),
     });
     if (!values['dry-run'] && result.edits.length > 0) {
-      if ((await readFile(file, 'utf8')) !== text) throw new Error(`${positionals[0]} changed while its hashes were fetched: nothing written; run again`);
+      if ((await readFile(file, 'utf8')) !== text) throw new Error(`${named} changed while its hashes were fetched: nothing written; run again`);
       await writeFile(file, result.text);
     }
     print(
       values,
       { file, ...result, text: undefined, written: !values['dry-run'] && result.edits.length > 0 },
-      report(result, Boolean(values['dry-run']), positionals[0]),
+      report(result, Boolean(values['dry-run']), named),
     );
     return result.failed.length > 0 ? 1 : 0;
   },

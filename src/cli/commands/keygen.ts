@@ -12,8 +12,10 @@ export const keygenCommand: Command = {
   options: { force: { type: 'boolean' } },
   maxArguments: 3,
   async run({ values, positionals }) {
-    if (positionals.length !== 3) throw new UsageError('usage: nix-ipfs keygen <key-name> <secret-key-file> <public-key-file> [--force]', 2);
-    const [name, secretFile, publicFile] = positionals;
+    const [name, secretFile, publicFile, ...extra] = positionals;
+    if (name === undefined || secretFile === undefined || publicFile === undefined || extra.length > 0) {
+      throw new UsageError('usage: nix-ipfs keygen <key-name> <secret-key-file> <public-key-file> [--force]', 2);
+    }
     if (secretFile === publicFile) throw new UsageError('the secret and the public key need two different files', 2);
     const force = Boolean(values.force);
     for (const file of [secretFile, publicFile]) {

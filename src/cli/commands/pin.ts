@@ -61,8 +61,8 @@ export const pinCommand: Command = {
 
 /** A size such as 1048576, 500M or 4G (powers of 1024). */
 function byteSize(option: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(text.trim());
-  const bytes = match ? Math.floor(Number(match[1]) * 1024 ** ' KMGT'.indexOf(match[2].toUpperCase() || ' ')) : NaN;
+  const [, amount, unit = ''] = /^(\d+(?:\.\d+)?)([KMGT]?)i?B?$/i.exec(text.trim()) ?? [];
+  const bytes = amount === undefined ? NaN : Math.floor(Number(amount) * 1024 ** ' KMGT'.indexOf(unit.toUpperCase() || ' '));
   if (!(bytes > 0)) throw new UsageError(`${option} takes a size such as 500M or 4G, not '${text}'`, 2);
   return bytes;
 }

@@ -87,7 +87,9 @@ async function drain(values: Values, queue: string): Promise<number> {
  */
 async function writeScript(values: Values, file: string, queue: string): Promise<number> {
   const script = path.resolve(file);
-  const nixIpfs = [process.execPath, realpathSync(process.argv[1])];
+  const entry = process.argv[1];
+  if (entry === undefined) throw new Error('cannot tell where this nix-ipfs is (Node was started without a script), so the hook script cannot name it');
+  const nixIpfs = [process.execPath, realpathSync(entry)];
   const stateDirArg = path.dirname(queue);
   await mkdir(queue, { recursive: true });
   await writeFile(

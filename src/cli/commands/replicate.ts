@@ -10,12 +10,13 @@ export const replicateCommand: Command = {
   options: { ...nodeOptions, 'max-time': { type: 'string' } },
   maxArguments: 1,
   async run({ values, positionals }) {
-    if (positionals.length !== 1) throw new UsageError('name one published root: a CID, /ipns/<name> or a gateway URL of one', 2);
+    const [root, ...extra] = positionals;
+    if (root === undefined || extra.length > 0) throw new UsageError('name one published root: a CID, /ipns/<name> or a gateway URL of one', 2);
     const totalMs = values['max-time'] === undefined ? undefined : positiveInt(values, 'max-time', 0);
     const ctx = serviceContext(values);
     await ctx.kubo.version(); // a dead node or a server that is not Kubo is named before anything else
     let last = 0;
-    const result = await replicate(ctx, positionals[0], {
+    const result = await replicate(ctx, root, {
       totalMs,
       onProgress: (blocks) => {
         if (!values.json && blocks - last >= 100) process.stderr.write(`\r${(last = blocks)} blocks`);

@@ -12,8 +12,8 @@ export const scanCommand: Command = {
   options: { json: { type: 'boolean' } },
   maxArguments: 1,
   async run({ values, positionals }) {
-    if (positionals.length !== 1) throw new UsageError('name one directory or .nix file', 2);
-    const target = positionals[0];
+    const [target, ...extra] = positionals;
+    if (target === undefined || extra.length > 0) throw new UsageError('name one directory or .nix file', 2);
     const info = await stat(target).catch(() => undefined);
     if (!info) throw new UsageError(`${target} does not exist: name a directory or a .nix file`);
     if (!info.isDirectory() && !info.isFile()) throw new UsageError(`${target} is neither a directory nor a file: name a directory or a .nix file`);

@@ -10,12 +10,13 @@ export const verifyCommand: Command = {
   options: { ...nodeOptions, 'trusted-key': { type: 'string', multiple: true }, 'no-nix-keys': { type: 'boolean' } },
   maxArguments: 1,
   async run({ values, positionals }) {
-    if (positionals.length !== 1) throw new UsageError('name one store path, narinfo URL, narinfo IPFS path or narinfo CID', 2);
+    const [source, ...extra] = positionals;
+    if (source === undefined || extra.length > 0) throw new UsageError('name one store path, narinfo URL, narinfo IPFS path or narinfo CID', 2);
     const ctx = serviceContext(values);
     const given = ((values['trusted-key'] as string[] | undefined) ?? []).map((text) => publicKeyOption('--trusted-key', text));
     const fromNix = values['no-nix-keys'] ? [] : (await ctx.nix.trustedPublicKeys().catch(() => [])).map((text) => publicKeyOption("trusted-public-keys in Nix's configuration", text));
     const trusted = [...given, ...fromNix];
-    const report = await verify(ctx, positionals[0], trusted);
+    const report = await verify(ctx, source, trusted);
     const lines = [
       `${report.narinfo.storePath} (${report.source})`,
       ...report.signatures.map((s) => `  ${s.state.padEnd(15)} ${s.keyName}`),
