@@ -44,8 +44,8 @@ function hashDiagnostics(f: Fetcher, sri: string, file: string, range: Range, in
   if (ipfsMismatch) diagnostic(DiagnosticSeverity.Error, 'ipfs-mismatch', ipfsMismatch);
   const identity = (r: { name?: string; urls: string[] }) => `${r.name ?? ''} ${r.urls.join(' ')}`;
   const others = (inputs.workspaceHashes.get(sri) ?? []).filter((r) => r.file !== file && identity(r) !== identity(f) && r.urls.length > 0 && f.urls.length > 0);
-  if (others.length > 0) {
-    const other = others[0];
+  const [other] = others;
+  if (other) {
     diagnostic(DiagnosticSeverity.Warning, 'duplicate-hash', `the same hash is used for another source (${other.urls[0] ?? other.name} in ${other.file}:${other.line}): probably a copy-paste mistake`);
   }
   if (inputs.notMirrored && inputs.cachedPinState(sri)?.kind === 'not-mirrored') {

@@ -61,8 +61,9 @@ export function fillLenses(document: TextDocument, fetchers: Fetcher[]): CodeLen
     const ref: FetcherRef = { uri: document.uri, hashFrom: f.hashFrom };
     return { range: { start: at, end: at }, command: { title: 'Fill hash', command: ServerCommand.fillHash, arguments: [ref] } };
   });
-  if (placeholders.length > 1) {
-    const at = document.positionAt(placeholders[0].from);
+  const [first] = placeholders;
+  if (first && placeholders.length > 1) {
+    const at = document.positionAt(first.from);
     lenses.unshift({
       range: { start: at, end: at },
       command: { title: `Fill all ${placeholders.length} hashes in this file`, command: ServerCommand.fillAllHashes, arguments: [{ uri: document.uri }] },

@@ -21,8 +21,11 @@ async function fillOne(args: Args, env: CommandEnv): Promise<string> {
   const fetcher = await env.documents.fetcherAt(args.string('uri'), offset);
   if (!fetcher) throw new ResponseError(NixIpfsError.Failed, 'there is no hash at the cursor: put it on a fetcher call or its hash');
   const result = await fill(args, env, [fetcher.hashFrom]);
-  if (result.failed.length > 0) throw new ResponseError(NixIpfsError.Failed, `${result.failed[0].label}: ${result.failed[0].error}`);
-  return result.filled[0].hash;
+  const [failure] = result.failed;
+  if (failure) throw new ResponseError(NixIpfsError.Failed, `${failure.label}: ${failure.error}`);
+  const [filled] = result.filled;
+  if (!filled) throw new ResponseError(NixIpfsError.Failed, 'no hash was filled in at the cursor');
+  return filled.hash;
 }
 
 async function fillAll(args: Args, env: CommandEnv): Promise<FillSummary> {

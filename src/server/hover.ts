@@ -25,8 +25,8 @@ export async function hover(document: TextDocument, fetchers: Fetcher[], positio
 function wordAt(text: string, offset: number): { text: string; from: number; to: number } {
   let from = offset;
   let to = offset;
-  while (from > 0 && /[A-Za-z0-9]/.test(text[from - 1])) from--;
-  while (to < text.length && /[A-Za-z0-9]/.test(text[to])) to++;
+  while (from > 0 && /[A-Za-z0-9]/.test(text.charAt(from - 1))) from--;
+  while (to < text.length && /[A-Za-z0-9]/.test(text.charAt(to))) to++;
   return { text: text.slice(from, to), from, to };
 }
 
