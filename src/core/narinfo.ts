@@ -1,5 +1,5 @@
 import { ParseError } from './errors';
-import { parseHash } from './hash';
+import { parseHash, type NixHash } from './hash';
 import { DEFAULT_STORE_DIR, parseStorePath, parseStorePathBaseName } from './store-path';
 
 /** A binary cache's description of one store path (`<hash>.narinfo`). */
@@ -40,14 +40,14 @@ function isPathInsideCache(url: string): boolean {
   );
 }
 
-/**
- * Parses a narinfo and checks what a cache could use against us: the store path must be in
- * `storeDir`, the URL relative and without `..`, every reference a store path base name, and the
- * hashes well-formed.
- */
-export function parseNarInfo(text: string, storeDir = DEFAULT_STORE_DIR): NarInfo {
-  if (typeof text !== 'string') throw new ParseError('narinfo', 'not text');
-  const fields = new Map<string, { value: string; position: number }>();
+interface Field {
+  value: string;
+  position: number;
+}
+
+/** The narinfo's lines as fields: Sig may repeat, any other field once; unknown fields are ignored, as Nix does. */
+function readFields(text: string): { fields: Map<string, Field>; sigs: string[] } {
+  const fields = new Map<string, Field>();
   const sigs: string[] = [];
   let position = 0;
   for (const line of text.split('\n')) {
@@ -55,83 +55,94 @@ export function parseNarInfo(text: string, storeDir = DEFAULT_STORE_DIR): NarInf
     position += line.length + 1;
     if (line.trim() === '') continue;
     const colon = line.indexOf(': ');
-    const key = colon < 0 ? line.replace(/:$/, '') : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 2);
     if (colon < 0 && !line.endsWith(':')) throw new ParseError('narinfo', `line '${line.slice(0, 40)}' is not 'Field: value'`, at);
-    if (!KNOWN.has(key)) continue; // Nix ignores fields it does not know; so do we
-    if (key === 'Sig') {
-      sigs.push(value);
-      continue;
-    }
-    if (fields.has(key)) throw new ParseError('narinfo', `${key} appears twice`, at);
-    fields.set(key, { value, position: at });
+    const key = colon < 0 ? line.slice(0, -1) : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 2);
+    if (!KNOWN.has(key)) continue;
+    if (key === 'Sig') sigs.push(value);
+    else if (fields.has(key)) throw new ParseError('narinfo', `${key} appears twice`, at);
+    else fields.set(key, { value, position: at });
   }
-  const required = (key: string) => {
-    const field = fields.get(key);
+  return { fields, sigs };
+}
+
+/** Field access that names the field, and where it stands, in every error. */
+class NarInfoFields {
+  constructor(
+    private readonly fields: Map<string, Field>,
+    private readonly storeDir: string,
+  ) {}
+
+  required(key: string): Field {
+    const field = this.fields.get(key);
     if (!field || field.value === '') throw new ParseError('narinfo', `missing ${key}`);
     return field;
-  };
-
-  const storePathField = required('StorePath');
-  try {
-    parseStorePath(storePathField.value, storeDir);
-  } catch (error) {
-    throw new ParseError('narinfo', `StorePath: ${(error as ParseError).reason}`, storePathField.position);
-  }
-  const storePath = storePathField.value;
-
-  const urlField = required('URL');
-  const url = urlField.value;
-  if (!isPathInsideCache(url)) {
-    throw new ParseError('narinfo', `URL '${url.slice(0, 200)}' must be a relative path inside the cache (no '..', not even percent-encoded, not absolute)`, urlField.position);
   }
 
-  const hashOf = (key: string, field: { value: string; position: number }) => {
-    try {
-      return parseHash(field.value).hash;
-    } catch (error) {
-      throw new ParseError('narinfo', `${key}: ${(error as ParseError).reason}`, field.position);
-    }
-  };
-  const narHashField = required('NarHash');
-  if (hashOf('NarHash', narHashField).algo !== 'sha256') throw new ParseError('narinfo', 'NarHash must be sha256', narHashField.position);
-  const narSizeField = required('NarSize');
+  optional(key: string): string | undefined {
+    return this.fields.get(key)?.value || undefined;
+  }
 
-  const referencesField = fields.get('References');
-  const references = referencesField?.value ? referencesField.value.split(' ').filter((r) => r !== '') : [];
-  for (const reference of references) {
+  /** `parse` of the field's value, its error reported as this field's. */
+  checked<T>(key: string, parse: (value: string) => T): T {
     try {
-      parseStorePathBaseName(reference, storeDir);
+      return parse(this.required(key).value);
     } catch (error) {
-      throw new ParseError('narinfo', `References: '${reference.slice(0, 60)}': ${(error as ParseError).reason}`, referencesField!.position);
+      throw new ParseError('narinfo', `${key}: ${(error as ParseError).reason}`, this.fields.get(key)?.position);
     }
   }
 
-  const optional = (key: string) => fields.get(key)?.value || undefined;
-  const fileHashField = fields.get('FileHash');
-  if (fileHashField?.value) hashOf('FileHash', fileHashField);
+  hash(key: string): NixHash {
+    return this.checked(key, (value) => parseHash(value).hash);
+  }
+
+  /** A store path base name (References, Deriver) inside this store. */
+  baseName(key: string, name: string): void {
+    try {
+      parseStorePathBaseName(name, this.storeDir);
+    } catch (error) {
+      throw new ParseError('narinfo', `${key}: '${name.slice(0, 60)}': ${(error as ParseError).reason}`, this.fields.get(key)?.position);
+    }
+  }
+}
+
+/**
+ * Parses a narinfo and checks what a cache could use against us: the store path must be in
+ * `storeDir`, the URL relative and without `..`, every reference a store path base name, and the
+ * hashes well-formed.
+ */
+export function parseNarInfo(text: string, storeDir = DEFAULT_STORE_DIR): NarInfo {
+  if (typeof text !== 'string') throw new ParseError('narinfo', 'not text');
+  const { fields, sigs } = readFields(text);
+  const read = new NarInfoFields(fields, storeDir);
+  const storePath = read.required('StorePath').value;
+  read.checked('StorePath', (value) => parseStorePath(value, storeDir));
+  const urlField = read.required('URL');
+  if (!isPathInsideCache(urlField.value)) {
+    throw new ParseError('narinfo', `URL '${urlField.value.slice(0, 200)}' must be a relative path inside the cache (no '..', not even percent-encoded, not absolute)`, urlField.position);
+  }
+  const narHashField = read.required('NarHash');
+  if (read.hash('NarHash').algo !== 'sha256') throw new ParseError('narinfo', 'NarHash must be sha256', narHashField.position);
+  const narSizeField = read.required('NarSize');
+  const references = (read.optional('References') ?? '').split(' ').filter((r) => r !== '');
+  for (const reference of references) read.baseName('References', reference);
+  if (read.optional('FileHash')) read.hash('FileHash');
   const fileSizeField = fields.get('FileSize');
-  const deriver = optional('Deriver');
-  if (deriver && deriver !== 'unknown-deriver') {
-    try {
-      parseStorePathBaseName(deriver, storeDir);
-    } catch (error) {
-      throw new ParseError('narinfo', `Deriver: ${(error as ParseError).reason}`, fields.get('Deriver')!.position);
-    }
-  }
+  const deriver = read.optional('Deriver');
+  if (deriver && deriver !== 'unknown-deriver') read.baseName('Deriver', deriver);
   return {
     storePath,
-    url,
-    compression: optional('Compression') ?? 'bzip2', // Nix's default when the field is absent
-    fileHash: fileHashField?.value || undefined,
+    url: urlField.value,
+    compression: read.optional('Compression') ?? 'bzip2', // Nix's default when the field is absent
+    fileHash: read.optional('FileHash'),
     fileSize: fileSizeField?.value ? size(fileSizeField.value, 'FileSize', fileSizeField.position) : undefined,
     narHash: narHashField.value,
     narSize: size(narSizeField.value, 'NarSize', narSizeField.position),
     references,
     deriver: deriver === 'unknown-deriver' ? undefined : deriver,
-    system: optional('System'),
+    system: read.optional('System'),
     sigs,
-    ca: optional('CA'),
+    ca: read.optional('CA'),
   };
 }
 
