@@ -264,7 +264,8 @@ async function revealFetchers(ctx: Ctx, node: MirroredNode): Promise<void> {
     void vscode.window.showInformationMessage(`No .nix file in this workspace fetches ${node.record.name ?? node.record.hash}.`);
     return;
   }
-  if (records.length === 1) return open(records[0].file, records[0].line);
+  const [only] = records;
+  if (only && records.length === 1) return open(only.file, only.line);
   const items = records.map((r) => ({ label: `${vscode.workspace.asRelativePath(r.file)}:${r.line}`, description: `${r.fetcher} · ${r.hashAttr}`, record: r }));
   const pick = await vscode.window.showQuickPick(items, { title: `Fetchers of ${node.record.name ?? node.record.hash}` });
   if (pick) await open(pick.record.file, pick.record.line);
