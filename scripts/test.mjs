@@ -53,7 +53,9 @@ const env = await setUpOrExit(() => {
 log(`set-up took ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 step('build', process.execPath, ['scripts/build.mjs']);
-step('type-check', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']);
+const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+step('type-check', process.execPath, [tsc, '-p', '.']);
+step('type-check of tests and benches', process.execPath, [tsc, '-p', 'tsconfig.tests.json']);
 step('lint', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
 
 const selected = files.length ? files : chosen.flatMap(testFiles);
