@@ -7,7 +7,12 @@ export type Fault =
   /** Forward, but flip a byte in the body of responses whose path matches. */
   | { kind: 'corrupt'; path: RegExp }
   /** Accept the connection and never answer. */
-  | { kind: 'stall' };
+  | { kind: 'stall' }
+  /**
+   * Forward everything, but once `passing` answers to requests whose path matches have gone back,
+   * hold every later answer: the node does the work it is handed, and the client never hears of it.
+   */
+  | { kind: 'hold-after'; path: RegExp; passing: number };
 
 /**
  * A fault-injecting HTTP proxy in front of a real Kubo API or gateway (the only kind of fake the
@@ -17,12 +22,16 @@ export async function startFaultProxy(
   target: string,
   fault: Fault,
   host = '127.0.0.1',
-): Promise<{ url: string; multiaddr: string; setFault(f: Fault): void; requests(): number; mostAtOnce(): number }> {
+): Promise<{ url: string; multiaddr: string; setFault(f: Fault): void; requests(): number; mostAtOnce(): number; holding(): Promise<void> }> {
   const upstream = new URL(target);
   let current = fault;
   let requests = 0;
   let inFlight = 0;
   let mostAtOnce = 0;
+  let answered = 0;
+  let startHolding!: () => void;
+  const holding = new Promise<void>((resolve) => (startHolding = resolve));
+  let held = false;
   const stalled: IncomingMessage[] = [];
   const server: Server = createServer((req, res) => {
     requests++;
@@ -36,6 +45,9 @@ export async function startFaultProxy(
     const forward = request(
       { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
+        if (held) return void stalled.push(req);
+        const counted = mode.kind === 'hold-after' && mode.path.test(req.url ?? '');
+        if (counted) answer.once('end', () => ++answered >= mode.passing && ((held = true), startHolding()));
         const corrupt = mode.kind === 'corrupt' && mode.path.test(req.url ?? '');
         const headers = { ...answer.headers };
         res.writeHead(answer.statusCode ?? 502, headers);
@@ -61,5 +73,5 @@ export async function startFaultProxy(
     server.close();
   });
   const port = (server.address() as import('node:net').AddressInfo).port;
-  return { url: `http://${host}:${port}`, multiaddr: `/ip4/${host}/tcp/${port}`, setFault: (f) => (current = f), requests: () => requests, mostAtOnce: () => mostAtOnce };
+  return { url: `http://${host}:${port}`, multiaddr: `/ip4/${host}/tcp/${port}`, setFault: (f) => (current = f), requests: () => requests, mostAtOnce: () => mostAtOnce, holding: () => holding };
 }

@@ -26,14 +26,12 @@ in derivation { name = "many"; system = builtins.currentSystem; builder = "/bin/
   const top = await nix('nix-build', ['--no-out-link', file]);
   const key = await nixKeyPair(dir, 'fault-test-1');
 
-  const publishing = cli(['publish', top, '--api', node.apiAddr, '--key-file', key.secretFile, '--concurrency', '2', '--json']);
-  // Kill the node once some, but not all, paths are in: past the first checkpoint (publish keeps
-  // MFS links in memory and flushes every 32 changes, i.e. 16 paths), well before the last path.
-  for (let i = 0; i < 400; i++) {
-    const listed = await node.cli(['files', 'ls', '/nix-ipfs/cache']).catch(() => '');
-    if (listed.split('\n').filter((l) => l.endsWith('.narinfo')).length >= 20) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  // Kill the node in the middle, whatever the speed: past the first checkpoint (publish flushes MFS
+  // after each batch of 16 paths), the proxy holds Kubo's answers while Kubo works on the next batch.
+  const proxy = await startFaultProxy(node.apiUrl, { kind: 'hold-after', path: /\/api\/v0\/files\/flush/, passing: 1 });
+  const publishing = cli(['publish', top, '--api', proxy.multiaddr, '--key-file', key.secretFile, '--concurrency', '2', '--timeout', '3000', '--json']);
+  await proxy.holding();
+  await new Promise((r) => setTimeout(r, 300)); // Kubo takes in part of the next batch
   await node.stop('SIGKILL');
   const interrupted = await publishing;
   assert.equal(interrupted.code, 1, 'the interrupted run reports failure');
