@@ -40,7 +40,12 @@ try {
   parts.push(sample);
   const vs: VsCode = await startVsCode({
     workspace: sample.workspace,
-    settings: { 'nixIpfs.kuboApi': node.apiAddr, 'nixIpfs.gatewayUrl': node.gatewayUrl, 'nixIpfs.signingKeyFile': keyFile, 'nixIpfs.refreshIntervalSeconds': 5 },
+    settings: {
+      'nixIpfs.kuboApi': node.apiAddr,
+      'nixIpfs.gatewayUrl': node.gatewayUrl,
+      'nixIpfs.signingKeyFile': keyFile,
+      'nixIpfs.refreshIntervalSeconds': 5,
+    },
   });
   parts.push(vs);
   if (screenshot) {

@@ -10,7 +10,9 @@ export class Declined extends Error {
 
 /** True for a failure the user caused on purpose (cancel, decline): not worth an error message. */
 export function isDeclined(error: unknown): boolean {
-  return error instanceof Declined || error instanceof vscode.CancellationError || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled);
+  return (
+    error instanceof Declined || error instanceof vscode.CancellationError || (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled)
+  );
 }
 
 /** The code of a ResponseError from the server (NixIpfsError), else undefined. */
@@ -105,8 +107,9 @@ export class Actions {
   }
 }
 
-/** Copies to the clipboard, and says what was copied. */
+/** Copies to the clipboard, and says what was copied (the text itself too, when it is one short line). */
 export async function copy(text: string, what: string): Promise<void> {
   await vscode.env.clipboard.writeText(text);
-  void vscode.window.showInformationMessage(`Copied ${what}: ${text}`);
+  const shown = text.length <= 100 && !text.includes('\n') ? `: ${text}` : '';
+  void vscode.window.showInformationMessage(`Copied ${what}${shown}`);
 }

@@ -52,11 +52,18 @@ const COMMANDS: Record<ClientCommandName, Command> = {
   },
   publishBuildResult,
   verifyStorePath: async (ctx, storePath?: unknown) => {
-    const target = typeof storePath === 'string' ? storePath : await ask({ title: 'Verify Store Path', placeHolder: '/nix/store/…-name', validateInput: verifyTargetProblem });
+    const target =
+      typeof storePath === 'string'
+        ? storePath
+        : await ask({ title: 'Verify Store Path', placeHolder: '/nix/store/…-name', validateInput: verifyTargetProblem });
     await ctx.server.execute('verify', { target }, 'Verifying');
   },
   verifyNarinfo: async (ctx) => {
-    const target = await ask({ title: 'Verify Narinfo / CID', placeHolder: 'https://…/<hash>.narinfo, /ipfs/…/<hash>.narinfo, or the CID of a narinfo', validateInput: verifyTargetProblem });
+    const target = await ask({
+      title: 'Verify Narinfo / CID',
+      placeHolder: 'https://…/<hash>.narinfo, /ipfs/…/<hash>.narinfo, or the CID of a narinfo',
+      validateInput: verifyTargetProblem,
+    });
     await ctx.server.execute('verify', { target }, 'Verifying');
   },
   fetchSource,
@@ -64,7 +71,11 @@ const COMMANDS: Record<ClientCommandName, Command> = {
   fillAllHashes: async (ctx) => ctx.server.execute('fillAllHashes', { uri: cursorRef().uri }, 'Fill All Hashes in This File'),
   copyCid: async (ctx) => copy(await ctx.server.execute('copyCid', cursorRef()), 'the CID'),
   replicate: async (ctx) => {
-    const target = await ask({ title: 'Replicate a Published Cache onto Your Node', placeHolder: '/ipns/k51… , a CID, or a gateway URL of one', validateInput: replicateTargetProblem });
+    const target = await ask({
+      title: 'Replicate a Published Cache onto Your Node',
+      placeHolder: '/ipns/k51… , a CID, or a gateway URL of one',
+      validateInput: replicateTargetProblem,
+    });
     await ctx.server.execute('replicate', { target }, 'Replicating');
   },
   itemCopyCid: async (_ctx, node: PublishedNode | MirroredNode) => {
@@ -75,7 +86,8 @@ const COMMANDS: Record<ClientCommandName, Command> = {
     if (node.kind === 'path') await copy(node.entry.storePath, 'the store path');
   },
   itemCopyValue: async (_ctx, row: NodeRow) => {
-    if (row.value) await copy(row.value, row.label === 'Signing key' ? 'the public key' : `the ${row.label.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}`);
+    if (row.value)
+      await copy(row.value, row.label === 'Signing key' ? 'the public key' : `the ${row.label.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}`);
   },
   itemOpenInGateway: async ({ monitor }, node: PublishedNode | MirroredNode) => {
     const cid = cidOf(node);
@@ -88,11 +100,19 @@ const COMMANDS: Record<ClientCommandName, Command> = {
   },
   itemUnpublish: async (ctx, node: PublishedNode) => {
     if (node.kind !== 'path') return;
-    const ok = await vscode.window.showWarningMessage(`Unpublish ${node.entry.storePath}? Nix will no longer find it in this cache.`, { modal: true }, 'Unpublish');
+    const ok = await vscode.window.showWarningMessage(
+      `Unpublish ${node.entry.storePath}? Nix will no longer find it in this cache.`,
+      { modal: true },
+      'Unpublish',
+    );
     if (ok === 'Unpublish') await ctx.server.execute('unpublish', { storePath: node.entry.storePath }, 'Unpublishing');
   },
   itemUnpin: async (ctx, node: MirroredNode) => {
-    const ok = await vscode.window.showWarningMessage(`Unpin ${node.record.name ?? node.record.hash}? Builds whose URL is dead will no longer find it here.`, { modal: true }, 'Unpin');
+    const ok = await vscode.window.showWarningMessage(
+      `Unpin ${node.record.name ?? node.record.hash}? Builds whose URL is dead will no longer find it here.`,
+      { modal: true },
+      'Unpin',
+    );
     if (ok === 'Unpin') await ctx.server.execute('unpin', { hash: node.record.hash }, 'Unpinning');
   },
   itemRevealFetchers: revealFetchers,
@@ -109,7 +129,9 @@ export function registerCommands(ctx: Ctx): void {
   for (const [name, run] of Object.entries(COMMANDS) as [ClientCommandName, Command][]) {
     const id = ClientCommand[name];
     const title = titles.get(id) ?? id;
-    const command = vscode.commands.registerCommand(id, (...args: unknown[]) => ctx.actions.run(title, actionKey(id, args), async () => run(ctx, ...(args as never[]))));
+    const command = vscode.commands.registerCommand(id, (...args: unknown[]) =>
+      ctx.actions.run(title, actionKey(id, args), async () => run(ctx, ...(args as never[]))),
+    );
     ctx.context.subscriptions.push(command);
   }
 }
@@ -167,7 +189,10 @@ async function setApiToken(ctx: Ctx): Promise<void> {
     prompt: "The secret from Kubo's API.Authorizations (“Bearer …”, “Basic …” or the bare token). Empty removes it.",
     password: true,
     ignoreFocusOut: true,
-    validateInput: (text) => (/[\s\p{Cc}]/u.test(text.trim()) && !/^(Bearer|Basic) \S+$/i.test(text.trim()) ? 'A token has no spaces or control characters (but “Bearer …” and “Basic …”)' : undefined),
+    validateInput: (text) =>
+      /[\s\p{Cc}]/u.test(text.trim()) && !/^(Bearer|Basic) \S+$/i.test(text.trim())
+        ? 'A token has no spaces or control characters (but “Bearer …” and “Basic …”)'
+        : undefined,
   });
   if (token === undefined) return;
   await ctx.secrets.set('kuboApiToken', token.trim());
@@ -178,8 +203,7 @@ async function setApiToken(ctx: Ctx): Promise<void> {
 
 async function pinAll(ctx: Ctx): Promise<void> {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-  const result = await ctx.server.execute('pinAll', { folders }, 'Pinning all sources');
-  for (const failure of result.failed) ctx.actions.log.warn(`pin ${failure.hash}: ${failure.error}`);
+  const result = await ctx.server.execute('pinAll', { folders }, 'Pinning all sources'); // the server logs each failure
   if (result.failed.length === 0 && !result.cancelled && result.pinned + result.alreadyPinned > 0) stepDone('pinned');
 }
 
@@ -187,9 +211,11 @@ async function showNixConfig(ctx: Ctx): Promise<void> {
   const { text, needsAdministrator } = await ctx.server.execute('nixConfig', {}, 'Reading the node and Nix');
   await ctx.nixConf.show(text);
   stepDone('shared');
-  const where = needsAdministrator ? 'You are not a trusted user of nix-daemon: ask an administrator to add these lines to /etc/nix/nix.conf' : 'Add these lines to your nix.conf';
-  const choice = await vscode.window.showInformationMessage(`${where} (nix-ipfs never edits it for you).`, 'Copy');
-  if (choice) await copy(text, 'the nix.conf lines');
+  const where = needsAdministrator
+    ? 'You are not a trusted user of nix-daemon: ask an administrator to add these lines to /etc/nix/nix.conf'
+    : 'Add these lines to your nix.conf';
+  // Not awaited: the action is done, and a message left open must not keep it "running".
+  void vscode.window.showInformationMessage(`${where} (nix-ipfs never edits it for you).`, 'Copy').then((choice) => choice && copy(text, 'the nix.conf lines'));
 }
 
 /** Publishes, asking what to do when there is no signing key (generate one, or publish unsigned). */
@@ -199,7 +225,12 @@ async function withSigningKey(ctx: Ctx, publish: (allowUnsigned: boolean) => Pro
     result = await publish(false);
   } catch (error) {
     if (serverErrorCode(error) !== NixIpfsError.SigningKeyMissing) throw error;
-    const choice = await vscode.window.showWarningMessage('No signing key: Nix refuses unsigned paths unless require-sigs is off.', 'Generate Signing Key', 'Publish Unsigned');
+    const choice = await vscode.window.showWarningMessage(
+      'There is no signing key: Nix refuses unsigned paths unless require-sigs is off.',
+      { modal: true, detail: 'Generate a key (kept in VS Code’s secret store), or publish these paths unsigned.' },
+      'Generate Signing Key',
+      'Publish Unsigned',
+    );
     if (!choice) throw new Declined('no signing key');
     if (choice === 'Generate Signing Key') await generateSigningKey(ctx);
     result = await publish(choice === 'Publish Unsigned');
@@ -216,7 +247,9 @@ async function publishPaths(ctx: Ctx, paths: string[]): Promise<void> {
 async function publishBuildResult(ctx: Ctx): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('open a folder with a default.nix or flake.nix first');
-  await withSigningKey(ctx, (allowUnsigned) => ctx.server.execute('publishBuildResult', { folder: folder.uri.fsPath, allowUnsigned }, 'Building and publishing'));
+  await withSigningKey(ctx, (allowUnsigned) =>
+    ctx.server.execute('publishBuildResult', { folder: folder.uri.fsPath, allowUnsigned }, 'Building and publishing'),
+  );
 }
 
 const FETCH_MODES: (vscode.QuickPickItem & { mode: 'flat' | 'recursive' })[] = [
@@ -227,8 +260,17 @@ const FETCH_MODES: (vscode.QuickPickItem & { mode: 'flat' | 'recursive' })[] = [
 /** Two steps: the hash (the one under the cursor, if any, to confirm), then what it is the hash of. */
 async function fetchSource(ctx: Ctx, args?: { hash?: string; mode?: 'flat' | 'recursive'; name?: string }): Promise<void> {
   const hash =
-    args?.hash ?? (await ask({ title: 'Fetch Source from IPFS (1/2)', prompt: 'The hash of the source', value: hashUnderCursor(), placeHolder: 'sha256-… (SRI), sha256:…, or Nix base32', validateInput: (t) => hashProblem(t) }));
-  const mode = args?.mode ?? (await vscode.window.showQuickPick(FETCH_MODES, { title: 'Fetch Source from IPFS (2/2): what is it the hash of?', ignoreFocusOut: true }))?.mode;
+    args?.hash ??
+    (await ask({
+      title: 'Fetch Source from IPFS (1/2)',
+      prompt: 'The hash of the source',
+      value: hashUnderCursor(),
+      placeHolder: 'sha256-… (SRI), sha256:…, or Nix base32',
+      validateInput: (t) => hashProblem(t),
+    }));
+  const mode =
+    args?.mode ??
+    (await vscode.window.showQuickPick(FETCH_MODES, { title: 'Fetch Source from IPFS (2/2): what is it the hash of?', ignoreFocusOut: true }))?.mode;
   if (!mode) throw new Declined('no mode chosen');
   await ctx.server.execute('fetchSource', { hash, mode, name: args?.name }, 'Fetching from IPFS');
 }
@@ -286,7 +328,11 @@ async function pickStorePath(ctx: Ctx): Promise<PublishTarget | undefined> {
     const value = pick.value.trim();
     if (!value || known.some((i) => i.label === value)) return [];
     const problem = publishTargetProblem(value);
-    return [problem ? { label: `$(error) ${problem}`, alwaysShow: true } : { label: value, description: 'publish this path and its closure', alwaysShow: true, target: { path: value } }];
+    return [
+      problem
+        ? { label: `$(error) ${problem}`, alwaysShow: true }
+        : { label: value, description: 'publish this path and its closure', alwaysShow: true, target: { path: value } },
+    ];
   };
   const render = () => (pick.items = [...typed(), ...known]);
   render();

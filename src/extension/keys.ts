@@ -31,7 +31,8 @@ export async function generateSigningKey(ctx: Ctx): Promise<void> {
   const current = await activeKey(ctx);
   if (current.kind !== 'none') {
     const name = current.kind === 'active' ? `“${current.name}”` : 'that cannot be used';
-    const keeps = current.kind === 'active' ? ` Paths already published stay signed by “${current.name}”: Nix trusts them only where its public key is trusted.` : '';
+    const keeps =
+      current.kind === 'active' ? ` Paths already published stay signed by “${current.name}”: Nix trusts them only where its public key is trusted.` : '';
     const file = current.from === 'file' ? ` ${current.file} stays on disk, unused while the new key is stored.` : ' The stored key is deleted.';
     const choice = await vscode.window.showWarningMessage(
       `Replace the signing key ${name} from ${keySourceText(current)}?`,
@@ -51,33 +52,47 @@ export async function generateSigningKey(ctx: Ctx): Promise<void> {
   const pair = generateKeyPair(name.trim());
   await keyChanged(ctx, pair.secret);
   ctx.actions.log.info(`signing key ${name.trim()} generated and stored in the secret store; public key ${pair.public}`);
-  const choice = await vscode.window.showInformationMessage(
-    `Signing key “${name.trim()}” generated and kept in VS Code’s secret store. Nix trusts what it signs once its public key is trusted.`,
-    'Copy Public Key',
-    'Show Nix Configuration',
-  );
-  if (choice === 'Copy Public Key') await copy(pair.public, 'the public key');
-  if (choice === 'Show Nix Configuration') await vscode.commands.executeCommand('nixIpfs.showNixConfig');
+  const message = `Signing key “${name.trim()}” generated and kept in VS Code’s secret store. Nix trusts what it signs once its public key is trusted.`;
+  offer(vscode.window.showInformationMessage(message, 'Copy Public Key', 'Show Nix Configuration'), {
+    'Copy Public Key': () => copy(pair.public, 'the public key'),
+    'Show Nix Configuration': () => vscode.commands.executeCommand('nixIpfs.showNixConfig'),
+  });
+}
+
+/** A message's buttons, run when clicked; not awaited, so a message left open does not keep its action running. */
+function offer(message: Thenable<string | undefined>, buttons: Record<string, () => Thenable<unknown>>): void {
+  void message.then((choice) => (choice ? buttons[choice]?.() : undefined));
 }
 
 /** Which key signs, from where, and its public key. */
 export async function showSigningKey(ctx: Ctx): Promise<void> {
   const key = await activeKey(ctx);
+  const generate = () => vscode.commands.executeCommand('nixIpfs.generateSigningKey');
   if (key.kind === 'none') {
-    const choice = await vscode.window.showInformationMessage('No signing key is set: published paths would be unsigned, and Nix refuses those.', 'Generate Signing Key');
-    if (choice) await vscode.commands.executeCommand('nixIpfs.generateSigningKey');
+    offer(vscode.window.showInformationMessage('No signing key is set: published paths would be unsigned, and Nix refuses those.', 'Generate Signing Key'), {
+      'Generate Signing Key': generate,
+    });
     return;
   }
   if (key.kind === 'broken') {
-    const choice = await vscode.window.showErrorMessage(`The signing key from ${keySourceText(key)} cannot be used: ${key.error}`, 'Open Settings', 'Generate Signing Key');
-    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'nixIpfs.signingKeyFile');
-    if (choice === 'Generate Signing Key') await vscode.commands.executeCommand('nixIpfs.generateSigningKey');
+    offer(vscode.window.showErrorMessage(`The signing key from ${keySourceText(key)} cannot be used: ${key.error}`, 'Open Settings', 'Generate Signing Key'), {
+      'Open Settings': () => vscode.commands.executeCommand('workbench.action.openSettings', 'nixIpfs.signingKeyFile'),
+      'Generate Signing Key': generate,
+    });
     return;
   }
   const shadowed = key.shadowedFile ? ` (used instead of ${key.shadowedFile})` : '';
-  const choice = await vscode.window.showInformationMessage(`Signing key “${key.name}” from ${keySourceText(key)}${shadowed}. Public key: ${key.publicKey}`, 'Copy Public Key', 'Remove…');
-  if (choice === 'Copy Public Key') await copy(key.publicKey, 'the public key');
-  if (choice === 'Remove…') await vscode.commands.executeCommand('nixIpfs.removeSigningKey');
+  offer(
+    vscode.window.showInformationMessage(
+      `Signing key “${key.name}” from ${keySourceText(key)}${shadowed}. Public key: ${key.publicKey}`,
+      'Copy Public Key',
+      'Remove…',
+    ),
+    {
+      'Copy Public Key': () => copy(key.publicKey, 'the public key'),
+      'Remove…': () => vscode.commands.executeCommand('nixIpfs.removeSigningKey'),
+    },
+  );
 }
 
 /** Stops signing with the active key: deletes the stored one, or clears nixIpfs.signingKeyFile (never the file). */
@@ -89,7 +104,8 @@ export async function removeSigningKey(ctx: Ctx): Promise<void> {
   }
   const name = key.kind === 'active' ? `“${key.name}”` : 'that cannot be used';
   if (key.from === 'secret-store') {
-    const next = key.kind === 'active' && key.shadowedFile ? `The key file ${key.shadowedFile} (nixIpfs.signingKeyFile) signs instead.` : 'Publishing will ask for a key.';
+    const next =
+      key.kind === 'active' && key.shadowedFile ? `The key file ${key.shadowedFile} (nixIpfs.signingKeyFile) signs instead.` : 'Publishing will ask for a key.';
     const choice = await vscode.window.showWarningMessage(
       `Delete the signing key ${name} from VS Code’s secret store?`,
       { modal: true, detail: `It cannot be recovered. ${next}` },

@@ -48,7 +48,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
 /** The Node view's header when the node does not answer: which address, so the welcome text need not guess. */
 function nodeDescription(state: NodeState): string {
-  return state.kind === 'connected' || state.kind === 'connecting' ? '' : `${state.api} · ${state.kind === 'unreachable' ? 'not reachable' : state.kind === 'unauthorized' ? 'needs a token' : 'not confirmed'}`;
+  return state.kind === 'connected' || state.kind === 'connecting'
+    ? ''
+    : `${state.api} · ${state.kind === 'unreachable' ? 'not reachable' : state.kind === 'unauthorized' ? 'needs a token' : 'not confirmed'}`;
 }
 
 /** The views follow the node: refilled when its state changes kind, or when the server changed what it holds. */
@@ -68,10 +70,15 @@ function followTheNode({ context, server, monitor, published, mirrored }: Ctx): 
       published.refresh();
     }),
   );
-  void server.onNotification(ContentChangedNotification, ({ mirror, cache }) => {
-    if (mirror) mirrored.refresh();
-    if (cache) published.refresh();
-  }).then((subscription) => context.subscriptions.push(subscription), () => undefined);
+  void server
+    .onNotification(ContentChangedNotification, ({ mirror, cache }) => {
+      if (mirror) mirrored.refresh();
+      if (cache) published.refresh();
+    })
+    .then(
+      (subscription) => context.subscriptions.push(subscription),
+      () => undefined,
+    );
   monitor.schedule();
   void monitor.refresh();
 }

@@ -104,9 +104,17 @@ function statusLook(state: NodeState): { text: string; tooltip: string; backgrou
     case 'connected':
       return { text: `$(globe) IPFS · ${peersText(state.peers)}`, tooltip: `Kubo ${state.version} at ${state.api}: connected, ${peersText(state.peers)}` };
     case 'unauthorized':
-      return { text: '$(lock) IPFS', tooltip: `Kubo at ${state.api} needs an API token: run “Nix IPFS: Set Kubo API Token”`, background: 'statusBarItem.warningBackground' };
+      return {
+        text: '$(lock) IPFS',
+        tooltip: `Kubo at ${state.api} needs an API token: run “Nix IPFS: Set Kubo API Token”`,
+        background: 'statusBarItem.warningBackground',
+      };
     case 'unconfirmed':
-      return { text: '$(shield) IPFS', tooltip: `Kubo at ${state.api} is plain HTTP on another machine: not used until you confirm it (run “Nix IPFS: Refresh”)`, background: 'statusBarItem.warningBackground' };
+      return {
+        text: '$(shield) IPFS',
+        tooltip: `Kubo at ${state.api} is plain HTTP on another machine: not used until you confirm it (run “Nix IPFS: Refresh”)`,
+        background: 'statusBarItem.warningBackground',
+      };
     case 'unreachable':
       return { text: '$(debug-disconnect) IPFS', tooltip: `Kubo at ${state.api} is unreachable: ${state.error}`, background: 'statusBarItem.errorBackground' };
   }

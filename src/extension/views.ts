@@ -1,15 +1,26 @@
 import * as vscode from 'vscode';
 import { shortCid } from '../core/cid';
-import { MirroredSourcesRequest, PublishedPathsRequest, type MirroredSourceRow, type PublishedEntry, type SignatureVerdict, type SigningKeyStatus } from '../protocol';
+import {
+  MirroredSourcesRequest,
+  PublishedPathsRequest,
+  type MirroredSourceRow,
+  type PublishedEntry,
+  type SignatureVerdict,
+  type SigningKeyStatus,
+} from '../protocol';
 import type { ServerClient } from './lsp-client';
 import { peersText, type NodeMonitor } from './node-monitor';
 
-export type SignatureState = 'trusted' | 'untrusted' | 'unsigned' | 'invalid';
+export type SignatureState = 'trusted' | 'content-addressed' | 'untrusted' | 'unsigned' | 'invalid';
 
-/** One state per path, from the verdicts of its signatures: the best one wins. */
-export function signatureState(verdicts: SignatureVerdict[]): SignatureState {
-  if (verdicts.length === 0) return 'unsigned';
+/**
+ * One state per path, from the verdicts of its signatures: the best one wins. A content-addressed
+ * path (a pinned source's unpacked tree) needs none: Nix checks it by its hash.
+ */
+export function signatureState(verdicts: SignatureVerdict[], contentAddressed = false): SignatureState {
   if (verdicts.some((v) => v.state === 'valid-trusted')) return 'trusted';
+  if (contentAddressed && !verdicts.some((v) => v.state === 'invalid')) return 'content-addressed';
+  if (verdicts.length === 0) return 'unsigned';
   if (verdicts.some((v) => v.state === 'valid-untrusted' || v.state === 'unknown-key')) return 'untrusted';
   return 'invalid';
 }
@@ -17,8 +28,15 @@ export function signatureState(verdicts: SignatureVerdict[]): SignatureState {
 /** A path's signature state in words, and what to do about it. */
 const STATE_TEXT: Record<SignatureState, { label: string; advice: string }> = {
   trusted: { label: 'signed by a trusted key', advice: 'Nix accepts it from this cache.' },
-  untrusted: { label: 'signed by a key you do not trust', advice: 'Nix refuses it until the key is trusted: add its public key to nixIpfs.trustedPublicKeys, or to Nix’s trusted-public-keys.' },
-  unsigned: { label: 'not signed', advice: 'Nix refuses it while require-sigs is on: set a signing key (Nix IPFS: Generate Signing Key) and publish it again.' },
+  'content-addressed': { label: 'content-addressed', advice: 'Nix checks it by its hash and accepts it without a signature.' },
+  untrusted: {
+    label: 'signed by a key you do not trust',
+    advice: 'Nix refuses it until the key is trusted: add its public key to nixIpfs.trustedPublicKeys, or to Nix’s trusted-public-keys.',
+  },
+  unsigned: {
+    label: 'not signed',
+    advice: 'Nix refuses it while require-sigs is on: set a signing key (Nix IPFS: Generate Signing Key) and publish it again.',
+  },
   invalid: { label: 'INVALID signature', advice: 'The narinfo was changed after it was signed, or the signature is not the key’s: do not trust this path.' },
 };
 
@@ -32,6 +50,7 @@ const VERDICT_TEXT: Record<SignatureVerdict['state'], string> = {
 
 const SIGNATURE_ICONS: Record<SignatureState, vscode.ThemeIcon> = {
   trusted: new vscode.ThemeIcon('verified-filled', new vscode.ThemeColor('testing.iconPassed')),
+  'content-addressed': new vscode.ThemeIcon('verified', new vscode.ThemeColor('testing.iconPassed')),
   untrusted: new vscode.ThemeIcon('unverified', new vscode.ThemeColor('problemsWarningIcon.foreground')),
   unsigned: new vscode.ThemeIcon('circle-slash'),
   invalid: new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')),
@@ -75,12 +94,16 @@ export class PublishedPathsView extends RefreshingTree<PublishedNode> {
   getTreeItem(node: PublishedNode): vscode.TreeItem {
     if (node.kind === 'path') {
       const name = node.entry.storePath.slice(node.entry.storePath.indexOf('-') + 1);
-      const state = signatureState(node.verdicts);
+      const state = signatureState(node.verdicts, node.entry.ca !== undefined);
       const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Collapsed);
       item.description = `${humanSize(node.entry.narSize)} · ${node.entry.narCid ? shortCid(node.entry.narCid) : 'no NAR'}`;
       item.iconPath = SIGNATURE_ICONS[state];
       item.tooltip = new vscode.MarkdownString(
-        [`**${node.entry.storePath}**`, `NAR: \`${node.entry.narCid ?? 'missing'}\` (${humanSize(node.entry.narSize)})`, `${STATE_TEXT[state].label}: ${STATE_TEXT[state].advice}`].join('\n\n'),
+        [
+          `**${node.entry.storePath}**`,
+          `NAR: \`${node.entry.narCid ?? 'missing'}\` (${humanSize(node.entry.narSize)})`,
+          `${STATE_TEXT[state].label}: ${STATE_TEXT[state].advice}`,
+        ].join('\n\n'),
       );
       item.contextValue = `published.${state}`;
       item.id = `published:${node.entry.storePath}`;
@@ -198,17 +221,30 @@ export class NodeView extends RefreshingTree<NodeRow> {
       ? {
           label: 'Gateway',
           description: state.gatewayError ? `${state.gateway} · not answering` : state.gateway,
-          tooltip: state.gatewayError ? `${state.gatewayError}: links and Nix's substituter on it will fail. Check Kubo's Addresses.Gateway, or set nixIpfs.gatewayUrl.` : `${state.gateway}: answering`,
+          tooltip: state.gatewayError
+            ? `${state.gatewayError}: links and Nix's substituter on it will fail. Check Kubo's Addresses.Gateway, or set nixIpfs.gatewayUrl.`
+            : `${state.gateway}: answering`,
           icon: state.gatewayError ? icon('warning', 'problemsWarningIcon.foreground') : icon('globe'),
           value: state.gateway,
         }
-      : { label: 'Gateway', description: 'none', tooltip: 'The node has no gateway (Addresses.Gateway): set one, or set nixIpfs.gatewayUrl', icon: icon('warning', 'problemsWarningIcon.foreground') };
+      : {
+          label: 'Gateway',
+          description: 'none',
+          tooltip: 'The node has no gateway (Addresses.Gateway): set one, or set nixIpfs.gatewayUrl',
+          icon: icon('warning', 'problemsWarningIcon.foreground'),
+        };
     return [
       { label: 'Kubo', description: `${state.version} · connected`, tooltip: `Kubo ${state.version} at ${state.api}`, icon: icon('server') },
       { label: 'API', description: state.api, icon: icon('plug'), value: state.api },
       gateway,
       { label: 'Peer ID', description: state.peerId, icon: icon('account'), value: state.peerId },
-      { label: 'IPNS name', description: state.ipnsName, tooltip: `IPNS name: ${state.ipnsName} (where this node publishes its cache and mirror)`, icon: icon('symbol-key'), value: state.ipnsName },
+      {
+        label: 'IPNS name',
+        description: state.ipnsName,
+        tooltip: `IPNS name: ${state.ipnsName} (where this node publishes its cache and mirror)`,
+        icon: icon('symbol-key'),
+        value: state.ipnsName,
+      },
       { label: 'Peers', description: `${peersText(state.peers)} connected`, icon: icon('organization') },
       { label: 'Repository', description: `${humanSize(state.repoSize)} of ${humanSize(state.storageMax)}`, icon: icon('database') },
       signingKeyRow(this.monitor.signingKey),
@@ -225,10 +261,23 @@ export function keySourceText(key: Extract<SigningKeyStatus, { from: unknown }>)
 function signingKeyRow(key: SigningKeyStatus | undefined): NodeRow {
   const show = { title: 'Show Signing Key', command: 'nixIpfs.showSigningKey' };
   if (!key || key.kind === 'none') {
-    return { label: 'Signing key', description: 'none', tooltip: 'No signing key: Nix refuses unsigned paths. Generate one with “Nix IPFS: Generate Signing Key”.', icon: new vscode.ThemeIcon('key'), command: show };
+    return {
+      label: 'Signing key',
+      description: 'none',
+      tooltip: 'No signing key: Nix refuses unsigned paths. Generate one with “Nix IPFS: Generate Signing Key”.',
+      icon: new vscode.ThemeIcon('key'),
+      command: show,
+    };
   }
   if (key.kind === 'broken') {
-    return { label: 'Signing key', description: 'cannot be used', tooltip: key.error, icon: new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')), command: show, context: 'node.signingKey' };
+    return {
+      label: 'Signing key',
+      description: 'cannot be used',
+      tooltip: key.error,
+      icon: new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')),
+      command: show,
+      context: 'node.signingKey',
+    };
   }
   const shadowed = key.shadowedFile ? ` It is used instead of ${key.shadowedFile} (nixIpfs.signingKeyFile).` : '';
   return {
@@ -243,6 +292,11 @@ function signingKeyRow(key: SigningKeyStatus | undefined): NodeRow {
 }
 
 function nixRow(nix: { found: true; version: string } | { found: false; error: string } | undefined): NodeRow {
-  if (nix?.found) return { label: 'Nix', description: nix.version, icon: new vscode.ThemeIcon('package') };
-  return { label: 'Nix', description: 'not found', tooltip: nix?.error ?? 'not asked yet', icon: new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) };
+  if (nix?.found) return { label: 'Nix', description: nix.version.replace(/^nix \(Nix\) /, ''), tooltip: nix.version, icon: new vscode.ThemeIcon('package') };
+  return {
+    label: 'Nix',
+    description: 'not found',
+    tooltip: nix?.error ?? 'not asked yet',
+    icon: new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')),
+  };
 }

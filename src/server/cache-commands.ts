@@ -49,7 +49,8 @@ async function validStorePath(text: string, env: CommandEnv): Promise<string> {
   const given = text.trim().replace(/^~(?=\/)/, homedir());
   const target = given.startsWith(`${DEFAULT_STORE_DIR}/`) ? given : await realpath(path.resolve(env.workspaceFolders[0] ?? '.', given)).catch(() => undefined);
   if (!target) throw new ResponseError(NixIpfsError.Failed, `${quoteInput(text)} does not exist: give a store path, or the path of a result link`);
-  if (!target.startsWith(`${DEFAULT_STORE_DIR}/`)) throw new ResponseError(NixIpfsError.Failed, `${quoteInput(text)} is not in the Nix store (${DEFAULT_STORE_DIR}): give a store path, or a link to one`);
+  if (!target.startsWith(`${DEFAULT_STORE_DIR}/`))
+    throw new ResponseError(NixIpfsError.Failed, `${quoteInput(text)} is not in the Nix store (${DEFAULT_STORE_DIR}): give a store path, or a link to one`);
   const storePath = parseStorePath(target).path;
   if (!(await env.session.services().nix.isValid(storePath))) {
     throw new ResponseError(NixIpfsError.Failed, `${quoteInput(storePath)} is not in your Nix store: build or substitute it first`);
@@ -76,9 +77,13 @@ async function publishSigned(paths: string[], secretKey: SecretKey | undefined, 
     onProgress: (e) => env.progress(`${e.done}/${e.total} ${path.basename(e.storePath)}`, (100 * e.done) / e.total),
   });
   for (const f of result.failed) env.log(`publish ${f.storePath}: ${f.error}`);
-  env.log(`publish ${paths.join(' ')}: ${result.paths.length} paths in the cache, ${result.failed.length} failed; root /ipfs/${result.rootCid}, IPNS ${result.ipnsName}`);
+  env.log(
+    `publish ${paths.join(' ')}: ${result.paths.length} paths in the cache, ${result.failed.length} failed; root /ipfs/${result.rootCid}, IPNS ${result.ipnsName}`,
+  );
   env.changed({ cache: true });
-  const summary = `${result.paths.length} paths in the cache (${result.failed.length} failed)${secretKey ? '' : ', unsigned'}`;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const failed = result.failed.length ? `, ${result.failed.length} failed (the output log says why)` : '';
+  const summary = `${count(result.paths.length, 'path')} in the cache${failed}${secretKey ? '' : ', unsigned'}`;
   env.show(result.failed.length ? MessageType.Warning : MessageType.Info, `Published: ${summary}`);
   return result;
 }

@@ -90,7 +90,8 @@ export class ServerSession {
 
   /** Downloads, builds and Nix evaluation run only in a trusted workspace. */
   requireTrust(what: string): void {
-    if (!this.options.trusted) throw new ResponseError(NixIpfsError.UntrustedWorkspace, `${what} is disabled in an untrusted workspace: trust the folder first`);
+    if (!this.options.trusted)
+      throw new ResponseError(NixIpfsError.UntrustedWorkspace, `${what} is disabled in an untrusted workspace: trust the folder first`);
   }
 
   signingKey(): Promise<SecretKey | undefined> {

@@ -31,10 +31,27 @@ const PROBE_CID = 'bafkqaaa';
 export async function kuboStatus(ctx: ServiceContext, gatewayUrl: string): Promise<KuboStatus> {
   const api = ctx.kubo.address;
   try {
-    const [version, id, peers, repo, ipnsName] = await Promise.all([ctx.kubo.version(), ctx.kubo.id(), ctx.kubo.peerCount(), ctx.kubo.repoStat(), ctx.kubo.ensureKey(ctx.keyName)]);
+    const [version, id, peers, repo, ipnsName] = await Promise.all([
+      ctx.kubo.version(),
+      ctx.kubo.id(),
+      ctx.kubo.peerCount(),
+      ctx.kubo.repoStat(),
+      ctx.kubo.ensureKey(ctx.keyName),
+    ]);
     const gateway = gatewayUrl || (await ctx.kubo.gatewayUrl().catch(() => undefined));
     const gatewayError = gateway ? await gatewayProblem(gateway, ctx.kubo.timeoutMs) : undefined;
-    return { kind: 'connected', api, version, peerId: id.peerId, peers, repoSize: Number(repo.repoSize), storageMax: Number(repo.storageMax), ipnsName, gateway, gatewayError };
+    return {
+      kind: 'connected',
+      api,
+      version,
+      peerId: id.peerId,
+      peers,
+      repoSize: Number(repo.repoSize),
+      storageMax: Number(repo.storageMax),
+      ipnsName,
+      gateway,
+      gatewayError,
+    };
   } catch (error) {
     const message = (error as Error).message;
     if (error instanceof KuboRefusedError) return { kind: 'unconfirmed', api, error: message };
@@ -47,7 +64,9 @@ async function gatewayProblem(gateway: string, timeoutMs: number): Promise<strin
   try {
     const url = new URL(`${gateway.replace(/\/+$/, '')}/ipfs/${PROBE_CID}`);
     // fetch refuses a URL with credentials: they travel as basic auth instead.
-    const headers: Record<string, string> = url.username ? { authorization: `Basic ${btoa(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`)}` } : {};
+    const headers: Record<string, string> = url.username
+      ? { authorization: `Basic ${btoa(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`)}` }
+      : {};
     url.username = url.password = '';
     const response = await fetch(url, { method: 'HEAD', headers, signal: AbortSignal.timeout(timeoutMs) });
     return response.ok ? undefined : `the gateway ${safeUrl(gateway)} answered HTTP ${response.status}`;

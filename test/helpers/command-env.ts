@@ -32,7 +32,10 @@ export function commandEnvironment(init: Record<string, unknown> = {}) {
   const env: CommandEnv = {
     session,
     documents: new NixDocuments(),
-    pinStates: new PinStates(() => session.services(), () => undefined),
+    pinStates: new PinStates(
+      () => session.services(),
+      () => undefined,
+    ),
     workspaceFolders: [],
     signal: new AbortController().signal,
     progress: () => undefined,

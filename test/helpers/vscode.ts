@@ -21,7 +21,11 @@ function freePort(): Promise<number> {
 /** The extension as users install it: a .vsix made by vsce from the built dist/, in `dir`. */
 function vsix(dir: string): string {
   const out = path.join(dir, 'nix-ipfs.vsix');
-  execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--no-rewrite-relative-links', '-o', out], { cwd: repoRoot, stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--no-rewrite-relative-links', '-o', out],
+    { cwd: repoRoot, stdio: 'ignore' },
+  );
   return out;
 }
 
@@ -60,7 +64,8 @@ export interface VsCodeOptions {
 export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
   const entry = process.env.NIX_IPFS_CODE_SERVER;
   const node24 = process.env.NIX_IPFS_NODE24;
-  if (!entry || !node24) throw new Error('NIX_IPFS_CODE_SERVER / NIX_IPFS_NODE24 are not set: run the e2e suite through `npm test` (scripts/setup-e2e.mjs installs code-server)');
+  if (!entry || !node24)
+    throw new Error('NIX_IPFS_CODE_SERVER / NIX_IPFS_NODE24 are not set: run the e2e suite through `npm test` (scripts/setup-e2e.mjs installs code-server)');
   const base = mkdtempSync(path.join(tmpdir(), 'nix-ipfs-vscode-'));
   const userData = path.join(base, 'user-data');
   const extensions = path.join(base, 'extensions');
@@ -81,7 +86,17 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
       ...options.settings,
     }),
   );
-  const args = ['--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userData, '--extensions-dir', extensions];
+  const args = [
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--user-data-dir',
+    userData,
+    '--extensions-dir',
+    extensions,
+  ];
   execFileSync(node24, [entry, ...args, '--install-extension', vsix(base)], { stdio: 'ignore', env: { ...process.env, ...options.env } });
   const port = await freePort();
   const server: ChildProcess = spawn(node24, [entry, ...args, '--bind-addr', `127.0.0.1:${port}`, options.workspace], {
@@ -104,7 +119,16 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
 
   const browser: Browser = await chromium.launch({
     executablePath: process.env.NIX_IPFS_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.workspace)}`;
@@ -120,11 +144,18 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
     async openNixIpfs() {
       const item = page.locator('.activitybar [aria-label^="Nix IPFS"]').first();
       await item.waitFor({ timeout: 60_000 });
-      const expanded = await item.getAttribute('aria-expanded');
-      if (expanded !== 'true') await item.click();
-      await page.locator('.pane-header', { hasText: 'Node' }).first().waitFor({ timeout: 30_000 });
+      const node = page.locator('.sidebar .pane-header', { hasText: 'Node' }).first();
+      // Clicking the container's icon while it shows would hide the sidebar.
+      if (!(await node.isVisible())) await item.click();
+      await node.waitFor({ timeout: 30_000 });
     },
     async openFile(name) {
+      const tab = page.locator('.tab', { hasText: name }).first();
+      if (await tab.count()) {
+        await tab.click();
+        await page.locator('.tab.active', { hasText: name }).first().waitFor({ timeout: 30_000 });
+        return;
+      }
       await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
       await page.keyboard.press('F1');
       await page.keyboard.type('Go to File');
@@ -161,9 +192,15 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
     },
     async runCommand(title) {
       await page.locator('.statusbar').click({ position: { x: 600, y: 5 } }); // focus the workbench, not an input
-      await page.keyboard.press('F1');
-      await page.keyboard.type(title);
-      await page.waitForTimeout(800);
+      const palette = page.locator('.quick-input-widget');
+      // An input box still open (or closing) would take the keys meant for the palette.
+      await palette.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => page.keyboard.press('Escape'));
+      for (let attempt = 0; attempt < 3 && !(await palette.isVisible()); attempt++) {
+        await page.keyboard.press('F1');
+        await palette.waitFor({ timeout: 5000 }).catch(() => undefined);
+      }
+      await palette.locator('input').fill(`>${title}`);
+      await palette.locator('.monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
       await page.keyboard.press('Enter');
     },
     async viewRows(viewName) {

@@ -2,7 +2,15 @@
 // same in VS Code's input boxes and from the language server; nothing raw reaches a notification.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashProblem, keyNameProblem, printableMessage, publishTargetProblem, quoteInput, replicateTargetProblem, verifyTargetProblem } from '../../../src/core/inputs';
+import {
+  hashProblem,
+  keyNameProblem,
+  printableMessage,
+  publishTargetProblem,
+  quoteInput,
+  replicateTargetProblem,
+  verifyTargetProblem,
+} from '../../../src/core/inputs';
 
 const storePath = '/nix/store/0c6kzph7l0dcbfmjap64f0czdafn3b7x-hello-2.12.1';
 const cid = 'bafkreientekcv7msk5xtbmgnps2cvdogqcmzrpc5mb6yq5q7kexcnr63ea';
@@ -25,7 +33,8 @@ test('Publish takes a store path or a link to one; a bare name is refused in wor
 });
 
 test('Verify takes a store path, a narinfo URL or IPFS path, or a CID; "abc" gets no list of multibase prefixes', () => {
-  for (const fine of [storePath, 'https://cache.example.org/abc.narinfo', '/ipfs/bafy/x.narinfo', cid]) assert.equal(verifyTargetProblem(fine), undefined, fine);
+  for (const fine of [storePath, 'https://cache.example.org/abc.narinfo', '/ipfs/bafy/x.narinfo', cid])
+    assert.equal(verifyTargetProblem(fine), undefined, fine);
   const abc = human(verifyTargetProblem('abc'));
   assert.match(abc, /^“abc” is not a store path, a narinfo URL or a CID/);
   assert.doesNotMatch(abc, /prefix|multibase/);

@@ -10,7 +10,10 @@ import { nodeStatus } from '../../../src/server/listings';
 import { commandEnvironment } from '../../helpers/command-env';
 
 async function failure(work: Promise<unknown>): Promise<ResponseError> {
-  const error = await work.then(() => assert.fail('expected a ResponseError'), (e: unknown) => e);
+  const error = await work.then(
+    () => assert.fail('expected a ResponseError'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof ResponseError, String(error));
   assert.doesNotMatch(error.message, /[\p{Cc}\p{Cf}]/u, 'no control character');
   return error;

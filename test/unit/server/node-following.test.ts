@@ -19,7 +19,15 @@ function open(source: string) {
 
 test('a lens never says "Pin to IPFS" plainly unless the node said the source is not pinned', async () => {
   const { document, fetchers } = open(text);
-  const title = async (state: PinState | undefined) => (await codeLenses(document, fetchers, async () => state, () => false))[0].command!.title;
+  const title = async (state: PinState | undefined) =>
+    (
+      await codeLenses(
+        document,
+        fetchers,
+        async () => state,
+        () => false,
+      )
+    )[0].command!.title;
   assert.equal(await title({ kind: 'not-mirrored' }), 'Pin to IPFS');
   assert.equal(await title(undefined), 'Pin to IPFS (checking the node…)');
   assert.equal(await title({ kind: 'unreachable', api: 'http://127.0.0.1:9' }), 'Pin to IPFS (node unreachable)');

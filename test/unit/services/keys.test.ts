@@ -17,7 +17,14 @@ test('the stored key wins over the file, and the status names the file it shadow
 
   assert.deepEqual(await signingKeyStatus('', ''), { kind: 'none' });
   assert.equal(await loadSigningKey('', ''), undefined);
-  assert.deepEqual(await signingKeyStatus('', file), { kind: 'active', from: 'file', name: 'file-key-1', publicKey: fromFile.public, file, shadowedFile: undefined });
+  assert.deepEqual(await signingKeyStatus('', file), {
+    kind: 'active',
+    from: 'file',
+    name: 'file-key-1',
+    publicKey: fromFile.public,
+    file,
+    shadowedFile: undefined,
+  });
   assert.equal((await loadSigningKey('', file))!.name, 'file-key-1');
   const both = await signingKeyStatus(stored.secret, file);
   assert.deepEqual(both, { kind: 'active', from: 'secret-store', name: 'stored-key-1', publicKey: stored.public, file: undefined, shadowedFile: file });
@@ -34,5 +41,5 @@ test('a key that cannot be used is a state that says why, not an exception', asy
   const publicOnly = path.join(dir, 'pk');
   await writeFile(publicOnly, generateKeyPair('k').public);
   await chmod(publicOnly, 0o600);
-  assert.match((await signingKeyStatus('', publicOnly) as { error: string }).error, /this is a public key; give the secret key file/);
+  assert.match(((await signingKeyStatus('', publicOnly)) as { error: string }).error, /this is a public key; give the secret key file/);
 });

@@ -19,7 +19,8 @@ test('nix.conf: comments, setting names, values, URLs and booleans get their own
     loadGrammar: async () => textmate.parseRawGrammar(await readFile(path.join(root, 'syntaxes/nix-conf.tmLanguage.json'), 'utf8'), 'nix-conf.tmLanguage.json'),
   });
   const grammar = (await registry.loadGrammar('source.nix-conf'))!;
-  const text = '# nix-ipfs: use this node\nextra-substituters = http://127.0.0.1:8080/ipns/k51/cache\nfallback = true\nconnect-timeout = 5\n!include extra.conf';
+  const text =
+    '# nix-ipfs: use this node\nextra-substituters = http://127.0.0.1:8080/ipns/k51/cache\nfallback = true\nconnect-timeout = 5\n!include extra.conf';
   const scopes = new Map<string, string>();
   let stack = textmate.INITIAL;
   for (const line of text.split('\n')) {
