@@ -119,6 +119,10 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
 
   const browser: Browser = await chromium.launch({
     executablePath: process.env.NIX_IPFS_CHROMIUM ?? '/usr/bin/chromium',
+    // The caller stops everything it started on Ctrl-C (playwright's own handler would exit first).
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     args: [
       '--headless',
       '--no-sandbox',
