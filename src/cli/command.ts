@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
 
 /** One `nix-ipfs <name>` subcommand. `run` returns the process exit code. */
@@ -17,4 +18,14 @@ export class UsageError extends Error {
   constructor(message: string, readonly exitCode = 1) {
     super(message);
   }
+}
+
+/** The one directory or .nix file a command reads (main.ts refuses more than one). */
+export async function directoryOrFileArgument(positionals: string[]): Promise<string> {
+  const [target] = positionals;
+  if (target === undefined) throw new UsageError('name one directory or .nix file', 2);
+  const info = await stat(target).catch(() => undefined);
+  if (!info) throw new UsageError(`${target} does not exist: name a directory or a .nix file`);
+  if (!info.isDirectory() && !info.isFile()) throw new UsageError(`${target} is neither a directory nor a file: name a directory or a .nix file`);
+  return target;
 }

@@ -1,7 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { checkHashes } from '../../services/check';
-import type { Command } from '../command';
-import { UsageError } from '../command';
+import { directoryOrFileArgument, type Command } from '../command';
 import { print } from '../context';
 
 export const checkCommand: Command = {
@@ -11,9 +9,7 @@ export const checkCommand: Command = {
   options: { json: { type: 'boolean' } },
   maxArguments: 1,
   async run({ values, positionals }) {
-    const [target, ...extra] = positionals;
-    if (target === undefined || extra.length > 0) throw new UsageError('name one directory or .nix file', 2);
-    if (!(await stat(target).catch(() => undefined))) throw new UsageError(`${target} does not exist: name a directory or a .nix file`, 2);
+    const target = await directoryOrFileArgument(positionals);
     const problems = await checkHashes(target);
     const lines = problems.map((p) => `${p.file}:${p.line}  ${p.code}  ${p.message}`);
     print(values, problems, lines.length > 0 ? lines.join('\n') : 'no stale, placeholder or malformed hash');

@@ -1,8 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { redactSecrets } from '../../core/redact';
 import { scanWorkspace, type ScanRecord } from '../../services/scan';
-import type { Command } from '../command';
-import { UsageError } from '../command';
+import { directoryOrFileArgument, type Command } from '../command';
 import { print } from '../context';
 
 export const scanCommand: Command = {
@@ -12,11 +10,7 @@ export const scanCommand: Command = {
   options: { json: { type: 'boolean' } },
   maxArguments: 1,
   async run({ values, positionals }) {
-    const [target, ...extra] = positionals;
-    if (target === undefined || extra.length > 0) throw new UsageError('name one directory or .nix file', 2);
-    const info = await stat(target).catch(() => undefined);
-    if (!info) throw new UsageError(`${target} does not exist: name a directory or a .nix file`);
-    if (!info.isDirectory() && !info.isFile()) throw new UsageError(`${target} is neither a directory nor a file: name a directory or a .nix file`);
+    const target = await directoryOrFileArgument(positionals);
     let summary = '';
     // --json streams file by file, in the order of the result: no 100 MB string at the end of a big tree.
     const json = values.json ? jsonArrayWriter() : undefined;
