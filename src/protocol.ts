@@ -17,6 +17,7 @@ import type { SignatureVerdict } from './core/signature';
 import type { PublishedEntry } from './services/cache-index';
 import type { FetchResult } from './services/fetch';
 import type { FailedSite, FilledSite } from './services/fill';
+import type { FollowingReport, FollowStatus } from './services/follow';
 import type { MirrorRecord } from './services/mirror';
 import type { KuboStatus, NixStatus } from './services/node-status';
 import type { PinOutcome } from './services/pin';
@@ -26,7 +27,7 @@ import type { SigningKeyStatus } from './services/keys';
 import type { ScanRecord } from './services/scan';
 import type { VerifyReport } from './services/verify';
 
-export type { FetchResult, KuboStatus, MirrorRecord, NixStatus, PinOutcome, PublishedEntry, PublishResult, ReplicateResult, ScanRecord, SignatureVerdict, SigningKeyStatus, VerifyReport };
+export type { FetchResult, FollowingReport, FollowStatus, KuboStatus, MirrorRecord, NixStatus, PinOutcome, PublishedEntry, PublishResult, ReplicateResult, ScanRecord, SignatureVerdict, SigningKeyStatus, VerifyReport };
 
 /** A fetcher in an open document: at a position (the cursor) or at its hash's offset (lenses). */
 export interface FetcherRef {
@@ -148,6 +149,11 @@ export const ScanWorkspaceRequest = new ProtocolRequestType<{ folder?: string } 
 export const NodeStatusRequest = new RequestType0<NodeStatus, void>('nixIpfs/nodeStatus');
 export const PublishedPathsRequest = new RequestType0<PublishedPathRow[], void>('nixIpfs/publishedPaths');
 export const MirroredSourcesRequest = new RequestType0<MirroredSourceRow[], void>('nixIpfs/mirroredSources');
+/**
+ * The caches `nix-ipfs follow` keeps a replica of (root, lag, bytes held, last error) and the builds waiting in the
+ * post-build-hook queue, as `nix-ipfs following --json` prints them; read from `$XDG_STATE_HOME/nix-ipfs`.
+ */
+export const FollowedCachesRequest = new RequestType0<FollowingReport, void>('nixIpfs/followedCaches');
 
 /** Client → server: secrets changed ('' removes one). Only the given fields change. */
 export const SecretsChangedNotification = new NotificationType<{ kuboApiToken?: string; signingKey?: string }>('nixIpfs/secretsChanged');
@@ -207,6 +213,7 @@ export const ClientCommand = {
   itemUnpublish: 'nixIpfs.item.unpublish',
   itemRevealFetchers: 'nixIpfs.item.revealFetchers',
   itemUnpin: 'nixIpfs.item.unpin',
+  itemCopyName: 'nixIpfs.item.copyName',
 } as const;
 
 export type ClientCommandName = keyof typeof ClientCommand;
@@ -216,4 +223,5 @@ export const ClientView = {
   published: 'nixIpfs.published',
   mirrored: 'nixIpfs.mirrored',
   node: 'nixIpfs.node',
+  followed: 'nixIpfs.followed',
 } as const;

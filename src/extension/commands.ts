@@ -10,7 +10,7 @@ import type { ServerClient } from './lsp-client';
 import { NixConfDocument } from './nix-conf-document';
 import type { NodeMonitor } from './node-monitor';
 import { readSettings, type Secrets } from './settings';
-import type { MirroredNode, MirroredSourcesView, NodeRow, PublishedNode, PublishedPathsView } from './views';
+import type { FollowedCachesView, FollowedNode, MirroredNode, MirroredSourcesView, NodeRow, PublishedNode, PublishedPathsView } from './views';
 import { stepDone } from './walkthrough';
 
 /** What the commands use: the UI pieces, the secrets, and the language server that does the work. */
@@ -21,6 +21,7 @@ export interface Ctx {
   monitor: NodeMonitor;
   published: PublishedPathsView;
   mirrored: MirroredSourcesView;
+  followed: FollowedCachesView;
   nixConf: NixConfDocument;
   actions: Actions;
 }
@@ -88,6 +89,9 @@ const COMMANDS: Record<ClientCommandName, Command> = {
   itemCopyValue: async (_ctx, row: NodeRow) => {
     if (row.value)
       await copy(row.value, row.label === 'Signing key' ? 'the public key' : `the ${row.label.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}`);
+  },
+  itemCopyName: async (_ctx, node: FollowedNode) => {
+    if (node.kind === 'follow') await copy(node.follow.name, 'the IPNS name');
   },
   itemOpenInGateway: async ({ monitor }, node: PublishedNode | MirroredNode) => {
     const cid = cidOf(node);
@@ -172,7 +176,7 @@ async function ask(options: vscode.InputBoxOptions): Promise<string> {
   return value.trim();
 }
 
-async function refresh({ monitor, server, published, mirrored }: Ctx): Promise<void> {
+async function refresh({ monitor, server, published, mirrored, followed }: Ctx): Promise<void> {
   await server.refresh();
   const state = await monitor.refresh();
   if (state.kind === 'unconfirmed') {
@@ -181,6 +185,7 @@ async function refresh({ monitor, server, published, mirrored }: Ctx): Promise<v
   }
   published.refresh();
   mirrored.refresh();
+  followed.refresh();
 }
 
 async function setApiToken(ctx: Ctx): Promise<void> {

@@ -6,7 +6,8 @@ import { ServerClient, startLanguageClient } from './lsp-client';
 import { NixConfDocument } from './nix-conf-document';
 import { createStatusBar, NodeMonitor, type NodeState } from './node-monitor';
 import { Consent, Secrets } from './settings';
-import { MirroredSourcesView, NodeView, PublishedPathsView } from './views';
+import { FollowedCachesView, MirroredSourcesView, NodeView, PublishedPathsView } from './views';
+import { queueText } from './follow-labels';
 import { openWalkthroughOnce } from './walkthrough';
 
 /**
@@ -25,6 +26,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const monitor = new NodeMonitor(server, log);
   const published = new PublishedPathsView(server, monitor);
   const mirrored = new MirroredSourcesView(server, monitor);
+  const followed = new FollowedCachesView(server);
+  const followedTree = vscode.window.createTreeView(ClientView.followed, { treeDataProvider: followed });
+  followed.onQueue = (pending) => (followedTree.description = pending ? queueText(pending) : '');
   const nixConf = new NixConfDocument();
   const nodeTree = vscode.window.createTreeView(ClientView.node, { treeDataProvider: new NodeView(monitor) });
   context.subscriptions.push(
@@ -32,13 +36,14 @@ export function activate(context: vscode.ExtensionContext): void {
     monitor,
     nixConf,
     nodeTree,
+    followedTree,
     createStatusBar(monitor),
     vscode.window.registerTreeDataProvider(ClientView.published, published),
     vscode.window.registerTreeDataProvider(ClientView.mirrored, mirrored),
     vscode.workspace.registerTextDocumentContentProvider(NixConfDocument.scheme, nixConf),
     monitor.onDidChange((state) => (nodeTree.description = nodeDescription(state))),
   );
-  const ctx: Ctx = { context, server, secrets, monitor, published, mirrored, nixConf, actions };
+  const ctx: Ctx = { context, server, secrets, monitor, published, mirrored, followed, nixConf, actions };
   registerCommands(ctx);
   followTheNode(ctx);
   client.catch((error: Error) => log.error(`the language server did not start: ${error.message}`));
@@ -54,10 +59,12 @@ function nodeDescription(state: NodeState): string {
 }
 
 /** The views follow the node: refilled when its state changes kind, or when the server changed what it holds. */
-function followTheNode({ context, server, monitor, published, mirrored }: Ctx): void {
+function followTheNode({ context, server, monitor, published, mirrored, followed }: Ctx): void {
   let lastKind = monitor.state.kind;
   context.subscriptions.push(
     monitor.onDidChange((state) => {
+      // Lag grows and followers fetch on their own: the followed caches are read again at every look at the node.
+      followed.refresh();
       if (state.kind === lastKind) return;
       lastKind = state.kind;
       published.refresh();

@@ -1,13 +1,16 @@
 import * as vscode from 'vscode';
 import { shortCid } from '../core/cid';
 import {
+  FollowedCachesRequest,
   MirroredSourcesRequest,
   PublishedPathsRequest,
+  type FollowStatus,
   type MirroredSourceRow,
   type PublishedEntry,
   type SignatureVerdict,
   type SigningKeyStatus,
 } from '../protocol';
+import { followDescription, followTooltipLines, queueText, shortName } from './follow-labels';
 import type { ServerClient } from './lsp-client';
 import { peersText, type NodeMonitor } from './node-monitor';
 
@@ -176,6 +179,57 @@ export class MirroredSourcesView extends RefreshingTree<MirroredNode> {
   async getChildren(node?: MirroredNode): Promise<MirroredNode[]> {
     if (node || this.monitor.state.kind !== 'connected') return [];
     return this.server.request(MirroredSourcesRequest);
+  }
+}
+
+export type FollowedNode = { kind: 'follow'; follow: FollowStatus; kuboReachable: boolean } | { kind: 'queue'; pending: number; dir: string };
+
+/**
+ * The caches `nix-ipfs follow` keeps a replica of: name, lag and bytes held, the last error; and the
+ * builds waiting to be published. Read from the state folder (the language server answers even
+ * without Kubo; only the bytes need it). Empty: the welcome text says how to follow one.
+ */
+export class FollowedCachesView extends RefreshingTree<FollowedNode> {
+  /** Set on each listing: the view's header says how many builds wait. */
+  onQueue?: (pending: number) => void;
+
+  constructor(private readonly server: ServerClient) {
+    super();
+  }
+
+  getTreeItem(node: FollowedNode): vscode.TreeItem {
+    if (node.kind === 'queue') {
+      const item = new vscode.TreeItem('Publish queue');
+      item.description = queueText(node.pending);
+      item.tooltip = `${queueText(node.pending)} (post-build hook queue in ${node.dir}); a running nix-ipfs follow publishes them`;
+      item.iconPath = new vscode.ThemeIcon(node.pending ? 'history' : 'check');
+      item.id = 'followed:queue';
+      return item;
+    }
+    const { follow, kuboReachable } = node;
+    const item = new vscode.TreeItem(shortName(follow.name));
+    item.description = followDescription(follow, kuboReachable);
+    item.tooltip = followTooltipLines(follow, kuboReachable).join('\n');
+    item.iconPath = follow.lastError
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'))
+      : follow.behind || !follow.root
+        ? new vscode.ThemeIcon('sync')
+        : new vscode.ThemeIcon('cloud-download');
+    item.contextValue = 'followed';
+    item.id = `followed:${follow.name}`;
+    return item;
+  }
+
+  async getChildren(node?: FollowedNode): Promise<FollowedNode[]> {
+    if (node) return [];
+    // A server not started yet, or gone: an empty view (its welcome text) rather than an error in it.
+    const report = await this.server.request(FollowedCachesRequest).catch(() => undefined);
+    this.onQueue?.(report?.publishQueue.pending ?? 0);
+    if (!report || report.follows.length === 0) return [];
+    return [
+      ...report.follows.map((follow): FollowedNode => ({ kind: 'follow', follow, kuboReachable: report.kuboReachable })),
+      { kind: 'queue', pending: report.publishQueue.pending, dir: report.publishQueue.dir },
+    ];
   }
 }
 

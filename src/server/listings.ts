@@ -1,8 +1,10 @@
 import { verifySignatures } from '../core/signature';
-import type { MirroredSourceRow, NodeStatus, PublishedPathRow } from '../protocol';
+import type { FollowingReport, MirroredSourceRow, NodeStatus, PublishedPathRow } from '../protocol';
 import { listPublished } from '../services/cache-index';
+import { followingReport } from '../services/follow';
 import { kuboStatus, nixStatus } from '../services/node-status';
 import { mirroredSources } from '../services/sources';
+import { stateDir } from '../services/state-files';
 import type { ServerSession } from './session';
 
 /** The node and Nix as they are now; never fails (a broken setting is an unreachable node). */
@@ -31,4 +33,19 @@ export async function publishedPaths(session: ServerSession): Promise<PublishedP
 export function mirroredSourceRows(session: ServerSession): Promise<MirroredSourceRow[]> {
   session.requireConfirmedApi();
   return mirroredSources(session.services());
+}
+
+/**
+ * The followed caches and the publish queue, as `nix-ipfs following --json` prints them; never fails for the node:
+ * an unconfirmed or broken API only leaves the bytes held unknown (the rest is in the state folder).
+ */
+export function followedCaches(session: ServerSession, dir = stateDir(undefined)): Promise<FollowingReport> {
+  let kubo;
+  try {
+    session.requireConfirmedApi();
+    kubo = session.services().kubo;
+  } catch {
+    kubo = undefined;
+  }
+  return followingReport(kubo, dir);
 }

@@ -16,6 +16,7 @@ import {
 } from 'vscode-languageserver';
 import {
   ContentChangedNotification,
+  FollowedCachesRequest,
   InsecureApiAcceptedNotification,
   MirroredSourcesRequest,
   NodeStatusRequest,
@@ -36,7 +37,7 @@ import { staleHashesIn } from './stale-hashes';
 import { MAX_WHOLE_PARSE_BYTES, NixDocuments } from './documents';
 import { hover } from './hover';
 import { codeLenses } from './lenses';
-import { mirroredSourceRows, nodeStatus, publishedPaths } from './listings';
+import { followedCaches, mirroredSourceRows, nodeStatus, publishedPaths } from './listings';
 import { PinStates } from './pin-state';
 import { ServerSession } from './session';
 
@@ -272,6 +273,7 @@ function registerRequests(server: Server): void {
   connection.onRequest(NodeStatusRequest, () => nodeStatus(session));
   connection.onRequest(PublishedPathsRequest, () => publishedPaths(session));
   connection.onRequest(MirroredSourcesRequest, () => mirroredSourceRows(session));
+  connection.onRequest(FollowedCachesRequest, () => followedCaches(session));
 }
 
 declare const VERSION: string;

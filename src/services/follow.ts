@@ -1,6 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KuboAuthError, KuboUnreachableError } from '../kubo/client';
+import { pendingEntries, queueDir } from './build-queue';
+import type { KuboApi } from './context';
 import type { TeamContext } from './network';
 import { replicate } from './replicate';
 import { withLock, writeFileDurably } from './state-files';
@@ -196,7 +198,8 @@ export interface FollowStatus {
   keepDays?: number;
 }
 
-export async function followStatus(ctx: TeamContext | undefined, file: string, now = new Date()): Promise<FollowStatus[]> {
+/** `ctx` (only its node, for the bytes held) undefined: everything but the bytes. */
+export async function followStatus(ctx: { kubo: Pick<KuboApi, 'mfsStat'> } | undefined, file: string, now = new Date()): Promise<FollowStatus[]> {
   const { follows } = await readFollowState(file);
   return Promise.all(
     follows.map(async (f) => {
@@ -216,6 +219,26 @@ export async function followStatus(ctx: TeamContext | undefined, file: string, n
       };
     }),
   );
+}
+
+/** What `nix-ipfs following --json` prints and the language server answers to `nixIpfs/followedCaches`. */
+export interface FollowingReport {
+  follows: FollowStatus[];
+  /** Builds the post-build hook queued that are not published yet. */
+  publishQueue: { pending: number; dir: string };
+  /** False: Kubo did not answer (or was not asked), so the bytes held are unknown. */
+  kuboReachable: boolean;
+}
+
+/**
+ * The followed caches and the publish queue, from the state folder. Only the bytes held need the
+ * node: without one (undefined, or not answering) the rest is still known.
+ */
+export async function followingReport(kubo: Pick<KuboApi, 'version' | 'mfsStat'> | undefined, dir: string, now = new Date()): Promise<FollowingReport> {
+  const reachable = kubo ? await kubo.version().then(() => true, () => false) : false;
+  const follows = await followStatus(reachable && kubo ? { kubo } : undefined, followStateFile(dir), now);
+  const pending = (await pendingEntries(queueDir(dir))).length;
+  return { follows, publishQueue: { pending, dir: queueDir(dir) }, kuboReachable: reachable };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -1,6 +1,6 @@
 import type { SecretKey } from '../../core/signature';
 import { drainQueue, pendingEntries, queueDir } from '../../services/build-queue';
-import { addFollows, followRound, followStateFile, followStatus, readFollowState, removeFollows, type FollowOutcome } from '../../services/follow';
+import { addFollows, followingReport, followRound, followStateFile, readFollowState, removeFollows, type FollowOutcome } from '../../services/follow';
 import { reconnectPeers, teamContext, type TeamContext } from '../../services/network';
 import { rootPath } from '../../services/replicate';
 import { stateDir } from '../../services/state-files';
@@ -73,9 +73,9 @@ export const followingCommand: Command = {
     const dir = stateDir(values['state-dir'] as string | undefined);
     const ctx = teamContext(serviceContext(values));
     // Bytes need Kubo; the rest is known without it.
-    const reachable = await ctx.kubo.version().then(() => ctx, () => undefined);
-    const follows = await followStatus(reachable, followStateFile(dir));
-    const pending = (await pendingEntries(queueDir(dir))).length;
+    const report = await followingReport(ctx.kubo, dir);
+    const { follows, kuboReachable: reachable } = report;
+    const pending = report.publishQueue.pending;
     const lines = follows.map((f) =>
       [
         `${f.name}  ${f.root ? `root ${f.root}, ${f.versions} version${f.versions === 1 ? '' : 's'} held${f.bytes !== undefined ? `, ${f.bytes} bytes` : ''}` : 'nothing held yet'}${f.behind ? ', a newer root is not held yet' : ''}`,
@@ -85,7 +85,7 @@ export const followingCommand: Command = {
     );
     const summary = [...(lines.length ? lines : ["nothing followed ('nix-ipfs follow <ipns-name>')"]), `${pending} builds waiting to be published in ${queueDir(dir)}`];
     if (!reachable) summary.push(`(Kubo at ${ctx.kubo.address} did not answer: bytes held are unknown)`);
-    print(values, { follows, publishQueue: { pending, dir: queueDir(dir) }, kuboReachable: Boolean(reachable) }, summary.join('\n'));
+    print(values, report, summary.join('\n'));
     return 0;
   },
 };
