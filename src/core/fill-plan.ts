@@ -91,11 +91,6 @@ export function fillablePlaceholders<T extends Pick<Fetcher, 'placeholder' | 'ha
   return hashes.filter((f) => f.placeholder && !PLACEHOLDER_DEFINITION.test(f.hashAttr));
 }
 
-/** A literal hash that does not parse (one computed by Nix code cannot be checked from the text). */
-export function isMalformedHash(f: Pick<Fetcher, 'placeholder' | 'hashError'>): boolean {
-  return Boolean(f.hashError) && !f.placeholder && f.hashError !== 'interpolated' && f.hashError !== 'not a literal string';
-}
-
 /** How to fill one site of a parsed file. */
 export function planFill(parsed: ParsedNix, fetcher: Fetcher): FillSite {
   const line = parsed.text.slice(0, fetcher.hashFrom).split('\n').length;
@@ -106,7 +101,7 @@ export function planFill(parsed: ParsedNix, fetcher: Fetcher): FillSite {
 function fillMethod(f: Fetcher, args: Args | undefined): FillMethod {
   const changer = args && OUTPUT_CHANGERS.find((name) => args.has(name));
   if (changer) return { kind: 'build', why: `${changer} changes what ${f.fetcher} stores` };
-  const urls = f.urls.filter((u) => u !== 'dynamic');
+  const urls = f.urls;
   if (FLAT_DOWNLOADS.has(f.fetcher) && f.mode === 'flat') {
     return urls.length > 0 ? { kind: 'download', urls } : { kind: 'build', why: 'its URL is computed' };
   }
@@ -123,7 +118,7 @@ function fillMethod(f: Fetcher, args: Args | undefined): FillMethod {
 
 /** fetchgit (or a forge fetcher that clones): the checkout at `rev` (or `tag`), `.git` removed. */
 function gitMethod(f: Fetcher, args: Args | undefined, submodules: boolean): FillMethod {
-  const url = f.urls.find((u) => u !== 'dynamic');
+  const url = f.urls[0];
   if (!url || !args) return { kind: 'build', why: 'its repository URL is computed' };
   const buildOnly = GIT_BUILD_ONLY.find((name) => (name === 'sparseCheckout' || name === 'rootDir' ? args.has(name) : args.isTrue(name)));
   if (buildOnly) return { kind: 'build', why: `${buildOnly} makes nixpkgs' fetchgit store more than the checkout` };

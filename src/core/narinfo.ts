@@ -159,9 +159,14 @@ export function formatNarInfo(info: NarInfo): string {
   return lines.join('\n') + '\n';
 }
 
+/** A narinfo's NarHash as a hash (a bare digest in it is sha256). */
+export function narHashOf(info: Pick<NarInfo, 'narHash'>): NixHash {
+  return parseHash(info.narHash, 'sha256').hash;
+}
+
 /** What Nix signs: `1;<store path>;sha256:<nix32 NarHash>;<NarSize>;<comma-separated reference paths>`. */
 export function fingerprint(info: Pick<NarInfo, 'storePath' | 'narHash' | 'narSize' | 'references'>, storeDir = DEFAULT_STORE_DIR): string {
-  const narHash = parseHash(info.narHash, 'sha256').hash;
+  const narHash = narHashOf(info);
   const dir = storeDir.replace(/\/+$/, '');
   const references = info.references.map((r) => (r.startsWith('/') ? r : `${dir}/${r}`)).sort();
   return `1;${info.storePath};sha256:${narHash.toNix32()};${info.narSize};${references.join(',')}`;

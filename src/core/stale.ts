@@ -28,7 +28,7 @@ export interface ParsedFile {
 
 /** The source a hash names: its URLs, rev and tag; undefined when one of them is computed, or there is none (a vendor hash). */
 export function sourceInputs(file: ParsedFile, fetcher: Fetcher): SourceInputs | undefined {
-  if (fetcher.urls.includes('dynamic')) return undefined;
+  if (fetcher.dynamicUrl) return undefined;
   const args = callArguments(file.parsed, fetcher);
   const inputs: SourceInputs = { urls: fetcher.urls };
   for (const name of ['rev', 'tag'] as const) {
@@ -44,15 +44,16 @@ export function sourceInputs(file: ParsedFile, fetcher: Fetcher): SourceInputs |
 export function staleHashes(now: ParsedFile, head: ParsedFile): StaleHash[] {
   const before = new Map<string, [SourceInputs, ...SourceInputs[]]>();
   for (const f of head.fetchers) {
-    const inputs = f.sri ? sourceInputs(head, f) : undefined;
-    if (!inputs) continue;
-    const known = before.get(f.sri!);
+    const sri = f.nixHash?.toSri();
+    const inputs = sri ? sourceInputs(head, f) : undefined;
+    if (!sri || !inputs) continue;
+    const known = before.get(sri);
     if (known) known.push(inputs);
-    else before.set(f.sri!, [inputs]);
+    else before.set(sri, [inputs]);
   }
   const stale: StaleHash[] = [];
   for (const f of now.fetchers) {
-    const then = f.sri ? before.get(f.sri) : undefined;
+    const then = f.nixHash ? before.get(f.nixHash.toSri()) : undefined;
     const inputs = then && sourceInputs(now, f);
     if (!then || !inputs || then.some((t) => sameInputs(t, inputs))) continue;
     stale.push({ fetcher: f, change: describeChange(then[0], inputs) });

@@ -1,8 +1,7 @@
 import type { Hover, Position } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { cidForFlatHash, describeCid, looksLikeCid } from '../core/cid';
-import { parseHash } from '../core/hash';
-import type { Fetcher } from '../core/fetchers/extract';
+import { hashProblemText, type Fetcher } from '../core/fetchers/extract';
 import type { PinState } from './pin-state';
 
 /** The pin state of a hash, waiting at most as long as a hover may. */
@@ -14,7 +13,7 @@ export async function hover(document: TextDocument, fetchers: Fetcher[], positio
   const range = (from: number, to: number) => ({ start: document.positionAt(from), end: document.positionAt(to) });
   const fetcher = fetchers.find((f) => offset >= f.hashFrom && offset <= f.hashTo);
   if (fetcher) {
-    const state = fetcher.sri ? await pinState(fetcher.sri) : undefined;
+    const state = fetcher.nixHash ? await pinState(fetcher.nixHash.toSri()) : undefined;
     return { contents: { kind: 'markdown', value: fetcherHover(fetcher, state, gatewayUrl) }, range: range(fetcher.hashFrom, fetcher.hashTo) };
   }
   const word = wordAt(document.getText(), offset);
@@ -47,8 +46,8 @@ export function cidHover(word: string, gatewayUrl: string): string | undefined {
 /** Markdown for a fetcher's hash: every encoding, the raw CID, and what the node holds. */
 export function fetcherHover(f: Fetcher, state: PinState | undefined, gatewayUrl: string): string {
   if (f.placeholder) return `**${f.hashAttr}**: placeholder hash — build once and Nix prints the real one.`;
-  if (!f.sri) return `**${f.hashAttr}**: ${f.hashError ?? 'not a literal hash'}`;
-  const hash = parseHash(f.sri).hash;
+  const hash = f.nixHash;
+  if (!hash) return `**${f.hashAttr}**: ${f.hashProblem ? hashProblemText(f.hashProblem) : 'not a literal hash'}`;
   const lines = [
     `**${hash.algo}** · ${modeText(f.mode)} · ${f.fetcher}${f.via ? ` (through ${f.via})` : ''}`,
     ...(f.mode === 'unknown' ? ['', `No CID and no “Pin to IPFS” for this hash: ${f.why ?? 'the file does not say whether it is of a file or of a tree'}.`] : []),

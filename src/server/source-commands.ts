@@ -1,13 +1,13 @@
 import { MessageType, ResponseError } from 'vscode-languageserver';
 import { cidForFlatHash } from '../core/cid';
-import type { Fetcher } from '../core/fetchers/extract';
+import { hashProblemText, type Fetcher } from '../core/fetchers/extract';
 import { parseHash } from '../core/hash';
 import { NixIpfsError, type PinAllResult } from '../protocol';
 import { fetchSource } from '../services/fetch';
 import { publishRoot } from '../services/context';
 import { pinSource, pinSources, type SourceRequest } from '../services/pin';
 import { sourceRequestOf, unpinSource } from '../services/sources';
-import { scanWorkspace } from '../services/scan';
+import { scanRecordFetcher, scanWorkspace } from '../services/scan';
 import type { Args, CommandEnv, CommandTable, KnownPinState } from './commands';
 import { fillCommands } from './fill';
 
@@ -35,9 +35,9 @@ async function fetcherAt(args: Args, env: CommandEnv): Promise<Fetcher> {
 function sourceOf(fetcher: Fetcher): SourceRequest {
   const source = sourceRequestOf(fetcher);
   if (source) return source;
-  const why = fetcher.sri
+  const why = fetcher.nixHash
     ? 'the file does not say whether it is the hash of the downloaded file or of the unpacked tree, so the source cannot be found by it'
-    : `it is not a usable hash (${fetcher.hashError ?? 'a placeholder'}): fix it first`;
+    : `it is not a usable hash (${fetcher.hashProblem ? hashProblemText(fetcher.hashProblem) : 'a placeholder'}): fix it first`;
   throw new ResponseError(NixIpfsError.Failed, `this fetcher's ${fetcher.hashAttr}: ${why}`);
 }
 
@@ -63,7 +63,7 @@ async function pinAll(args: Args, env: CommandEnv): Promise<PinAllResult> {
   const sources = new Map<string, SourceRequest>();
   for (const folder of folders) {
     for (const record of await scanWorkspace(folder)) {
-      const source = sourceRequestOf(record);
+      const source = sourceRequestOf(scanRecordFetcher(record));
       if (source) sources.set(source.hash.toSri(), source);
     }
   }

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { extractFetchers, parseNix } from '../core/fetchers/extract';
-import { fillablePlaceholders, isMalformedHash } from '../core/fill-plan';
+import { extractFetchers, isMalformedHash, parseNix } from '../core/fetchers/extract';
+import { fillablePlaceholders } from '../core/fill-plan';
 import { staleMessage } from '../core/stale';
-import { scanWorkspace } from './scan';
+import { scanRecordFetcher, scanWorkspace } from './scan';
 import { staleHashesOf } from './stale';
 
 /** A hash that will not do, with the language server's diagnostic code for it. */
@@ -29,7 +29,7 @@ export async function checkHashes(target: string): Promise<HashProblem[]> {
       message: `${r.hashAttr} is a placeholder (${r.hash || 'empty'})`,
     })),
     ...records
-      .filter(isMalformedHash)
+      .filter((r) => isMalformedHash(scanRecordFetcher(r)))
       .map((r): HashProblem => ({ file: r.file, line: r.line, code: 'malformed-hash', hashAttr: r.hashAttr, message: `${r.hashAttr}: ${r.hashError}` })),
   ];
   for (const file of new Set(records.filter((r) => r.sri).map((r) => r.file))) {

@@ -158,7 +158,7 @@ async function buildSites(
 /** nixIpfs.pinOnFill: the fetched file or folder into the Nix store under the fetcher's name, then pinned from there. */
 async function keepInIpfs(ctx: ServiceContext, site: FillSite, fsPath: string, hash: NixHash): Promise<string> {
   const source: SourceRequest = {
-    urls: site.fetcher.urls.filter((u) => u !== 'dynamic'),
+    urls: site.fetcher.urls,
     hash,
     mode: site.method.kind === 'download' ? 'flat' : 'recursive',
     name: site.fetcher.name,

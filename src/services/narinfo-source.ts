@@ -1,5 +1,5 @@
 import { describeCid } from '../core/cid';
-import type { NarInfo } from '../core/narinfo';
+import { parseNarInfo, type NarInfo } from '../core/narinfo';
 import { parseStorePath } from '../core/store-path';
 import type { ServiceContext } from './context';
 import { boundedRead } from './streams';
@@ -32,8 +32,8 @@ export async function locateNarinfo(ctx: ServiceContext, target: string): Promis
   return cidSource(ctx, target);
 }
 
-/** The narinfo's text, read within 1 MiB, with no pause longer than the context's timeout. */
-export async function readNarinfo(ctx: ServiceContext, from: NarinfoSource): Promise<string> {
+/** The narinfo, read within 1 MiB, with no pause longer than the context's timeout, and parsed. */
+export async function readNarInfo(ctx: ServiceContext, from: NarinfoSource): Promise<NarInfo> {
   const bounds = { what: `the narinfo ${from.source}`, maxBytes: MAX_NARINFO_BYTES, limitName: 'the 1 MiB a narinfo may hold', idleMs: ctx.kubo.timeoutMs, totalMs: 2 * ctx.kubo.timeoutMs };
   const chunks: Uint8Array[] = [];
   for await (const chunk of boundedRead(from.narinfo, bounds)) chunks.push(chunk);
@@ -43,7 +43,7 @@ export async function readNarinfo(ctx: ServiceContext, from: NarinfoSource): Pro
     throw new Error(`${from.source} is a NAR (a store path's contents), not its narinfo: give the narinfo's CID, URL (…/<hash>.narinfo) or the store path`);
   }
   if (bytes.includes(0)) throw new Error(`${from.source} is binary data, not a narinfo (a narinfo is text: StorePath, URL, NarHash, …)`);
-  return bytes.toString('utf8');
+  return parseNarInfo(bytes.toString('utf8'));
 }
 
 /** What a NAR starts with, after its 8-byte length. */

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { assembleChunks, proposeChunks, type ChunkedNix, type ChunkPlan } from '../core/fetchers/chunks';
 import type { Fetcher } from '../core/fetchers/extract';
+import { NixHash } from '../core/hash';
 
 /** What the language server asks a parse worker: these chunks of this text. */
 export interface ChunkRequest {
@@ -16,6 +17,14 @@ export interface ChunkReply {
   plan?: ChunkPlan;
   /** By index asked; undefined where the grammar rejected the split. */
   chunks: (Fetcher[] | undefined)[];
+}
+
+/** A reply with its fetchers' hashes `NixHash`es again (a message between threads keeps their fields, not their class). */
+function withHashes(reply: ChunkReply): ChunkReply {
+  for (const chunk of reply.chunks) {
+    for (const f of chunk ?? []) if (f.nixHash) f.nixHash = new NixHash(f.nixHash.algo, f.nixHash.digest);
+  }
+  return reply;
 }
 
 /** A generated set big enough to be split, in the shapes of nixpkgs' plugin and package lists. */
@@ -54,7 +63,7 @@ export class ParsePool {
     this.workers = Array.from({ length: size }, () => {
       const worker = startParseWorker();
       worker.on('message', (reply: ChunkReply) => {
-        this.waiting.get(reply.id)?.resolve(reply);
+        this.waiting.get(reply.id)?.resolve(withHashes(reply));
         this.waiting.delete(reply.id);
       });
       worker.on('error', (error) => this.fail(error));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
-import { mayHaveFetchers, scanFetchers, type Fetcher, type HashMode } from '../core/fetchers/extract';
+import { hashProblemOfText, hashProblemText, mayHaveFetchers, scanFetchers, type Fetcher, type HashMode } from '../core/fetchers/extract';
 import { expandMirrorUrl } from '../core/mirrors';
 import { parseWorkersAvailable, startParseWorker } from './parse-pool';
 
@@ -15,7 +15,7 @@ export interface ScanRecord {
   line: number;
   /** The fetcher that reads it, the function it is passed to, or `unknown` (see Fetcher.fetcher). */
   fetcher: string;
-  /** The URLs as written (`mirror://…` kept); `dynamic` where the text does not fix one. */
+  /** The URLs as written (`mirror://…` kept); then `dynamic` (once) when the text names one it does not fix. */
   urls: string[];
   /** `urls` with each `mirror://` URL replaced by the mirrors nixpkgs tries, in order; only when there is one. */
   expandedUrls?: string[];
@@ -36,25 +36,43 @@ export interface ScanRecord {
 
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.direnv', 'result']);
 
+/** What a scan record's `urls` hold for a URL the text does not fix (kept for the JSON's readers). */
+const DYNAMIC_URL = 'dynamic';
+
+/** The record of a fetcher: the one place a `Fetcher` becomes JSON (for `--json`, the workers and the protocol). */
 function toScanRecord(file: string, line: number, fetcher: Fetcher): ScanRecord {
-  const cid = fetcher.sri && fetcher.mode === 'flat' ? cidForFlatHash(parseHash(fetcher.sri).hash)?.toString() : undefined;
-  const mirrored = fetcher.urls.some((url) => url.startsWith('mirror://'));
+  const cid = fetcher.nixHash && fetcher.mode === 'flat' ? cidForFlatHash(fetcher.nixHash)?.toString() : undefined;
+  const urls = fetcher.dynamicUrl ? [...fetcher.urls, DYNAMIC_URL] : fetcher.urls;
+  const mirrored = urls.some((url) => url.startsWith('mirror://'));
   return {
     file,
     line,
     fetcher: fetcher.fetcher,
-    urls: fetcher.urls,
-    expandedUrls: mirrored ? fetcher.urls.flatMap(expandMirrorUrl) : undefined,
+    urls,
+    expandedUrls: mirrored ? urls.flatMap(expandMirrorUrl) : undefined,
     hashAttr: fetcher.hashAttr,
     hash: fetcher.hash,
-    sri: fetcher.sri,
+    sri: fetcher.nixHash?.toSri(),
     mode: fetcher.mode,
     cid,
     name: fetcher.name,
     placeholder: fetcher.placeholder,
-    hashError: fetcher.hashError,
+    hashError: fetcher.hashProblem && hashProblemText(fetcher.hashProblem),
     via: fetcher.via,
     why: fetcher.why,
+  };
+}
+
+/** A scan record's typed values back (the inverse of `toScanRecord` for what the record keeps). */
+export function scanRecordFetcher(r: ScanRecord): Pick<Fetcher, 'urls' | 'dynamicUrl' | 'nixHash' | 'hashProblem' | 'mode' | 'name' | 'placeholder'> {
+  return {
+    urls: r.urls.filter((url) => url !== DYNAMIC_URL),
+    dynamicUrl: r.urls.includes(DYNAMIC_URL),
+    nixHash: r.sri === undefined ? undefined : parseHash(r.sri).hash,
+    hashProblem: r.hashError === undefined ? undefined : hashProblemOfText(r.hashError),
+    mode: r.mode,
+    name: r.name,
+    placeholder: r.placeholder,
   };
 }
 

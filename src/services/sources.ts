@@ -1,4 +1,5 @@
-import { NixHash, parseHash } from '../core/hash';
+import type { Fetcher } from '../core/fetchers/extract';
+import type { NixHash } from '../core/hash';
 import { mapLimit } from './concurrency';
 import { publishRoot, type ServiceContext } from './context';
 import { listMirrored, lookupMirror, removeMirror, type MirrorRecord } from './mirror';
@@ -9,10 +10,9 @@ import type { SourceRequest } from './pin';
  * placeholder or malformed (nothing to check the bytes against), or the file does not say whether
  * the hash is of the file or of the unpacked tree.
  */
-export function sourceRequestOf(fetcher: { urls: string[]; sri?: string; mode: string; name?: string }): SourceRequest | undefined {
-  if (!fetcher.sri || (fetcher.mode !== 'flat' && fetcher.mode !== 'recursive')) return undefined;
-  // `dynamic` stands for an interpolated URL the extraction could not resolve.
-  return { urls: fetcher.urls.filter((u) => u !== 'dynamic'), hash: parseHash(fetcher.sri).hash, mode: fetcher.mode, name: fetcher.name };
+export function sourceRequestOf(fetcher: Pick<Fetcher, 'urls' | 'nixHash' | 'mode' | 'name'>): SourceRequest | undefined {
+  if (!fetcher.nixHash || (fetcher.mode !== 'flat' && fetcher.mode !== 'recursive')) return undefined;
+  return { urls: fetcher.urls, hash: fetcher.nixHash, mode: fetcher.mode, name: fetcher.name };
 }
 
 /** Removes a mirrored source (its file, its record, its pin) and republishes the root. */

@@ -1,11 +1,10 @@
-import { parseHash } from '../core/hash';
 import { contentAddressPathError, ContentAddressHasher, parseContentAddress, type ContentAddress } from '../core/content-address';
 import { NarHasher, readNar } from '../core/nar';
-import { parseNarInfo, type NarInfo } from '../core/narinfo';
+import { narHashOf, type NarInfo } from '../core/narinfo';
 import { verifySignatures, type PublicKey, type SignatureVerdict } from '../core/signature';
 import { parseStorePath } from '../core/store-path';
 import type { ServiceContext } from './context';
-import { locateNarinfo, openNar, readNarinfo } from './narinfo-source';
+import { locateNarinfo, openNar, readNarInfo } from './narinfo-source';
 import { tap } from './streams';
 
 export interface VerifyReport {
@@ -33,7 +32,7 @@ export interface VerifyReport {
  */
 export async function verify(ctx: ServiceContext, target: string, trustedKeys: PublicKey[]): Promise<VerifyReport> {
   const from = await locateNarinfo(ctx, target);
-  const narinfo = parseNarInfo(await readNarinfo(ctx, from));
+  const narinfo = await readNarInfo(ctx, from);
   const signatures = verifySignatures(narinfo, trustedKeys);
   const claim = narinfo.ca === undefined ? undefined : contentAddressClaim(narinfo);
   const content = claim && 'ca' in claim ? new ContentAddressHasher(claim.ca, parseStorePath(narinfo.storePath).hashPart) : undefined;
@@ -46,7 +45,7 @@ export async function verify(ctx: ServiceContext, target: string, trustedKeys: P
 async function checkNar(open: () => Promise<AsyncIterable<Uint8Array>>, narinfo: NarInfo, content?: ContentAddressHasher): Promise<VerifyReport['nar']> {
   try {
     const stream = await open();
-    const expected = parseHash(narinfo.narHash, 'sha256').hash;
+    const expected = narHashOf(narinfo);
     const hasher = new NarHasher();
     const observe = (chunk: Uint8Array) => {
       hasher.update(chunk);

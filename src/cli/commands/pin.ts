@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { parseHash } from '../../core/hash';
 import { pinSources, type SourceRequest } from '../../services/pin';
-import { scanWorkspace } from '../../services/scan';
+import { scanRecordFetcher, scanWorkspace } from '../../services/scan';
+import { sourceRequestOf } from '../../services/sources';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { nodeOptions, print, serviceContext } from '../context';
@@ -79,9 +79,10 @@ async function sourcesFromFiles(targets: string[], all: boolean): Promise<Source
     const info = await stat(target).catch(() => undefined);
     if (!info) throw new UsageError(`${target} does not exist`);
     if (info.isDirectory() && !all) throw new UsageError(`${target} is a directory: add --all to pin every source in it`, 2);
-    for (const fetcher of await scanWorkspace(target)) {
-      if (!fetcher.sri || fetcher.mode === 'unknown') continue; // placeholder or malformed hash, or not known to be a file's or a tree's
-      sources.push({ urls: fetcher.urls.filter((u) => u !== 'dynamic'), hash: parseHash(fetcher.sri).hash, mode: fetcher.mode, name: fetcher.name });
+    for (const record of await scanWorkspace(target)) {
+      // None for a placeholder or malformed hash, or one not known to be a file's or a tree's.
+      const source = sourceRequestOf(scanRecordFetcher(record));
+      if (source) sources.push(source);
     }
   }
   return sources;

@@ -35,19 +35,19 @@ export class Args implements FetcherArgs {
     return this.written(name) === 'true';
   }
 
-  /** A list's items as strings (`dynamic` where the text does not fix one); undefined when not a list. */
-  list(name: string): string[] | undefined {
+  /** A list's items as strings (undefined where the text does not fix one); undefined when not a list. */
+  list(name: string): (string | undefined)[] | undefined {
     const value = this.value(name);
     if (!value || !('value' in value)) return undefined;
     const list = unwrap(value.value.node);
     if (list.name !== 'List') return undefined;
-    return listItems(list).map((item) => this.scope.stringOf({ node: item, env: value.value.env }) ?? 'dynamic');
+    return listItems(list).map((item) => this.scope.stringOf({ node: item, env: value.value.env }));
   }
 
-  /** The URLs a `url` or `urls` attribute names. */
-  urls(): string[] {
-    if (this.has('url')) return [this.text('url') ?? 'dynamic'];
-    if (this.has('urls')) return this.list('urls') ?? ['dynamic'];
+  /** The URLs a `url` or `urls` attribute names (undefined for one the text does not fix). */
+  urls(): (string | undefined)[] {
+    if (this.has('url')) return [this.text('url')];
+    if (this.has('urls')) return this.list('urls') ?? [undefined];
     return [];
   }
 

@@ -8,7 +8,8 @@ import { rangesToParse } from './prefilter';
 import { NO_ENV, Scope, same, spine, unwrap, type Resolved, type Value } from './scope';
 import { Tracer, type FoundLiteral } from './trace';
 
-export type { Fetcher } from './record';
+export type { Fetcher, HashProblem } from './record';
+export { hashProblemOfText, hashProblemText, isMalformedHash } from './record';
 export type { HashMode } from './kinds';
 
 /*

@@ -17,7 +17,7 @@ export interface FetcherArgs {
 export interface FetcherKind {
   mode: HashMode | ((args: FetcherArgs) => HashMode);
   /** Where it downloads from; without this, the call's own `url` / `urls`. */
-  urls?: (args: FetcherArgs) => string[];
+  urls?: (args: FetcherArgs) => (string | undefined)[];
 }
 
 const recursive: FetcherKind = { mode: 'recursive' };
@@ -42,24 +42,24 @@ function hasAll<K extends string>(values: Partial<Record<K, string>>, keys: read
 /** A forge's archive URL; with submodules, LFS or a sparse checkout, fetchgit clones the repository instead (no `rev` needed). */
 const gitHost =
   <K extends string>(archive: GitTemplate<K>, keys: readonly K[], clone?: GitTemplate<Exclude<K, 'rev'>>) =>
-  (args: FetcherArgs): string[] => {
+  (args: FetcherArgs): (string | undefined)[] => {
     const cloned = ['fetchSubmodules', 'leaveDotGit', 'deepClone', 'forceFetchGit', 'fetchLFS'].some((k) => args.isTrue(k)) || args.has('sparseCheckout');
     if (cloned) {
       const values = gitValues(keys.filter((k): k is Exclude<K, 'rev'> => k !== 'rev'), args);
-      return clone && values ? [clone(values, args)] : ['dynamic'];
+      return clone && values ? [clone(values, args)] : [undefined];
     }
     const values = gitValues(keys, args);
-    return values ? [archive(values, args)] : ['dynamic'];
+    return values ? [archive(values, args)] : [undefined];
   };
 
 const sourcehutOwner = (owner: string) => (owner.startsWith('~') ? owner : `~${owner}`);
 const githubBase = (a: FetcherArgs) => `https://${a.text('githubBase') ?? 'github.com'}`;
 const gitlabBase = (a: FetcherArgs) => `https://${a.text('domain') ?? 'gitlab.com'}`;
 
-function pypiUrls(a: FetcherArgs): string[] {
+function pypiUrls(a: FetcherArgs): (string | undefined)[] {
   const pname = a.text('pname');
   const version = a.text('version');
-  if (!pname || !version) return ['dynamic'];
+  if (!pname || !version) return [undefined];
   if (a.text('format') === 'wheel') {
     const python = a.text('python') ?? 'py3';
     const dist = a.text('dist') ?? python;
@@ -68,15 +68,15 @@ function pypiUrls(a: FetcherArgs): string[] {
   return [`mirror://pypi/${pname[0]}/${pname}/${pname}-${version}.${a.text('extension') ?? 'tar.gz'}`];
 }
 
-function crateUrls(a: FetcherArgs): string[] {
+function crateUrls(a: FetcherArgs): (string | undefined)[] {
   const crate = a.text('crateName') ?? a.text('pname');
   const version = a.text('version');
-  return crate && version ? [`${a.text('registryDl') ?? 'https://crates.io/api/v1/crates'}/${crate}/${version}/download`] : ['dynamic'];
+  return crate && version ? [`${a.text('registryDl') ?? 'https://crates.io/api/v1/crates'}/${crate}/${version}/download`] : [undefined];
 }
 
-function debianPatchUrls(a: FetcherArgs): string[] {
+function debianPatchUrls(a: FetcherArgs): (string | undefined)[] {
   const [pname, version, patch] = [a.text('pname'), a.text('version'), a.text('patch')];
-  if (!pname || !version || !patch || (a.has('debianRevision') && a.text('debianRevision') === undefined)) return ['dynamic'];
+  if (!pname || !version || !patch || (a.has('debianRevision') && a.text('debianRevision') === undefined)) return [undefined];
   const prefix = pname.slice(0, pname.startsWith('lib') ? 4 : 1);
   const revision = a.text('debianRevision');
   return [`https://sources.debian.org/data/${a.text('area') ?? 'main'}/${prefix}/${pname}/${revision ? `${version}-${revision}` : version}/debian/patches/${patch}${a.text('extension') ?? '.patch'}`];
@@ -96,9 +96,9 @@ export const FETCHERS: Record<string, FetcherKind> = {
   fetchPypi: { mode: 'flat', urls: pypiUrls },
   fetchNuGet: {
     mode: 'flat',
-    urls: (a) => (a.text('pname') && a.text('version') ? [`https://www.nuget.org/api/v2/package/${a.text('pname')}/${a.text('version')}`] : ['dynamic']),
+    urls: (a) => (a.text('pname') && a.text('version') ? [`https://www.nuget.org/api/v2/package/${a.text('pname')}/${a.text('version')}`] : [undefined]),
   },
-  fetchHex: { mode: 'flat', urls: (a) => (a.text('pkg') && a.text('version') ? [`https://repo.hex.pm/tarballs/${a.text('pkg')}-${a.text('version')}.tar`] : ['dynamic']) },
+  fetchHex: { mode: 'flat', urls: (a) => (a.text('pkg') && a.text('version') ? [`https://repo.hex.pm/tarballs/${a.text('pkg')}-${a.text('version')}.tar`] : [undefined]) },
   fetchipfs: flat,
   fetchFirefoxAddon: flat,
   requireFile: { mode: (a) => (a.text('hashMode') === 'recursive' ? 'recursive' : 'flat'), urls: () => [] },

@@ -1,8 +1,30 @@
 import type { SyntaxNode } from '@lezer/common';
-import { isPlaceholderHash, parseHash, type HashAlgo } from '../hash';
+import { isPlaceholderHash, parseHash, type HashAlgo, type NixHash } from '../hash';
 import { ParseError } from '../errors';
 import { algoOfName, HASH_ATTRS, type HashMode } from './kinds';
 import type { Scope } from './scope';
+
+/** Why a hash is not usable: it does not parse, or Nix code computes it (the text alone cannot check it). */
+export type HashProblem = { kind: 'malformed'; reason: string } | { kind: 'interpolated' } | { kind: 'not-literal' };
+
+const PROBLEM_TEXT = { interpolated: 'interpolated', 'not-literal': 'not a literal string' } as const;
+
+/** The one wording of a hash problem (hovers, diagnostics, the scan's `hashError`). */
+export function hashProblemText(problem: HashProblem): string {
+  return problem.kind === 'malformed' ? problem.reason : PROBLEM_TEXT[problem.kind];
+}
+
+/** The problem a serialised `hashError` (the scan's JSON) stands for: the inverse of `hashProblemText`. */
+export function hashProblemOfText(text: string): HashProblem {
+  if (text === PROBLEM_TEXT.interpolated) return { kind: 'interpolated' };
+  if (text === PROBLEM_TEXT['not-literal']) return { kind: 'not-literal' };
+  return { kind: 'malformed', reason: text };
+}
+
+/** A literal hash that does not parse (one computed by Nix code cannot be checked from the text). */
+export function isMalformedHash(f: { placeholder: boolean; hashProblem?: HashProblem }): boolean {
+  return !f.placeholder && f.hashProblem?.kind === 'malformed';
+}
 
 /** A hash a .nix file holds, and the source it names as far as the text alone tells. */
 export interface Fetcher {
@@ -16,8 +38,10 @@ export interface Fetcher {
   /** Offsets of the whole call (or attribute set, or binding) in the text. */
   from: number;
   to: number;
-  /** Literal URLs (`mirror://…` kept as written); an interpolated one that could not be resolved is `dynamic`. */
+  /** Literal URLs (`mirror://…` kept as written). */
   urls: string[];
+  /** Whether the file names a URL the text does not fix (interpolated, and not resolved). */
+  dynamicUrl: boolean;
   hashAttr: string;
   /** The hash as written ('' for an empty string, `lib.fakeHash` for a reference). */
   hash: string;
@@ -27,10 +51,10 @@ export interface Fetcher {
   /** Whether the hash is written as a string (else a reference such as `lib.fakeHash`). */
   quoted: boolean;
   algo?: HashAlgo;
-  /** Normalised hash, when it parses. */
-  sri?: string;
-  /** Why the hash does not parse (malformed), when it does not. */
-  hashError?: string;
+  /** The hash, when it parses (and is not a placeholder). */
+  nixHash?: NixHash;
+  /** Why the hash is not usable, when it is not (and is not a placeholder). */
+  hashProblem?: HashProblem;
   placeholder: boolean;
   /** flat: the hash is of the downloaded file; recursive: of the unpacked tree's NAR; unknown: the file does not say. */
   mode: HashMode;
@@ -48,7 +72,8 @@ export interface Fetcher {
 export interface Claim {
   fetcher: string;
   mode: HashMode;
-  urls: string[];
+  /** The URLs it names; undefined for one the text does not fix. */
+  urls: (string | undefined)[];
   /** The attribute the hash is read from (`sha256` implies the algorithm; `hash` does not). */
   hashAttr: string;
   from: number;
@@ -71,7 +96,8 @@ export function hashRecord(value: SyntaxNode, claim: Claim, scope: Scope): Fetch
     fetcher: claim.fetcher,
     from: claim.from,
     to: claim.to,
-    urls: claim.urls,
+    urls: claim.urls.filter((url): url is string => url !== undefined),
+    dynamicUrl: claim.urls.includes(undefined),
     hashAttr: claim.hashAttr,
     hash: written ?? scope.text.slice(value.from + quote, value.to - quote),
     hashFrom: value.from + quote,
@@ -86,11 +112,11 @@ export function hashRecord(value: SyntaxNode, claim: Claim, scope: Scope): Fetch
   if (claim.why !== undefined) record.why = claim.why;
   if (!isString) {
     record.placeholder = /^(lib\.)?fake(Hash|Sha256|Sha512)$/.test(record.hash);
-    if (!record.placeholder) record.hashError = 'not a literal string';
+    if (!record.placeholder) record.hashProblem = { kind: 'not-literal' };
     return record;
   }
   if (written === undefined) {
-    record.hashError = 'interpolated';
+    record.hashProblem = { kind: 'interpolated' };
     return record;
   }
   readHash(record, written, algoFor(value, claim, written, scope));
@@ -118,13 +144,13 @@ function readHash(record: Fetcher, written: string, algo: HashAlgo | undefined):
     }
     if (algo && HASH_ATTRS[record.hashAttr] && parsed.hash.algo !== algo) throw new ParseError('hash', `${record.hashAttr} must be a ${algo} hash, got ${parsed.hash.algo}`);
     record.algo = parsed.hash.algo;
-    record.sri = parsed.hash.toSri();
+    record.nixHash = parsed.hash;
   } catch (error) {
     if (isPlaceholderHash(written)) {
       record.placeholder = true;
       return;
     }
     record.algo = algo;
-    record.hashError = error instanceof ParseError ? error.reason : String(error);
+    record.hashProblem = { kind: 'malformed', reason: error instanceof ParseError ? error.reason : String(error) };
   }
 }

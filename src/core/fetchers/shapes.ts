@@ -85,16 +85,16 @@ function outputHashMode(args: Args): HashMode {
 }
 
 /** bundix: `${remote}/gems/${name}-${version}.gem` for each remote, the gem's name being its attribute. */
-function gemUrls(source: SyntaxNode, args: Args, scope: Scope): string[] {
+function gemUrls(source: SyntaxNode, args: Args, scope: Scope): (string | undefined)[] {
   const gem = source.parent?.name === 'Bind' ? source.parent.parent : null;
   const path = gem?.name === 'AttrSet' && gem.parent?.name === 'Bind' ? gem.parent.firstChild : null;
   const gemName = path ? scope.pathParts(path).at(-1) : undefined;
   const gemArgs = gem ? new Args({ node: gem, env: NO_ENV }, scope) : undefined;
   const version = gemArgs?.text('version');
-  if (typeof gemName !== 'string' || !version) return ['dynamic'];
+  if (typeof gemName !== 'string' || !version) return [undefined];
   const platform = gemArgs!.text('platform');
   const suffix = platform && platform !== 'ruby' ? `${version}-${platform}` : version;
-  return (args.list('remotes') ?? ['https://rubygems.org']).map((remote) => `${remote}/gems/${gemName}-${suffix}.gem`);
+  return (args.list('remotes') ?? ['https://rubygems.org']).map((remote) => remote && `${remote}/gems/${gemName}-${suffix}.gem`);
 }
 
 /** The nearest attribute (or formal parameter) holding the literal whose name says it is a hash. */

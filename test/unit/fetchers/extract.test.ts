@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { extractFetchers, mayHaveFetchers, parseNix, reparseNix } from '../../../src/core/fetchers/extract';
+import { extractFetchers, hashProblemText, mayHaveFetchers, parseNix, reparseNix } from '../../../src/core/fetchers/extract';
 import { expandMirrorUrl } from '../../../src/core/mirrors';
+import { scanRecordFetcher, scanText } from '../../../src/services/scan';
 import { repoRoot } from '../../helpers/cli';
 
 const fixture = (name: string) => readFileSync(path.join(repoRoot, 'test/fixtures/nix', name), 'utf8');
@@ -43,7 +44,8 @@ test('interpolated URLs resolve through let and rec bindings, else are dynamic',
   const [hello] = extractFetchers(parseNix(readFileSync(path.join(repoRoot, 'test/fixtures/packages/hello.nix'), 'utf8')));
   assert.deepEqual(hello.urls, ['mirror://gnu/hello/hello-2.12.1.tar.gz']);
   const [dynamic] = extractFetchers(parseNix('{ v }: fetchurl { url = "https://e/${v}.tgz"; sha256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"; }'));
-  assert.deepEqual(dynamic.urls, ['dynamic']);
+  assert.deepEqual([dynamic.urls, dynamic.dynamicUrl], [[], true]);
+  assert.equal(hello.dynamicUrl, false);
 });
 
 test('mirror:// URLs expand with the nixpkgs mirror list', () => {
@@ -55,7 +57,7 @@ test('mirror:// URLs expand with the nixpkgs mirror list', () => {
 test('a half-typed file still yields the fetchers before the break', () => {
   const found = extractFetchers(parseNix(fixture('broken.nix')));
   assert.deepEqual(found.map((f) => f.fetcher), ['fetchurl', 'fetchurl', 'fetchzip']);
-  assert.equal(found[2].sri, 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=');
+  assert.equal(found[2].nixHash?.toSri(), 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=');
 });
 
 test('incremental re-parse gives the same fetchers as a full parse', () => {
@@ -101,4 +103,17 @@ test("indented strings' escapes (''$, ''', ''\\n) are read as Nix reads them, no
     found.map((f) => f.urls[0]),
     ["https://example.org/v${\"1\"}''.tar.gz", 'https://example.org/doc'],
   );
+});
+
+test('hash problems are typed: malformed (with why), interpolated, not a literal; scan records keep the text and "dynamic"', () => {
+  const problems = extractFetchers(
+    parseNix('{ v, h }: [ (fetchurl { url = "https://e/a"; sha256 = "nothex"; }) (fetchurl { url = "https://e/${v}"; hash = "sha256-${h}"; }) (fetchurl { urls = [ "https://e/c" v ]; hash = lib.hashOf h; }) ]'),
+  ).map((f) => f.hashProblem?.kind);
+  assert.deepEqual(problems, ['malformed', 'interpolated', 'not-literal']);
+  const [malformed, interpolated, reference] = scanText('x.nix', '{ v, h }: [ (fetchurl { url = "https://e/a"; sha256 = "nothex"; }) (fetchurl { url = "https://e/${v}"; hash = "sha256-${h}"; }) (fetchurl { urls = [ "https://e/c" v ]; hash = lib.hashOf h; }) ]');
+  assert.deepEqual([interpolated.hashError, reference.hashError], ['interpolated', 'not a literal string']);
+  assert.deepEqual([malformed.urls, interpolated.urls, reference.urls], [['https://e/a'], ['dynamic'], ['https://e/c', 'dynamic']]);
+  for (const r of [malformed, interpolated, reference]) assert.equal(hashProblemText(scanRecordFetcher(r).hashProblem!), r.hashError);
+  assert.equal(scanRecordFetcher(malformed).hashProblem?.kind, 'malformed');
+  assert.deepEqual(scanRecordFetcher(reference).urls, ['https://e/c']);
 });
