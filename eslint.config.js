@@ -24,7 +24,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: ['node:fs', 'node:fs/promises', 'node:child_process', 'node:net', 'node:http', 'node:https', 'vscode'].map((name) => ({ name, message: 'core/ is pure: I/O belongs to kubo/, nix/ or services/' })) },
+        {
+          paths: ['node:fs', 'node:fs/promises', 'node:child_process', 'node:net', 'node:http', 'node:https', 'vscode'].map((name) => ({
+            name,
+            message: 'core/ is pure: I/O belongs to kubo/, nix/ or services/',
+          })),
+        },
       ],
     },
   },

@@ -33,7 +33,12 @@ export async function fuzzCounts(): Promise<void> {
         else other++;
       }
     }
-    rows.push({ area: 'Fuzz', measure: `${name}: 10^5 random inputs`, value: `${typed} typed errors, ${other} untyped`, baseline: `${((performance.now() - t) / 1000).toFixed(1)} s` });
+    rows.push({
+      area: 'Fuzz',
+      measure: `${name}: 10^5 random inputs`,
+      value: `${typed} typed errors, ${other} untyped`,
+      baseline: `${((performance.now() - t) / 1000).toFixed(1)} s`,
+    });
   }
   let narTyped = 0;
   let narOther = 0;
@@ -42,7 +47,12 @@ export async function fuzzCounts(): Promise<void> {
     const bytes = Buffer.from(valid.subarray(0, Math.floor(Math.random() * valid.length)));
     bytes[Math.floor(Math.random() * bytes.length)] ^= 0xff;
     try {
-      for await (const e of readNar((async function* () { yield bytes; })())) if (e.contents) for await (const _ of e.contents);
+      for await (const e of readNar(
+        (async function* () {
+          yield bytes;
+        })(),
+      ))
+        if (e.contents) for await (const _ of e.contents);
     } catch (error) {
       if ((error as Error).name === 'ParseError') narTyped++;
       else narOther++;
@@ -50,4 +60,3 @@ export async function fuzzCounts(): Promise<void> {
   }
   rows.push({ area: 'Fuzz', measure: 'NAR reader: 10^5 truncated/corrupted NARs', value: `${narTyped} typed errors, ${narOther} untyped`, baseline: '' });
 }
-

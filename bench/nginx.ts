@@ -33,7 +33,13 @@ events {} http { access_log off; sendfile on; ${temp} server { listen 127.0.0.1:
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): see ${dir}/err`);
-    if (await fetch(`${url}/nix-cache-info`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/nix-cache-info`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 100) throw new Error(`nginx did not answer within 5 s: see ${dir}/err`);
     await new Promise((r) => setTimeout(r, 50));
   }

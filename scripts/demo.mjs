@@ -14,6 +14,10 @@ const env = await setUpOrExit(() => {
 });
 if (spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' }).status !== 0) process.exit(1);
 log('starting the demo');
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/demo-session.ts'), ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/demo-session.ts'), ...process.argv.slice(2)], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
 process.on('SIGINT', () => child.kill('SIGINT'));
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -41,7 +41,10 @@ export async function startKuboNode(options = {}) {
   };
 
   let node;
-  const initialised = await access(path.join(ipfsPath, 'config')).then(() => true, () => false);
+  const initialised = await access(path.join(ipfsPath, 'config')).then(
+    () => true,
+    () => false,
+  );
   if (!initialised) {
     await cli(['init', '--profile', 'test']);
     const settings = {

@@ -46,11 +46,29 @@ export async function setUpOrExit(steps) {
  */
 const DEBIAN_PACKAGES = {
   // Fill Hash unpacks archives and checks out git repositories as nixpkgs' fetchers do (its tests make zips).
-  nix: [['nix-bin', 'nix'], ['git', 'git'], ['tar', 'tar'], ['xz-utils', 'xz'], ['zip', 'zip'], ['unzip', 'unzip']],
+  nix: [
+    ['nix-bin', 'nix'],
+    ['git', 'git'],
+    ['tar', 'tar'],
+    ['xz-utils', 'xz'],
+    ['zip', 'zip'],
+    ['unzip', 'unzip'],
+  ],
   neovim: [['neovim', 'nvim']],
   // Chromium drives VS Code; code-server's native modules build against the -dev libraries.
-  e2e: [['chromium', '/usr/bin/chromium'], ['libkrb5-dev'], ['libsecret-1-dev'], ['libx11-dev'], ['libxkbfile-dev'], ['build-essential'], ['python3', 'python3']],
-  bench: [['ripgrep', 'rg'], ['nginx', '/usr/sbin/nginx']],
+  e2e: [
+    ['chromium', '/usr/bin/chromium'],
+    ['libkrb5-dev'],
+    ['libsecret-1-dev'],
+    ['libx11-dev'],
+    ['libxkbfile-dev'],
+    ['build-essential'],
+    ['python3', 'python3'],
+  ],
+  bench: [
+    ['ripgrep', 'rg'],
+    ['nginx', '/usr/sbin/nginx'],
+  ],
 };
 
 function present(pkg, shownBy) {
@@ -93,7 +111,9 @@ export function ensureNix() {
   const ping = spawnSync('nix', ['store', 'ping'], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: nixConfig } });
   if (ping.status !== 0) {
     const reason = ping.stderr.trim().split('\n').pop();
-    throw new SetupError(`Nix cannot reach its store as this user (${reason}). Start the Nix daemon, then try again:\n  sudo systemctl start nix-daemon.socket   (or, without systemd: sudo nix-daemon &)`);
+    throw new SetupError(
+      `Nix cannot reach its store as this user (${reason}). Start the Nix daemon, then try again:\n  sudo systemctl start nix-daemon.socket   (or, without systemd: sudo nix-daemon &)`,
+    );
   }
 }
 

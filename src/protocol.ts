@@ -27,7 +27,22 @@ import type { SigningKeyStatus } from './services/keys';
 import type { ScanRecord } from './services/scan';
 import type { VerifyReport } from './services/verify';
 
-export type { FetchResult, FollowingReport, FollowStatus, KuboStatus, MirrorRecord, NixStatus, PinOutcome, PublishedEntry, PublishResult, ReplicateResult, ScanRecord, SignatureVerdict, SigningKeyStatus, VerifyReport };
+export type {
+  FetchResult,
+  FollowingReport,
+  FollowStatus,
+  KuboStatus,
+  MirrorRecord,
+  NixStatus,
+  PinOutcome,
+  PublishedEntry,
+  PublishResult,
+  ReplicateResult,
+  ScanRecord,
+  SignatureVerdict,
+  SigningKeyStatus,
+  VerifyReport,
+};
 
 /** A fetcher in an open document: at a position (the cursor) or at its hash's offset (lenses). */
 export interface FetcherRef {
@@ -145,7 +160,9 @@ export interface MirroredSourceRow {
 }
 
 /** Every fetcher in the folder (default: the workspace folders), as `nix-ipfs scan --json` prints them. */
-export const ScanWorkspaceRequest = new ProtocolRequestType<{ folder?: string } & WorkDoneProgressParams, ScanRecord[], never, void, void>('nixIpfs/scanWorkspace');
+export const ScanWorkspaceRequest = new ProtocolRequestType<{ folder?: string } & WorkDoneProgressParams, ScanRecord[], never, void, void>(
+  'nixIpfs/scanWorkspace',
+);
 export const NodeStatusRequest = new RequestType0<NodeStatus, void>('nixIpfs/nodeStatus');
 export const PublishedPathsRequest = new RequestType0<PublishedPathRow[], void>('nixIpfs/publishedPaths');
 export const MirroredSourcesRequest = new RequestType0<MirroredSourceRow[], void>('nixIpfs/mirroredSources');

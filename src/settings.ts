@@ -11,7 +11,13 @@ type Field =
   | { type: 'boolean'; default: boolean }
   | { type: 'array'; default: readonly string[] };
 
-type ValueOf<F extends Field> = F extends { type: 'string' } ? string : F extends { type: 'number' } ? number : F extends { type: 'boolean' } ? boolean : string[];
+type ValueOf<F extends Field> = F extends { type: 'string' }
+  ? string
+  : F extends { type: 'number' }
+    ? number
+    : F extends { type: 'boolean' }
+      ? boolean
+      : string[];
 type Values<T extends Record<string, Field>> = { -readonly [K in keyof T]: ValueOf<T[K]> };
 
 export const SETTINGS_SCHEMA = {
@@ -52,7 +58,9 @@ export const SESSION_SCHEMA = {
 export type SessionOptions = Values<typeof SESSION_SCHEMA>;
 
 function defaults<T extends Record<string, Field>>(schema: T): Values<T> {
-  return Object.fromEntries(Object.entries(schema).map(([key, field]) => [key, Array.isArray(field.default) ? [...field.default] : field.default])) as Values<T>;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, field]) => [key, Array.isArray(field.default) ? [...field.default] : field.default]),
+  ) as Values<T>;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(defaults(SETTINGS_SCHEMA));
@@ -86,7 +94,8 @@ function problemWith(field: Field, value: unknown): string | undefined {
 
 function normalizeWith<T extends Record<string, Field>>(schema: T, value: unknown, base: Values<T>): Values<T> {
   if (value === undefined || value === null) return { ...base };
-  if (typeof value !== 'object' || Array.isArray(value)) throw new SettingsError(`nix-ipfs settings must be an object of named values, not ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new SettingsError(`nix-ipfs settings must be an object of named values, not ${JSON.stringify(value)}`);
   const result: Record<string, unknown> = { ...base };
   const problems: string[] = [];
   for (const [key, field] of Object.entries(schema)) {

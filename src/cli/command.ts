@@ -15,7 +15,10 @@ export interface Command {
 
 /** An error the user can act on: printed without a stack trace, exit code 1 (or `exitCode`). */
 export class UsageError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }

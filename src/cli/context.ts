@@ -56,7 +56,8 @@ function rootOption(root: string): string {
 /** `self` is the node's own identity: publishing under it would replace what the node itself publishes. */
 function keyNameOption(name: string): string {
   if (name === 'self') throw new UsageError("--key-name self is the node's own identity key: name a key of its own for nix-ipfs (the default is nix-ipfs)", 2);
-  if (!/^[^/\p{Cc}]+$/u.test(name)) throw new UsageError(`--key-name takes a Kubo key name without '/' or control characters, not '${JSON.stringify(name).slice(1, -1)}'`, 2);
+  if (!/^[^/\p{Cc}]+$/u.test(name))
+    throw new UsageError(`--key-name takes a Kubo key name without '/' or control characters, not '${JSON.stringify(name).slice(1, -1)}'`, 2);
   return name;
 }
 
@@ -71,7 +72,10 @@ function gatewayOption(text: string): string {
   const url = URL.canParse(text) ? new URL(text) : undefined;
   if (!url || !/^https?:$/.test(url.protocol)) throw new UsageError(`--gateway takes an http(s) URL like http://127.0.0.1:8080, not '${safeUrl(text)}'`, 2);
   if (url.username || url.password) {
-    throw new UsageError(`--gateway ${safeUrl(url)} carries credentials, which would be printed and copied into nix.conf: give the URL without them and the login to Nix in a netrc file (its netrc-file setting)`, 2);
+    throw new UsageError(
+      `--gateway ${safeUrl(url)} carries credentials, which would be printed and copied into nix.conf: give the URL without them and the login to Nix in a netrc file (its netrc-file setting)`,
+      2,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -83,7 +87,9 @@ export async function readSecretKey(file: string | undefined): Promise<SecretKey
   try {
     return parseSecretKey(text);
   } catch (error) {
-    throw new UsageError(`${file} is not a Nix secret key (name:base64, from nix-store --generate-binary-cache-key or nix-ipfs keygen): ${(error as Error).message}`);
+    throw new UsageError(
+      `${file} is not a Nix secret key (name:base64, from nix-store --generate-binary-cache-key or nix-ipfs keygen): ${(error as Error).message}`,
+    );
   }
 }
 

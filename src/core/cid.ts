@@ -9,7 +9,14 @@ const CODEC_NAMES: Record<number, string> = { 0x55: 'raw', 0x70: 'dag-pb', 0x71:
 const SHA2_256 = 0x12;
 const SHA2_512 = 0x13;
 const RAW = 0x55;
-const MULTIHASH_NAMES: Record<number, string> = { 0x00: 'identity', 0x11: 'sha1', [SHA2_256]: 'sha2-256', [SHA2_512]: 'sha2-512', 0x1e: 'blake3', 0xb220: 'blake2b-256' };
+const MULTIHASH_NAMES: Record<number, string> = {
+  0x00: 'identity',
+  0x11: 'sha1',
+  [SHA2_256]: 'sha2-256',
+  [SHA2_512]: 'sha2-512',
+  0x1e: 'blake3',
+  0xb220: 'blake2b-256',
+};
 
 // One decoder for every multibase prefix, so a CID pasted in any base parses.
 const anyBase = Object.values(bases)

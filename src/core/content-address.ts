@@ -60,7 +60,11 @@ export function contentAddressedPath(ca: ContentAddress, storePath: string, refe
 }
 
 /** Why a narinfo's content address does not give its StorePath, or undefined when it does. */
-export function contentAddressPathError(info: { storePath: string; references: string[] }, ca: ContentAddress, storeDir = DEFAULT_STORE_DIR): string | undefined {
+export function contentAddressPathError(
+  info: { storePath: string; references: string[] },
+  ca: ContentAddress,
+  storeDir = DEFAULT_STORE_DIR,
+): string | undefined {
   let computed: string;
   try {
     computed = contentAddressedPath(ca, info.storePath, info.references, storeDir);

@@ -230,7 +230,8 @@ class NarParser {
       if (tag !== 'contents') throw new ParseError('NAR', `expected 'contents', got '${tag}'`, this.r.offset);
       const sizeAt = this.r.offset;
       const size = await this.u64();
-      if (size > this.limits.maxFileSize) throw new ParseError('NAR', `file '${path}' is ${size} bytes, more than the limit of ${this.limits.maxFileSize}`, sizeAt);
+      if (size > this.limits.maxFileSize)
+        throw new ParseError('NAR', `file '${path}' is ${size} bytes, more than the limit of ${this.limits.maxFileSize}`, sizeAt);
       const body = this.r.stream(size)[Symbol.asyncIterator]();
       // The consumer reads what it wants; the rest is skipped so the parser stays in step.
       const contents: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => body.next() }) };

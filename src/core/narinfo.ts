@@ -35,9 +35,7 @@ function isPathInsideCache(url: string): boolean {
   } catch {
     return false;
   }
-  return [url, decoded].every(
-    (form) => !form.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(form) && !form.split('/').includes('..') && !/[\\\0]/.test(form),
-  );
+  return [url, decoded].every((form) => !form.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(form) && !form.split('/').includes('..') && !/[\\\0]/.test(form));
 }
 
 interface Field {
@@ -119,7 +117,11 @@ export function parseNarInfo(text: string, storeDir = DEFAULT_STORE_DIR): NarInf
   read.checked('StorePath', (value) => parseStorePath(value, storeDir));
   const urlField = read.required('URL');
   if (!isPathInsideCache(urlField.value)) {
-    throw new ParseError('narinfo', `URL '${urlField.value.slice(0, 200)}' must be a relative path inside the cache (no '..', not even percent-encoded, not absolute)`, urlField.position);
+    throw new ParseError(
+      'narinfo',
+      `URL '${urlField.value.slice(0, 200)}' must be a relative path inside the cache (no '..', not even percent-encoded, not absolute)`,
+      urlField.position,
+    );
   }
   const narHashField = read.required('NarHash');
   if (read.hash('NarHash').algo !== 'sha256') throw new ParseError('narinfo', 'NarHash must be sha256', narHashField.position);

@@ -108,7 +108,12 @@ export interface SignatureVerdict {
  * Checks each `Sig:` of a narinfo: against the trusted keys, then against other known (untrusted)
  * keys. A signature whose key name matches but whose bytes do not verify is invalid.
  */
-export function verifySignatures(info: Pick<NarInfo, 'storePath' | 'narHash' | 'narSize' | 'references' | 'sigs'>, trusted: PublicKey[], known: PublicKey[] = [], storeDir?: string): SignatureVerdict[] {
+export function verifySignatures(
+  info: Pick<NarInfo, 'storePath' | 'narHash' | 'narSize' | 'references' | 'sigs'>,
+  trusted: PublicKey[],
+  known: PublicKey[] = [],
+  storeDir?: string,
+): SignatureVerdict[] {
   let text: string | undefined;
   try {
     text = fingerprint(info, storeDir);

@@ -77,14 +77,24 @@ function storePathType(type: string, references: string[], selfReference = false
  * full store paths, and refer to itself); anything else hashes `fixed:out:[r:]<algo>:<base16>:`
  * into an "output:out" path, which refers to nothing.
  */
-export function makeFixedOutputPath(options: { name: string; hash: NixHash; recursive: boolean; references?: string[]; selfReference?: boolean; storeDir?: string }): string {
+export function makeFixedOutputPath(options: {
+  name: string;
+  hash: NixHash;
+  recursive: boolean;
+  references?: string[];
+  selfReference?: boolean;
+  storeDir?: string;
+}): string {
   const storeDir = (options.storeDir ?? DEFAULT_STORE_DIR).replace(/\/+$/, '');
   const references = options.references ?? [];
   if (options.recursive && options.hash.algo === 'sha256') {
     return makeStorePath(storePathType('source', references, options.selfReference), options.hash.toBase16(), options.name, storeDir);
   }
   if (references.length > 0 || options.selfReference) {
-    throw new ParseError('store path', `only a recursive sha256 path can have references, not a ${options.recursive ? 'recursive' : 'flat'} ${options.hash.algo} one`);
+    throw new ParseError(
+      'store path',
+      `only a recursive sha256 path can have references, not a ${options.recursive ? 'recursive' : 'flat'} ${options.hash.algo} one`,
+    );
   }
   const inner = sha256Hex(`fixed:out:${options.recursive ? 'r:' : ''}${options.hash.algo}:${options.hash.toBase16()}:`);
   return makeStorePath('output:out', inner, options.name, storeDir);

@@ -65,7 +65,9 @@ export function followTooltipLines(follow: FollowStatus, kuboReachable: boolean,
     `IPNS name: ${follow.name}`,
     follow.root ? `Current root: ${follow.root}` : 'Current root: none held yet',
     ...(follow.behind ? ['The name points at a newer root that is not held yet (it is being fetched, or fetching failed)'] : []),
-    follow.bytes !== undefined ? `Held: ${bytesText(follow.bytes)} (${follow.bytes.toLocaleString('en-US')} bytes)` : `Held: ${heldText(follow, kuboReachable)}`,
+    follow.bytes !== undefined
+      ? `Held: ${bytesText(follow.bytes)} (${follow.bytes.toLocaleString('en-US')} bytes)`
+      : `Held: ${heldText(follow, kuboReachable)}`,
     versions,
     follow.upToDateAt ? `Last confirmed current: ${ago(follow.upToDateAt)}` : 'Never confirmed current',
     ...(follow.lastCheckAt ? [`Last checked: ${ago(follow.lastCheckAt)}`] : []),

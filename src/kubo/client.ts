@@ -157,10 +157,18 @@ export class Kubo {
    */
   async addByReference(absolutePath: string, options: Omit<AddOptions, 'nocopy'> = {}): Promise<{ cid: string; size: number }> {
     if ((await this.config('Experimental.FilestoreEnabled')) !== true) {
-      throw new KuboError(`Kubo at ${this.address} has no filestore: run 'ipfs config --json Experimental.FilestoreEnabled true' and restart it, or add without --nocopy`);
+      throw new KuboError(
+        `Kubo at ${this.address} has no filestore: run 'ipfs config --json Experimental.FilestoreEnabled true' and restart it, or add without --nocopy`,
+      );
     }
     const url = new URL('/api/v0/add', this.apiUrl);
-    url.search = new URLSearchParams({ 'cid-version': '1', 'raw-leaves': 'true', nocopy: 'true', pin: String(options.pin ?? false), ...(options.chunker ? { chunker: options.chunker } : {}) }).toString();
+    url.search = new URLSearchParams({
+      'cid-version': '1',
+      'raw-leaves': 'true',
+      nocopy: 'true',
+      pin: String(options.pin ?? false),
+      ...(options.chunker ? { chunker: options.chunker } : {}),
+    }).toString();
     const boundary = `nix-ipfs-${Date.now().toString(36)}`;
     const name = encodeURIComponent(absolutePath.slice(absolutePath.lastIndexOf('/') + 1));
     const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nAbspath: ${absolutePath}\r\nContent-Type: application/octet-stream\r\n\r\n`;
@@ -199,9 +207,19 @@ export class Kubo {
    * them. The links stay in the node's memory until mfsFlush. A name the directory has already fails
    * the request from that file on. Bounded by the timeout between two chunks either way.
    */
-  addToMfsDirectory(dir: string, files: Iterable<MfsFile> | AsyncIterable<MfsFile>, options: { chunker?: string; signal?: AbortSignal } = {}): Promise<AddedFile[]> {
+  addToMfsDirectory(
+    dir: string,
+    files: Iterable<MfsFile> | AsyncIterable<MfsFile>,
+    options: { chunker?: string; signal?: AbortSignal } = {},
+  ): Promise<AddedFile[]> {
     const url = new URL('/api/v0/add', this.apiUrl);
-    url.search = new URLSearchParams({ 'cid-version': '1', 'raw-leaves': 'true', pin: 'false', 'to-files': `${dir}/`, ...(options.chunker ? { chunker: options.chunker } : {}) }).toString();
+    url.search = new URLSearchParams({
+      'cid-version': '1',
+      'raw-leaves': 'true',
+      pin: 'false',
+      'to-files': `${dir}/`,
+      ...(options.chunker ? { chunker: options.chunker } : {}),
+    }).toString();
     return this.mfsExclusive(async () => {
       if (this.options.refuseBecause) throw new KuboRefusedError(this.options.refuseBecause);
       const stall = new AbortController();
@@ -285,7 +303,12 @@ export class Kubo {
   async mfsStat(path: string): Promise<MfsStat | undefined> {
     try {
       const stat = await this.call('files/stat', (signal) => this.rpc.files.stat(path, { signal }));
-      return { cid: stat.cid.toString(), size: Number(stat.size), cumulativeSize: Number(stat.cumulativeSize), type: stat.type === 'directory' ? 'directory' : 'file' };
+      return {
+        cid: stat.cid.toString(),
+        size: Number(stat.size),
+        cumulativeSize: Number(stat.cumulativeSize),
+        type: stat.type === 'directory' ? 'directory' : 'file',
+      };
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -297,7 +320,8 @@ export class Kubo {
     try {
       const chunks: Uint8Array[] = [];
       // A small file comes within one timeout, like any other answer: a trickle cannot stretch it.
-      for await (const chunk of this.stream('files/read', (signal) => this.rpc.files.read(path, { signal }), AbortSignal.timeout(this.timeoutMs))) chunks.push(chunk);
+      for await (const chunk of this.stream('files/read', (signal) => this.rpc.files.read(path, { signal }), AbortSignal.timeout(this.timeoutMs)))
+        chunks.push(chunk);
       return Buffer.concat(chunks);
     } catch (error) {
       if (isMissing(error)) return undefined;
@@ -350,7 +374,12 @@ export class Kubo {
     try {
       const entries = [];
       for await (const entry of this.stream('files/ls', (signal) => this.rpc.files.ls(path, { signal }))) {
-        entries.push({ name: entry.name, type: entry.type === 'directory' ? ('directory' as const) : ('file' as const), size: Number(entry.size), cid: entry.cid.toString() });
+        entries.push({
+          name: entry.name,
+          type: entry.type === 'directory' ? ('directory' as const) : ('file' as const),
+          size: Number(entry.size),
+          cid: entry.cid.toString(),
+        });
       }
       return entries;
     } catch (error) {
@@ -533,7 +562,9 @@ export class Kubo {
     const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string }; response?: { status?: number } };
     const code = err.cause?.code ?? '';
     if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|UND_ERR_SOCKET|EAI_AGAIN/.test(code) || err.message === 'fetch failed') {
-      return new KuboUnreachableError(`Kubo API at ${this.address} is not reachable: ${redactSecrets(err.cause?.message ?? err.message ?? '')}. Is the daemon running ('ipfs daemon')?`);
+      return new KuboUnreachableError(
+        `Kubo API at ${this.address} is not reachable: ${redactSecrets(err.cause?.message ?? err.message ?? '')}. Is the daemon running ('ipfs daemon')?`,
+      );
     }
     if (error instanceof SyntaxError) {
       return new KuboError(
@@ -553,7 +584,8 @@ export class Kubo {
   }
 
   private howToAuthorize(): string {
-    const how = "set the API token from Kubo's API.Authorizations in the environment variable NIX_IPFS_KUBO_TOKEN or in a file named by --token-file (editors: the Kubo API token setting)";
+    const how =
+      "set the API token from Kubo's API.Authorizations in the environment variable NIX_IPFS_KUBO_TOKEN or in a file named by --token-file (editors: the Kubo API token setting)";
     return this.authorization ? `the credentials given were not accepted; ${how}, or put basic-auth credentials in the API URL` : how;
   }
 }
@@ -611,9 +643,15 @@ async function postMultipart(
       res.on('error', reject);
       res.on('end', () => {
         const trailer = res.trailers['x-stream-error'];
-        if ((res.statusCode ?? 500) >= 300 || trailer) return reject(Object.assign(new Error(trailer || parseJsonMessage(body)), { response: { status: res.statusCode } }));
+        if ((res.statusCode ?? 500) >= 300 || trailer)
+          return reject(Object.assign(new Error(trailer || parseJsonMessage(body)), { response: { status: res.statusCode } }));
         try {
-          resolve(body.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as Record<string, unknown>));
+          resolve(
+            body
+              .split('\n')
+              .filter((line) => line.trim())
+              .map((line) => JSON.parse(line) as Record<string, unknown>),
+          );
         } catch (error) {
           reject(error); // not Kubo's JSON: explain() says to check --api
         }
@@ -634,7 +672,9 @@ async function postMultipart(
   try {
     for await (const file of sourced(files)) {
       sent.push(file.name);
-      await write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(file.name)}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+      await write(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(file.name)}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      );
       for await (const chunk of sourced(file.content instanceof Uint8Array ? [file.content] : file.content)) await write(chunk);
       await write('\r\n');
     }

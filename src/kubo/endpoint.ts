@@ -42,7 +42,8 @@ export function parseKuboApi(api: string): KuboEndpoint {
   }
   if (/^https?:\/\//i.test(trimmed) && URL.canParse(trimmed)) {
     const url = new URL(trimmed.replace(/\/+(api\/v0\/?)?$/, ''));
-    const authorization = url.username || url.password ? basicAuthorization(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`) : undefined;
+    const authorization =
+      url.username || url.password ? basicAuthorization(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`) : undefined;
     url.username = '';
     url.password = '';
     return { url, authorization };

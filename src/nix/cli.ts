@@ -84,7 +84,10 @@ export class Nix {
       yield* writeNar(await narNodeFromPath(path));
       return;
     }
-    const child = spawn(this.bin('nix-store'), [...this.storeArgs(), '--dump', path], { env: this.options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.bin('nix-store'), [...this.storeArgs(), '--dump', path], {
+      env: this.options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const err: Buffer[] = [];
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const exited = exitCode(child, 'nix-store');
@@ -144,7 +147,10 @@ export class Nix {
   /** Builds an installable (a file path, flake ref or expression file) and returns its output paths. */
   async build(installable: string): Promise<string[]> {
     const out = await this.run('nix-build', ['--no-out-link', installable]);
-    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   }
 }
 
@@ -166,7 +172,11 @@ function nixMessage(stderr: string): string {
 function exitCode(child: ReturnType<typeof spawn>, name: string): Promise<number> {
   return new Promise((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new NixError(error.code === 'ENOENT' ? `${name} was not found: install Nix (https://nixos.org/download) or set nixIpfs.nixPath / --nix-bin` : error.message)),
+      reject(
+        new NixError(
+          error.code === 'ENOENT' ? `${name} was not found: install Nix (https://nixos.org/download) or set nixIpfs.nixPath / --nix-bin` : error.message,
+        ),
+      ),
     );
     child.once('close', (code) => resolve(code ?? 1));
   });

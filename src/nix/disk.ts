@@ -58,7 +58,9 @@ export async function writeNewFile(file: string, chunks: AsyncIterable<Uint8Arra
 async function ensureRoom(file: string, needed: number, written: number): Promise<void> {
   const { free } = await diskSpace(path.dirname(file));
   if (free < needed) {
-    throw new DiskSpaceError(`stopped writing ${file} after ${megabytes(written)}: only ${megabytes(free)} left on its file system, and nix-ipfs keeps ${megabytes(needed - RECHECK_EVERY_BYTES)} free`);
+    throw new DiskSpaceError(
+      `stopped writing ${file} after ${megabytes(written)}: only ${megabytes(free)} left on its file system, and nix-ipfs keeps ${megabytes(needed - RECHECK_EVERY_BYTES)} free`,
+    );
   }
 }
 

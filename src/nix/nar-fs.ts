@@ -15,7 +15,12 @@ export async function narNodeFromPath(fsPath: string): Promise<NarNode> {
       type: 'regular',
       executable: (info.mode & 0o100) !== 0,
       size: info.size,
-      contents: info.size <= READ_AT_ONCE ? async function* () { yield readFileSync(fsPath); } : () => createReadStream(fsPath) as AsyncIterable<Uint8Array>,
+      contents:
+        info.size <= READ_AT_ONCE
+          ? async function* () {
+              yield readFileSync(fsPath);
+            }
+          : () => createReadStream(fsPath) as AsyncIterable<Uint8Array>,
     };
   }
   if (info.isDirectory()) {

@@ -24,8 +24,16 @@ export function diagnose(document: TextDocument, fetchers: Fetcher[], inputs: Di
   return fetchers.flatMap((f) => {
     const range = { start: document.positionAt(f.hashFrom), end: document.positionAt(f.hashTo) };
     const diagnostic = (severity: DiagnosticSeverity, code: string, message: string): Diagnostic => ({ range, severity, source: 'nix-ipfs', code, message });
-    if (f.placeholder) return [diagnostic(DiagnosticSeverity.Warning, 'placeholder-hash', `${f.hashAttr} is a placeholder (${f.hash || 'empty'}): the build will fail and print the real hash`)];
-    if (isMalformedHash(f) && f.hashProblem) return [diagnostic(DiagnosticSeverity.Error, 'malformed-hash', `${f.hashAttr}: ${hashProblemText(f.hashProblem)}`)];
+    if (f.placeholder)
+      return [
+        diagnostic(
+          DiagnosticSeverity.Warning,
+          'placeholder-hash',
+          `${f.hashAttr} is a placeholder (${f.hash || 'empty'}): the build will fail and print the real hash`,
+        ),
+      ];
+    if (isMalformedHash(f) && f.hashProblem)
+      return [diagnostic(DiagnosticSeverity.Error, 'malformed-hash', `${f.hashAttr}: ${hashProblemText(f.hashProblem)}`)];
     return f.nixHash ? hashDiagnostics(f, f.nixHash, file, range, inputs) : [];
   });
 }
@@ -46,7 +54,11 @@ function hashDiagnostics(f: Fetcher, hash: NixHash, file: string, range: Range, 
   });
   const [other] = others;
   if (other) {
-    diagnostic(DiagnosticSeverity.Warning, 'duplicate-hash', `the same hash is used for another source (${other.urls[0] ?? other.name} in ${other.file}:${other.line}): probably a copy-paste mistake`);
+    diagnostic(
+      DiagnosticSeverity.Warning,
+      'duplicate-hash',
+      `the same hash is used for another source (${other.urls[0] ?? other.name} in ${other.file}:${other.line}): probably a copy-paste mistake`,
+    );
   }
   if (inputs.notMirrored && inputs.cachedPinState(sri)?.kind === 'not-mirrored') {
     diagnostic(DiagnosticSeverity.Information, 'not-mirrored', 'this source is not mirrored in IPFS yet');
@@ -59,7 +71,9 @@ function cidDisagrees(cid: string, hash: NixHash): string | undefined {
   try {
     const info = describeCid(cid);
     if (info.codecName !== 'raw' || !info.nixHash) return undefined; // a UnixFS CID cannot be checked from the text
-    return info.nixHash.algo === hash.algo && !info.nixHash.equals(hash) ? `the ipfs CID names ${info.nixHash.toSri()}, but the hash is ${hash.toSri()}` : undefined;
+    return info.nixHash.algo === hash.algo && !info.nixHash.equals(hash)
+      ? `the ipfs CID names ${info.nixHash.toSri()}, but the hash is ${hash.toSri()}`
+      : undefined;
   } catch (error) {
     return `ipfs is not a CID: ${(error as Error).message}`;
   }

@@ -8,7 +8,13 @@ import type { PinState } from './pin-state';
 export type PinStateLookup = (sri: string) => Promise<PinState | undefined>;
 
 /** The hover at a position: a fetcher's hash (every encoding, CID, pin state) or a CID. */
-export async function hover(document: TextDocument, fetchers: Fetcher[], position: Position, pinState: PinStateLookup, gatewayUrl: string): Promise<Hover | null> {
+export async function hover(
+  document: TextDocument,
+  fetchers: Fetcher[],
+  position: Position,
+  pinState: PinStateLookup,
+  gatewayUrl: string,
+): Promise<Hover | null> {
   const offset = document.offsetAt(position);
   const range = (from: number, to: number) => ({ start: document.positionAt(from), end: document.positionAt(to) });
   const fetcher = fetchers.find((f) => offset >= f.hashFrom && offset <= f.hashTo);
@@ -35,7 +41,8 @@ export function cidHover(word: string, gatewayUrl: string): string | undefined {
   try {
     const info = describeCid(word);
     const lines = [`**CID** v${info.version} · ${info.codecName} · ${info.multihashName}`, '', `base32: \`${info.base32}\``, `digest: \`${info.digestHex}\``];
-    if (info.nixHash && info.codecName === 'raw') lines.push('', `Nix hash of the file: \`${info.nixHash.toSri()}\``, `Nix base32: \`${info.nixHash.toNix32()}\``);
+    if (info.nixHash && info.codecName === 'raw')
+      lines.push('', `Nix hash of the file: \`${info.nixHash.toSri()}\``, `Nix base32: \`${info.nixHash.toNix32()}\``);
     if (gatewayUrl) lines.push('', `[Open in gateway](${gatewayUrl}/ipfs/${info.base32})`);
     return lines.join('  \n');
   } catch {
@@ -50,7 +57,9 @@ export function fetcherHover(f: Fetcher, state: PinState | undefined, gatewayUrl
   if (!hash) return `**${f.hashAttr}**: ${f.hashProblem ? hashProblemText(f.hashProblem) : 'not a literal hash'}`;
   const lines = [
     `**${hash.algo}** · ${modeText(f.mode)} · ${f.fetcher}${f.via ? ` (through ${f.via})` : ''}`,
-    ...(f.mode === 'unknown' ? ['', `No CID and no “Pin to IPFS” for this hash: ${f.why ?? 'the file does not say whether it is of a file or of a tree'}.`] : []),
+    ...(f.mode === 'unknown'
+      ? ['', `No CID and no “Pin to IPFS” for this hash: ${f.why ?? 'the file does not say whether it is of a file or of a tree'}.`]
+      : []),
     '',
     `SRI: \`${hash.toSri()}\``,
     `Nix base32: \`${hash.toNix32()}\``,

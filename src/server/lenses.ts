@@ -16,7 +16,12 @@ import type { PinState } from './pin-state';
  * `pinState` answers what is known now, and the server refreshes them when the node answers, goes
  * away or comes back.
  */
-export async function codeLenses(document: TextDocument, fetchers: Fetcher[], pinState: PinStateLookup, inStore: (storePath: string) => boolean): Promise<CodeLens[]> {
+export async function codeLenses(
+  document: TextDocument,
+  fetchers: Fetcher[],
+  pinState: PinStateLookup,
+  inStore: (storePath: string) => boolean,
+): Promise<CodeLens[]> {
   const lenses: CodeLens[] = fillLenses(document, fetchers);
   for (const f of fetchers) {
     const source = sourceRequestOf(f);
@@ -27,7 +32,8 @@ export async function codeLenses(document: TextDocument, fetchers: Fetcher[], pi
     if (state?.kind === 'pinned') {
       lenses.push({ range, command: { title: `Pinned ✓ ${shortCid(state.cid)}`, command: ServerCommand.copyCid, arguments: [ref] } });
       const storePath = fixedOutputPath(source, state.record?.name);
-      if (state.record && storePath && !inStore(storePath)) lenses.push({ range, command: { title: 'Fetch from IPFS', command: ServerCommand.fetchSource, arguments: [ref] } });
+      if (state.record && storePath && !inStore(storePath))
+        lenses.push({ range, command: { title: 'Fetch from IPFS', command: ServerCommand.fetchSource, arguments: [ref] } });
     } else {
       lenses.push({ range, command: { title: pinTitle(state), command: ServerCommand.pinSource, arguments: [ref] } });
     }

@@ -72,7 +72,10 @@ function createServer(connection: Connection): Server {
       (async (text) => {
         const started = performance.now();
         const chunked = await pool.parse(text);
-        if (chunked) connection.console.log(`parsed ${(text.length / 1e6).toFixed(1)} MB in ${chunked.chunks.length} chunks on ${pool.size} threads (${Math.round(performance.now() - started)} ms)`);
+        if (chunked)
+          connection.console.log(
+            `parsed ${(text.length / 1e6).toFixed(1)} MB in ${chunked.chunks.length} chunks on ${pool.size} threads (${Math.round(performance.now() - started)} ms)`,
+          );
         return chunked;
       }),
   );
@@ -214,7 +217,8 @@ function registerFeatures(server: Server): void {
 function registerCommands(server: Server): void {
   server.connection.onExecuteCommand(async (params: ExecuteCommandParams, token, workDone) => {
     const name = serverCommandName(params.command);
-    if (!name) throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}: the server offers ${Object.values(ServerCommand).join(', ')}`);
+    if (!name)
+      throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}: the server offers ${Object.values(ServerCommand).join(', ')}`);
     const title = commandTitle(name);
     // An editor that sent no workDoneToken still sees progress, and may cancel it.
     const created = title && WorkDoneProgressReporter.isNullInstance(workDone) ? await server.connection.window.createWorkDoneProgress() : undefined;
@@ -224,7 +228,11 @@ function registerCommands(server: Server): void {
     const cancellations = tokens.map((t) => t.onCancellationRequested(() => controller.abort()));
     if (title) progress.begin(title, 0, undefined, true);
     try {
-      return await runCommand(name, params.arguments?.[0], commandEnv(server, controller.signal, (message, percentage) => progress.report(percentage ?? 0, message)));
+      return await runCommand(
+        name,
+        params.arguments?.[0],
+        commandEnv(server, controller.signal, (message, percentage) => progress.report(percentage ?? 0, message)),
+      );
     } finally {
       if (title) progress.done();
       cancellations.forEach((c) => c.dispose());

@@ -50,7 +50,10 @@ async function pinOne(args: Args, env: CommandEnv) {
   const outcome = await pinSource(ctx, source, { signal: env.signal });
   await publishRoot(ctx);
   env.changed({ mirror: true, known: [[source.hash.toSri(), { kind: 'pinned', cid: outcome.record.cid, record: outcome.record }]] });
-  env.show(MessageType.Info, `${outcome.status === 'pinned' ? 'Pinned' : 'Already pinned'}: ${outcome.record.name ?? source.hash.toSri()} → ${outcome.record.cid}`);
+  env.show(
+    MessageType.Info,
+    `${outcome.status === 'pinned' ? 'Pinned' : 'Already pinned'}: ${outcome.record.name ?? source.hash.toSri()} → ${outcome.record.cid}`,
+  );
   return outcome;
 }
 
@@ -114,7 +117,9 @@ async function fetchOne(args: Args, env: CommandEnv) {
 
 function modeOf(args: Args): 'flat' | 'recursive' {
   const mode = args.string('mode');
-  return mode === 'flat' || mode === 'recursive' ? mode : args.invalid(`'mode' must be 'flat' (the file, as fetchurl) or 'recursive' (the unpacked tree), not '${mode}'`);
+  return mode === 'flat' || mode === 'recursive'
+    ? mode
+    : args.invalid(`'mode' must be 'flat' (the file, as fetchurl) or 'recursive' (the unpacked tree), not '${mode}'`);
 }
 
 async function copyCid(args: Args, env: CommandEnv): Promise<string> {

@@ -112,7 +112,7 @@ async function publishBatch(ctx: ServiceContext, queue: string, batch: string[],
     for (const line of (await readFile(path.join(queue, name), 'utf8')).split('\n')) if (line.trim()) queued.add(line.trim());
   }
   const present: string[] = [];
-  for (const storePath of queued) (await ctx.nix.isValid(storePath) ? present : result.gone).push(storePath);
+  for (const storePath of queued) ((await ctx.nix.isValid(storePath)) ? present : result.gone).push(storePath);
   let published = 0;
   if (present.length > 0) {
     const outcome = await publish(ctx, present, { secretKey: options.secretKey });

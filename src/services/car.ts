@@ -106,7 +106,10 @@ async function writeCar(ctx: TeamContext, rootCid: string, file: string): Promis
     out.destroy();
     await rm(temporary, { force: true });
     if (/not found locally|offline/i.test((error as Error).message)) {
-      throw new Error(`this node does not hold all of ${rootCid}, so the CAR would be incomplete: pin it first ('nix-ipfs follow' or 'nix-ipfs replicate'), then export again`, { cause: error });
+      throw new Error(
+        `this node does not hold all of ${rootCid}, so the CAR would be incomplete: pin it first ('nix-ipfs follow' or 'nix-ipfs replicate'), then export again`,
+        { cause: error },
+      );
     }
     throw error;
   }

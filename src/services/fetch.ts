@@ -60,7 +60,10 @@ async function fetchFile(ctx: ServiceContext, hash: NixHash, record: MirrorRecor
   await ensureScratchRoom(path.dirname(target), maxBytes, `${cid} (${megabytes(maxBytes)})`);
   const hasher = createHash(hash.algo);
   const bytes = boundedRead((signal) => ctx.kubo.cat(cid, signal), transferBounds(ctx.kubo.timeoutMs, `the content of ${cid}`, maxBytes, limitName));
-  await writeScratchFile(target, tap(bytes, (c) => hasher.update(c)));
+  await writeScratchFile(
+    target,
+    tap(bytes, (c) => hasher.update(c)),
+  );
   const actual = new NixHash(hash.algo, new Uint8Array(hasher.digest()));
   if (!actual.equals(hash)) {
     throw new Error(`content of ${cid} has hash ${actual.toSri()}, expected ${hash.toSri()}: rejected, nothing was added to the Nix store`);
@@ -89,7 +92,10 @@ async function fetchTree(ctx: ServiceContext, hash: NixHash, storePath: string, 
   await ensureScratchRoom(path.dirname(target), 2 * narinfo.narSize, `the NAR of ${storePath} and its unpacked files`);
   const narFile = `${target}.nar`;
   const hasher = new NarHasher();
-  await writeScratchFile(narFile, tap(await openNar(ctx, from, narinfo), (c) => hasher.update(c)));
+  await writeScratchFile(
+    narFile,
+    tap(await openNar(ctx, from, narinfo), (c) => hasher.update(c)),
+  );
   const { narHash } = hasher.digest();
   if (!narHash.equals(hash)) throw rejected(`names NAR ${nar.cid}, which has hash ${narHash.toSri()}, not ${hash.toSri()}`);
   await unpack(narFile, storePath, target);
@@ -108,4 +114,3 @@ async function unpack(narFile: string, storePath: string, target: string): Promi
     stream.destroy();
   }
 }
-

@@ -73,7 +73,14 @@ export async function addFollows(file: string, names: string[], retention: Parti
     for (const name of names) {
       const existing = state.follows.find((f) => f.name === name);
       if (existing) Object.assign(existing, definedOnly(retention));
-      else state.follows.push({ name, keep: retention.keep ?? 2, ...(retention.keepDays ? { keepDays: retention.keepDays } : {}), addedAt: new Date().toISOString(), roots: [] });
+      else
+        state.follows.push({
+          name,
+          keep: retention.keep ?? 2,
+          ...(retention.keepDays ? { keepDays: retention.keepDays } : {}),
+          addedAt: new Date().toISOString(),
+          roots: [],
+        });
     }
   });
 }
@@ -105,7 +112,11 @@ export interface FollowOutcome {
  * release versions by the retention rule. A name that cannot be resolved or fetched keeps what
  * is held, and the next round tries again.
  */
-export async function followRound(ctx: TeamContext, file: string, options: { onProgress?: (name: string, blocks: number) => void; signal?: AbortSignal } = {}): Promise<FollowOutcome[]> {
+export async function followRound(
+  ctx: TeamContext,
+  file: string,
+  options: { onProgress?: (name: string, blocks: number) => void; signal?: AbortSignal } = {},
+): Promise<FollowOutcome[]> {
   const outcomes: FollowOutcome[] = [];
   for (const { name } of (await readFollowState(file)).follows) {
     options.signal?.throwIfAborted();
@@ -119,10 +130,17 @@ export async function followRound(ctx: TeamContext, file: string, options: { onP
   return outcomes;
 }
 
-async function followName(ctx: TeamContext, file: string, name: string, options: { onProgress?: (name: string, blocks: number) => void; signal?: AbortSignal }): Promise<FollowOutcome> {
+async function followName(
+  ctx: TeamContext,
+  file: string,
+  name: string,
+  options: { onProgress?: (name: string, blocks: number) => void; signal?: AbortSignal },
+): Promise<FollowOutcome> {
   const cid = await ctx.kubo.resolveName(name).catch((error: Error) => {
     if (error instanceof KuboUnreachableError || error instanceof KuboAuthError) throw error;
-    throw new Error(`cannot resolve ${name} through the network: no teammate that holds its record answers (is its publisher offline, or this node cut off?). What is held is kept. (${error.message})`);
+    throw new Error(
+      `cannot resolve ${name} through the network: no teammate that holds its record answers (is its publisher offline, or this node cut off?). What is held is kept. (${error.message})`,
+    );
   });
   const current = (await readFollowState(file)).follows.find((f) => f.name === name);
   if (current?.roots[0]?.cid === cid) {
@@ -152,7 +170,9 @@ function checked(cid: string): Partial<Followed> {
 }
 
 async function failed(file: string, name: string, error: Error): Promise<FollowOutcome> {
-  await updateState(file, (state) => Object.assign(state.follows.find((f) => f.name === name) ?? {}, { lastCheckAt: new Date().toISOString(), lastError: error.message }));
+  await updateState(file, (state) =>
+    Object.assign(state.follows.find((f) => f.name === name) ?? {}, { lastCheckAt: new Date().toISOString(), lastError: error.message }),
+  );
   return { name, status: 'failed', released: [], error: error.message };
 }
 
@@ -176,7 +196,12 @@ export async function removeFollows(ctx: TeamContext | undefined, file: string, 
   });
   const missing = names.filter((name) => !removed.some((f) => f.name === name));
   if (missing.length > 0) throw new Error(`not followed: ${missing.join(', ')} ('nix-ipfs following' lists what is)`);
-  if (!keepPins && ctx) await unpinReleased(ctx, file, removed.flatMap((f) => f.roots));
+  if (!keepPins && ctx)
+    await unpinReleased(
+      ctx,
+      file,
+      removed.flatMap((f) => f.roots),
+    );
   return removed.flatMap((f) => f.roots.map((r) => r.cid));
 }
 
@@ -235,7 +260,12 @@ export interface FollowingReport {
  * node: without one (undefined, or not answering) the rest is still known.
  */
 export async function followingReport(kubo: Pick<KuboApi, 'version' | 'mfsStat'> | undefined, dir: string, now = new Date()): Promise<FollowingReport> {
-  const reachable = kubo ? await kubo.version().then(() => true, () => false) : false;
+  const reachable = kubo
+    ? await kubo.version().then(
+        () => true,
+        () => false,
+      )
+    : false;
   const follows = await followStatus(reachable && kubo ? { kubo } : undefined, followStateFile(dir), now);
   const pending = (await pendingEntries(queueDir(dir))).length;
   return { follows, publishQueue: { pending, dir: queueDir(dir) }, kuboReachable: reachable };

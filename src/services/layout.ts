@@ -11,7 +11,9 @@ export class Layout {
   constructor(readonly root: string) {
     // `/` would publish the node's whole MFS; a control character ends up in messages and paths unseen.
     if (!/^(\/[^/\p{Cc}]+)+$/u.test(root) || root.split('/').some((part) => part === '..' || part === '.')) {
-      throw new Error(`MFS root '${JSON.stringify(root).slice(1, -1)}' must be an absolute MFS path below / like /nix-ipfs, without '.', '..' or control characters`);
+      throw new Error(
+        `MFS root '${JSON.stringify(root).slice(1, -1)}' must be an absolute MFS path below / like /nix-ipfs, without '.', '..' or control characters`,
+      );
     }
   }
 

@@ -30,10 +30,12 @@ export async function recordMirror(kubo: KuboApi, layout: Layout, hash: NixHash,
 export async function listMirrored(kubo: KuboApi, layout: Layout): Promise<MirrorRecord[]> {
   const entries = await kubo.mfsList(layout.mirrorMetaDir);
   const records = await Promise.all(
-    entries.filter((e) => e.name.endsWith('.json')).map(async (e) => {
-      const bytes = await kubo.mfsRead(`${layout.mirrorMetaDir}/${e.name}`);
-      return bytes ? parseRecord(bytes) : undefined;
-    }),
+    entries
+      .filter((e) => e.name.endsWith('.json'))
+      .map(async (e) => {
+        const bytes = await kubo.mfsRead(`${layout.mirrorMetaDir}/${e.name}`);
+        return bytes ? parseRecord(bytes) : undefined;
+      }),
   );
   return records.filter((r): r is MirrorRecord => r !== undefined);
 }

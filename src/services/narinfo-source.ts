@@ -34,7 +34,13 @@ export async function locateNarinfo(ctx: ServiceContext, target: string): Promis
 
 /** The narinfo, read within 1 MiB, with no pause longer than the context's timeout, and parsed. */
 export async function readNarInfo(ctx: ServiceContext, from: NarinfoSource): Promise<NarInfo> {
-  const bounds = { what: `the narinfo ${from.source}`, maxBytes: MAX_NARINFO_BYTES, limitName: 'the 1 MiB a narinfo may hold', idleMs: ctx.kubo.timeoutMs, totalMs: 2 * ctx.kubo.timeoutMs };
+  const bounds = {
+    what: `the narinfo ${from.source}`,
+    maxBytes: MAX_NARINFO_BYTES,
+    limitName: 'the 1 MiB a narinfo may hold',
+    idleMs: ctx.kubo.timeoutMs,
+    totalMs: 2 * ctx.kubo.timeoutMs,
+  };
   const chunks: Uint8Array[] = [];
   for await (const chunk of boundedRead(from.narinfo, bounds)) chunks.push(chunk);
   const bytes = Buffer.concat(chunks);

@@ -27,7 +27,9 @@ export function generateSwarmKey(): string {
 export function parseSwarmKey(text: string, source: string): string {
   const match = SWARM_KEY.exec(text);
   if (!match) {
-    throw new Error(`${source} is not a swarm key: expected the three lines '/key/swarm/psk/1.0.0/', '/base16/' and 64 hex digits (made by 'nix-ipfs network init')`);
+    throw new Error(
+      `${source} is not a swarm key: expected the three lines '/key/swarm/psk/1.0.0/', '/base16/' and 64 hex digits (made by 'nix-ipfs network init')`,
+    );
   }
   const [, hex = ''] = match;
   return `${SWARM_KEY_HEADER}${hex.toLowerCase()}\n`;
@@ -40,7 +42,9 @@ export function parseSwarmKey(text: string, source: string): string {
 export function checkPeerAddress(address: string): string {
   if (!/^\/(ip4|ip6|dns|dns4|dns6)\/[^/]+\/tcp\/\d+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,}$/.test(address)) {
     const udp = /\/udp\//.test(address) ? ' (private networks run over TCP only: use its /tcp/ address)' : '';
-    throw new Error(`--peer ${address} is not a teammate's address like /ip4/192.0.2.7/tcp/4001/p2p/12D3KooW…${udp}; 'ipfs id' on that machine lists its addresses`);
+    throw new Error(
+      `--peer ${address} is not a teammate's address like /ip4/192.0.2.7/tcp/4001/p2p/12D3KooW…${udp}; 'ipfs id' on that machine lists its addresses`,
+    );
   }
   return address;
 }
@@ -76,12 +80,18 @@ type Json = Record<string, unknown>;
  */
 export async function planJoin(repo: string, swarmKey: string, peers: string[]): Promise<JoinPlan> {
   const configFile = path.join(repo, 'config');
-  if (!existsSync(configFile)) throw new Error(`${repo} is not a Kubo repository (no config file): run 'ipfs init' first, or name the repository with --repo or IPFS_PATH`);
+  if (!existsSync(configFile))
+    throw new Error(`${repo} is not a Kubo repository (no config file): run 'ipfs init' first, or name the repository with --repo or IPFS_PATH`);
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Json;
   const currentKey = await readFile(path.join(repo, 'swarm.key'), 'utf8').catch(() => undefined);
   const changes: ConfigChange[] = [];
   if (currentKey?.trim() !== swarmKey.trim()) {
-    changes.push({ key: 'swarm.key', from: currentKey === undefined ? '(none)' : '(another key)', to: '(the team key)', why: 'only nodes with this key can connect to yours' });
+    changes.push({
+      key: 'swarm.key',
+      from: currentKey === undefined ? '(none)' : '(another key)',
+      to: '(the team key)',
+      why: 'only nodes with this key can connect to yours',
+    });
   }
   const change = (key: string, to: unknown, why: string) => {
     const from = getKey(config, key);
@@ -91,20 +101,25 @@ export async function planJoin(repo: string, swarmKey: string, peers: string[]):
   };
   change('Bootstrap', peers, peers.length ? "connect to the team's nodes at start, not to public peers" : 'no public peers: teammates connect to this node');
   change('Routing.Type', 'dht', "find names, providers and peers through the team's own DHT");
-  change('AutoConf.Enabled', false, "Kubo will not start a private network with the public AutoConf service");
+  change('AutoConf.Enabled', false, 'Kubo will not start a private network with the public AutoConf service');
   for (const key of ['Routing.DelegatedRouters', 'Ipns.DelegatedPublishers']) {
     if (nonEmpty(getKey(config, key))) change(key, [], 'no public HTTP routers or publishers');
   }
   const resolvers = getKey(config, 'DNS.Resolvers');
   if (resolvers && typeof resolvers === 'object') {
-    change('DNS.Resolvers', Object.fromEntries(Object.entries(resolvers).filter(([, url]) => url !== 'auto')), "'auto' needs AutoConf: the system resolver is used instead");
+    change(
+      'DNS.Resolvers',
+      Object.fromEntries(Object.entries(resolvers).filter(([, url]) => url !== 'auto')),
+      "'auto' needs AutoConf: the system resolver is used instead",
+    );
   }
   change('AutoTLS.Enabled', false, 'the public certificate service would learn your node');
   change('Provide.Strategy', 'pinned+mfs', 'announce only what you publish or follow, not every block you cached');
   change('Import.FastProvideDAG', true, 'announce every block of what you publish or pin at once, so teammates find it when its publisher is gone');
   change('Swarm.Transports.Network.Websocket', false, 'it shares the TCP port, which a private network cannot');
   for (const transport of ['QUIC', 'WebTransport', 'WebRTCDirect']) {
-    if (getKey(config, `Swarm.Transports.Network.${transport}`) === true) change(`Swarm.Transports.Network.${transport}`, false, 'Kubo refuses it with a swarm key');
+    if (getKey(config, `Swarm.Transports.Network.${transport}`) === true)
+      change(`Swarm.Transports.Network.${transport}`, false, 'Kubo refuses it with a swarm key');
   }
   return { repo, swarmKey, changes, config };
 }
@@ -134,7 +149,13 @@ export async function reconnectPeers(kubo: Kubo): Promise<number> {
   for (const address of await kubo.swarmPeers()) {
     // A peer that is gone meanwhile is no loss: routing finds whoever has the content.
     await kubo.swarmDisconnect(address).catch(() => undefined);
-    if (await kubo.swarmConnect(address).then(() => true, () => false)) renewed++;
+    if (
+      await kubo.swarmConnect(address).then(
+        () => true,
+        () => false,
+      )
+    )
+      renewed++;
   }
   return renewed;
 }

@@ -52,7 +52,9 @@ export function nixConfLines(input: NixConfInput): string {
     '# nix-ipfs: use this Kubo node as a binary cache and a source mirror.',
     ...whereToAdd(input.access),
     `extra-substituters = ${base}/cache`,
-    ...(input.publicKeys.length ? [`extra-trusted-public-keys = ${input.publicKeys.join(' ')}`] : ['# no signing key yet: run `nix-ipfs keygen` and publish with --key-file']),
+    ...(input.publicKeys.length
+      ? [`extra-trusted-public-keys = ${input.publicKeys.join(' ')}`]
+      : ['# no signing key yet: run `nix-ipfs keygen` and publish with --key-file']),
     `hashed-mirrors = ${base}/mirror/`,
     '# An offline gateway must not break builds: give up quickly and build from source instead.',
     'connect-timeout = 5',

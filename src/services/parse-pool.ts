@@ -93,7 +93,11 @@ export class ParsePool {
     );
     const plan = replies[0]?.plan;
     if (!plan || replies.some((reply) => reply && !reply.plan)) return undefined;
-    return assembleChunks(text, plan, replies.flatMap((reply) => reply?.chunks ?? []));
+    return assembleChunks(
+      text,
+      plan,
+      replies.flatMap((reply) => reply?.chunks ?? []),
+    );
   }
 
   async dispose(): Promise<void> {

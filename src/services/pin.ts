@@ -89,7 +89,13 @@ export function defaultSourceName(source: SourceRequest): string {
   if (source.mode === 'recursive') return 'source';
   const url = source.urls.find((u) => u.length > 0) ?? '';
   // builtins.fetchurl / <nix/fetchurl.nix> name the store path after the URL's last component.
-  const base = decodeURIComponent(url.replace(/[?#].*$/, '').replace(/\/+$/, '').split('/').pop() ?? '');
+  const base = decodeURIComponent(
+    url
+      .replace(/[?#].*$/, '')
+      .replace(/\/+$/, '')
+      .split('/')
+      .pop() ?? '',
+  );
   return base.replace(/[^A-Za-z0-9+\-._?=]/g, '_').replace(/^\.+/, '') || 'source';
 }
 
@@ -125,7 +131,16 @@ async function pinRecursive(ctx: ServiceContext, source: SourceRequest, options:
   if (failure) throw new Error(failure.error);
   const nar = result.paths[0];
   if (!nar) throw new Error(`publishing ${storePath} published nothing`);
-  return { hash: source.hash.toSri(), cid: nar.narCid, mode: 'recursive', name, urls: source.urls, size: nar.narSize, storePath, addedAt: new Date().toISOString() };
+  return {
+    hash: source.hash.toSri(),
+    cid: nar.narCid,
+    mode: 'recursive',
+    name,
+    urls: source.urls,
+    size: nar.narSize,
+    storePath,
+    addedAt: new Date().toISOString(),
+  };
 }
 
 /** Lets Nix download and unpack a tarball source (it checks the hash itself). */

@@ -79,7 +79,10 @@ export async function publish(ctx: ServiceContext, paths: string[], options: Pub
     paths: ordered.filter((o): o is PublishedPath => 'narCid' in o),
     failed: ordered.filter((o): o is { storePath: string; error: string } => 'error' in o),
   };
-  await pinNamed(ctx, result.paths.filter((p) => paths.includes(p.storePath)));
+  await pinNamed(
+    ctx,
+    result.paths.filter((p) => paths.includes(p.storePath)),
+  );
   if (result.paths.length > 0) Object.assign(result, await publishRoot(ctx));
   return result;
 }
@@ -191,12 +194,20 @@ async function publishBatch(ctx: ServiceContext, batch: PathInfo[], listing: Cac
     }
   }
   // Listed before this run without a narinfo of ours: a twin path's NAR, or one left by a crash.
-  for (const [name, info] of byNar) if (!added.some((file) => file.name === name)) await relinkNar(ctx, info, listing).catch((error: Error) => wrong.set(name, error.message));
+  for (const [name, info] of byNar)
+    if (!added.some((file) => file.name === name)) await relinkNar(ctx, info, listing).catch((error: Error) => wrong.set(name, error.message));
   const outcomes: Outcome[] = batch.map((info) => {
     const error = wrong.get(narName(info));
-    return error ? { storePath: info.path, error } : { storePath: info.path, narCid: listing.nars.get(narName(info))!, narSize: info.narSize, status: 'published' };
+    return error
+      ? { storePath: info.path, error }
+      : { storePath: info.path, narCid: listing.nars.get(narName(info))!, narSize: info.narSize, status: 'published' };
   });
-  await addNarinfos(ctx, batch.filter((info) => !wrong.has(narName(info))), listing, secretKey);
+  await addNarinfos(
+    ctx,
+    batch.filter((info) => !wrong.has(narName(info))),
+    listing,
+    secretKey,
+  );
   await ctx.kubo.mfsFlush('/');
   return outcomes;
 }
@@ -212,7 +223,10 @@ function narMismatch(info: PathInfo, hasher: NarHasher): string | undefined {
 /** A NAR of this NarHash is listed already: adds ours, checks it, and links it when the listed one differs. */
 async function relinkNar(ctx: ServiceContext, info: PathInfo, listing: CacheListing): Promise<void> {
   const hasher = new NarHasher();
-  const { cid } = await ctx.kubo.add(tap(ctx.nix.dump(info.path), (chunk) => hasher.update(chunk)), { chunker: ctx.chunker });
+  const { cid } = await ctx.kubo.add(
+    tap(ctx.nix.dump(info.path), (chunk) => hasher.update(chunk)),
+    { chunker: ctx.chunker },
+  );
   const mismatch = narMismatch(info, hasher);
   if (mismatch) throw new Error(mismatch);
   if (listing.nars.get(narName(info)) !== cid) await ctx.kubo.mfsLink(cid, `${ctx.layout.cache}/nar/${narName(info)}`, { flush: false });

@@ -36,7 +36,9 @@ export async function replicate(ctx: ServiceContext, target: string, options: Re
   const rootCid = await ctx.kubo.resolve(path).catch((error: Error) => {
     if (/invalid (cid|path)/i.test(error.message)) throw new Error(`${target} is not a CID, an /ipfs/ or /ipns/ path, nor a gateway URL of one`);
     if (path.startsWith('/ipns/')) {
-      throw new Error(`cannot resolve ${path}: no node that publishes it is reachable from yours ('ipfs swarm connect <its address>'), or pass the root CID instead (${error.message})`);
+      throw new Error(
+        `cannot resolve ${path}: no node that publishes it is reachable from yours ('ipfs swarm connect <its address>'), or pass the root CID instead (${error.message})`,
+      );
     }
     throw error;
   });
@@ -53,11 +55,18 @@ export async function replicate(ctx: ServiceContext, target: string, options: Re
 /** A Nix binary cache (nix-cache-info at its top, or in cache/ as nix-ipfs publishes it) or a nix-ipfs mirror (mirror/). */
 async function checkIsPublished(ctx: ServiceContext, target: string, rootCid: string): Promise<void> {
   const named = target === rootCid ? rootCid : `${target} (${rootCid})`;
-  const nothing = "Nothing was pinned: check the CID or name (a cache URL such as <gateway>/ipns/<name>/cache works too)";
-  if ((await ctx.kubo.mfsStat(`/ipfs/${rootCid}`))?.type !== 'directory') throw new Error(`${named} is a single file, not a Nix binary cache nor a nix-ipfs root. ${nothing}`);
+  const nothing = 'Nothing was pinned: check the CID or name (a cache URL such as <gateway>/ipns/<name>/cache works too)';
+  if ((await ctx.kubo.mfsStat(`/ipfs/${rootCid}`))?.type !== 'directory')
+    throw new Error(`${named} is a single file, not a Nix binary cache nor a nix-ipfs root. ${nothing}`);
   for (const infoPath of [`/ipfs/${rootCid}/cache/nix-cache-info`, `/ipfs/${rootCid}/nix-cache-info`]) {
     if (!(await ctx.kubo.mfsStat(infoPath))) continue;
-    const bounds = { what: infoPath, maxBytes: MAX_CACHE_INFO_BYTES, limitName: 'the 64 KiB a nix-cache-info may hold', idleMs: ctx.kubo.timeoutMs, totalMs: 2 * ctx.kubo.timeoutMs };
+    const bounds = {
+      what: infoPath,
+      maxBytes: MAX_CACHE_INFO_BYTES,
+      limitName: 'the 64 KiB a nix-cache-info may hold',
+      idleMs: ctx.kubo.timeoutMs,
+      totalMs: 2 * ctx.kubo.timeoutMs,
+    };
     const chunks: Uint8Array[] = [];
     for await (const chunk of boundedRead((signal) => ctx.kubo.cat(infoPath, signal), bounds)) chunks.push(chunk);
     try {
@@ -68,7 +77,9 @@ async function checkIsPublished(ctx: ServiceContext, target: string, rootCid: st
     }
   }
   if ((await ctx.kubo.mfsStat(`/ipfs/${rootCid}/mirror`))?.type === 'directory') return;
-  throw new Error(`${named} is neither a Nix binary cache nor a nix-ipfs root: it has no nix-cache-info (at its top or in cache/) and no mirror/ folder. ${nothing}`);
+  throw new Error(
+    `${named} is neither a Nix binary cache nor a nix-ipfs root: it has no nix-cache-info (at its top or in cache/) and no mirror/ folder. ${nothing}`,
+  );
 }
 
 /**
@@ -80,12 +91,22 @@ async function pinWithLimits(ctx: ServiceContext, rootCid: string, options: Repl
   const limit = new AbortController();
   const totalMs = options.totalMs ?? DEFAULT_REPLICATE_TOTAL_MS;
   let blocks = 0;
-  const rerun = "run again to go on (Kubo keeps the blocks it has)";
+  const rerun = 'run again to go on (Kubo keeps the blocks it has)';
   const stall = setTimeout(() => {
     const missing = blocks === 0 ? 'it' : 'the rest of it';
-    limit.abort(new ReplicateLimitError(`no new block of ${rootCid} arrived for ${ctx.kubo.timeoutMs} ms after ${blocks} blocks: no peer reachable from your node seems to have ${missing}; connect one that does ('ipfs swarm connect <its address>') or raise --timeout, then ${rerun}`));
+    limit.abort(
+      new ReplicateLimitError(
+        `no new block of ${rootCid} arrived for ${ctx.kubo.timeoutMs} ms after ${blocks} blocks: no peer reachable from your node seems to have ${missing}; connect one that does ('ipfs swarm connect <its address>') or raise --timeout, then ${rerun}`,
+      ),
+    );
   }, ctx.kubo.timeoutMs);
-  const total = setTimeout(() => limit.abort(new ReplicateLimitError(`replicating ${rootCid} took longer than ${totalMs} ms in all (${blocks} blocks so far): ${rerun}, or raise --max-time`)), totalMs);
+  const total = setTimeout(
+    () =>
+      limit.abort(
+        new ReplicateLimitError(`replicating ${rootCid} took longer than ${totalMs} ms in all (${blocks} blocks so far): ${rerun}, or raise --max-time`),
+      ),
+    totalMs,
+  );
   try {
     for await (const fetched of ctx.kubo.pinFetching(rootCid, AbortSignal.any([limit.signal, ...(options.signal ? [options.signal] : [])]))) {
       if (fetched <= blocks) continue;

@@ -85,5 +85,7 @@ export async function writeScratchFile(file: string, chunks: AsyncIterable<Uint8
 }
 
 function diskFull(dir: string): Error {
-  return new ScratchFullError(`no space left on device in the temporary folder ${dir}: free space there or set TMPDIR to a folder with room, then run again (nothing was added)`);
+  return new ScratchFullError(
+    `no space left on device in the temporary folder ${dir}: free space there or set TMPDIR to a folder with room, then run again (nothing was added)`,
+  );
 }

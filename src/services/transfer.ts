@@ -42,7 +42,8 @@ export async function downloadToFile(url: string, file: string, limits: Download
   try {
     if (!response.ok || !response.body) throw new Error(`${what} failed: HTTP ${response.status} ${response.statusText}`);
     const announced = Number(response.headers.get('content-length') ?? NaN);
-    if (announced > limits.maxBytes) throw new Error(`${what} is ${megabytes(announced)}, more than ${limits.maxBytesName} allows (${megabytes(limits.maxBytes)})`);
+    if (announced > limits.maxBytes)
+      throw new Error(`${what} is ${megabytes(announced)}, more than ${limits.maxBytesName} allows (${megabytes(limits.maxBytes)})`);
     const maxBytes = Number.isInteger(announced) ? announced : limits.maxBytes;
     await ensureScratchRoom(path.dirname(file), maxBytes === announced ? announced : 0, what);
     const body = response.body as unknown as AsyncIterable<Uint8Array>;

@@ -75,14 +75,23 @@ function contentAddressClaim(narinfo: NarInfo): { ca: ContentAddress } | { error
   }
 }
 
-function contentAddressVerdict(claimed: string, claim: { ca: ContentAddress } | { error: string }, content: ContentAddressHasher | undefined, nar: VerifyReport['nar']): NonNullable<VerifyReport['contentAddress']> {
+function contentAddressVerdict(
+  claimed: string,
+  claim: { ca: ContentAddress } | { error: string },
+  content: ContentAddressHasher | undefined,
+  nar: VerifyReport['nar'],
+): NonNullable<VerifyReport['contentAddress']> {
   if ('error' in claim) return { claimed, ok: false, error: claim.error };
   if (!nar.ok) return { claimed, ok: false, error: 'the NAR could not be checked against it' };
   const mismatch = content!.mismatch();
   return mismatch ? { claimed, ok: false, error: mismatch } : { claimed, ok: true };
 }
 
-function decide(nar: VerifyReport['nar'], contentAddress: VerifyReport['contentAddress'], signatures: SignatureVerdict[]): { trusted: boolean; reason: string } {
+function decide(
+  nar: VerifyReport['nar'],
+  contentAddress: VerifyReport['contentAddress'],
+  signatures: SignatureVerdict[],
+): { trusted: boolean; reason: string } {
   if (!nar.ok) return { trusted: false, reason: `the NAR was not verified: ${nar.error}` };
   if (contentAddress && !contentAddress.ok) {
     // Nix refuses to add such a path at all, signed or not ("claims to be content-addressed but isn't").

@@ -73,5 +73,12 @@ export async function startFaultProxy(
     server.close();
   });
   const port = (server.address() as import('node:net').AddressInfo).port;
-  return { url: `http://${host}:${port}`, multiaddr: `/ip4/${host}/tcp/${port}`, setFault: (f) => (current = f), requests: () => requests, mostAtOnce: () => mostAtOnce, holding: () => holding };
+  return {
+    url: `http://${host}:${port}`,
+    multiaddr: `/ip4/${host}/tcp/${port}`,
+    setFault: (f) => (current = f),
+    requests: () => requests,
+    mostAtOnce: () => mostAtOnce,
+    holding: () => holding,
+  };
 }

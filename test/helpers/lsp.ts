@@ -48,7 +48,10 @@ export interface LspSession {
 
 /** Starts the built server (dist/server.js) over stdio and speaks LSP to it, as an editor does; `env` adds to the server's environment. */
 export async function startLsp(initializationOptions: Record<string, unknown>, workspace?: string, env?: NodeJS.ProcessEnv): Promise<LspSession> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/server.js'), '--stdio'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const session = listen(connection);
   after(() => {

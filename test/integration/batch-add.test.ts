@@ -24,7 +24,10 @@ test('many files in one add request are linked into an MFS directory, streamed o
     { name: 'a.nar', content: chunked(big) },
     { name: 'b.narinfo', content: bytes('StorePath: b\n') },
   ]);
-  assert.deepEqual(added.map((a) => a.name), ['a.nar', 'b.narinfo']);
+  assert.deepEqual(
+    added.map((a) => a.name),
+    ['a.nar', 'b.narinfo'],
+  );
   assert.equal(await node.cli(['files', 'read', '/batch/b.narinfo']), 'StorePath: b\n');
   assert.equal((await node.cli(['files', 'stat', '--hash', '/batch/a.nar'])).trim(), added[0].cid);
   assert.equal((await node.cli(['cat', added[0].cid])).length, big.length);
@@ -52,7 +55,10 @@ test('a file whose bytes cannot be read fails with its own error, not as a Kubo 
     yield bytes('half');
     throw new Error('EACCES: permission denied');
   }
-  await assert.rejects(kubo.addToMfsDirectory('/broken', [{ name: 'x', content: unreadable() }]), (error: Error) => !(error instanceof KuboError) && /EACCES/.test(error.message));
+  await assert.rejects(
+    kubo.addToMfsDirectory('/broken', [{ name: 'x', content: unreadable() }]),
+    (error: Error) => !(error instanceof KuboError) && /EACCES/.test(error.message),
+  );
   assert.equal(await kubo.mfsStat('/broken/x'), undefined);
 });
 
@@ -68,6 +74,21 @@ test('published NARs are kept by MFS through ipfs repo gc: only the path named i
   assert.doesNotMatch(pins, new RegExp(paths.find((p) => p.storePath === dep)!.narCid));
   await node.cli(['repo', 'gc', '--silent']);
   const env = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') };
-  const copied = await run('nix', ['copy', '--from', `${node.gatewayUrl}/ipfs/${rootCid}/cache`, '--to', path.join(dir, 'storeB'), app, '--option', 'require-sigs', 'false', ...noNarinfoCache], { env });
+  const copied = await run(
+    'nix',
+    [
+      'copy',
+      '--from',
+      `${node.gatewayUrl}/ipfs/${rootCid}/cache`,
+      '--to',
+      path.join(dir, 'storeB'),
+      app,
+      '--option',
+      'require-sigs',
+      'false',
+      ...noNarinfoCache,
+    ],
+    { env },
+  );
   assert.equal(copied.code, 0, copied.stderr);
 });

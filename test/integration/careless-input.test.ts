@@ -52,7 +52,10 @@ test('a server that is not Kubo is named as such, not as a JSON parse error', as
   for (const args of [['status'], ['fetch', someHash], ['replicate', 'bafkreie5kzgnw7hj7nl6ew7kodv6xsijnrrkwrngdhbotp7ql2fhlyd3zu']]) {
     const result = await cli([...args, '--api', api]);
     assert.equal(result.code, 1, args[0]);
-    assert.match(result.stderr, new RegExp(`the server at ${api} answered 'version' with something other than the Kubo RPC API's JSON .*check that --api names Kubo's RPC API`));
+    assert.match(
+      result.stderr,
+      new RegExp(`the server at ${api} answered 'version' with something other than the Kubo RPC API's JSON .*check that --api names Kubo's RPC API`),
+    );
   }
 });
 
@@ -95,11 +98,20 @@ test('--root /, a control character in --root, and --key-name self are refused',
 
 test('arguments beyond what a command takes are refused, not ignored', async () => {
   const api = ['--api', node.apiAddr];
-  for (const args of [['status', 'extra', ...api], ['cid', someHash, 'extra'], ['fetch', someHash, 'extra', ...api], ['scan', dir, 'extra'], ['pin', '--url', 'http://127.0.0.1:9/x', '--hash', someHash, 'file.nix', ...api]]) {
+  for (const args of [
+    ['status', 'extra', ...api],
+    ['cid', someHash, 'extra'],
+    ['fetch', someHash, 'extra', ...api],
+    ['scan', dir, 'extra'],
+    ['pin', '--url', 'http://127.0.0.1:9/x', '--hash', someHash, 'file.nix', ...api],
+  ]) {
     const result = await cli(args);
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, /unexpected argument|leave out 'file\.nix'/);
   }
   const spaced = await cli(['fetch', someHash, '--name', 'my', 'source', '--api', node.apiAddr]);
-  assert.match(spaced.stderr, /unexpected argument 'source': nix-ipfs fetch takes at most one argument besides its options \(quote a value that holds spaces\)/);
+  assert.match(
+    spaced.stderr,
+    /unexpected argument 'source': nix-ipfs fetch takes at most one argument besides its options \(quote a value that holds spaces\)/,
+  );
 });

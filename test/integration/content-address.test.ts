@@ -63,8 +63,21 @@ test('the content addresses of paths Nix made reproduce their store paths and NA
   const dir = await tempDir();
   const paths = await contentAddressedPaths(dir);
   const infos = parsePathInfoJson(await nix('nix', ['path-info', '--json', '-r', ...paths])).filter((i) => i.ca);
-  const kinds = new Set(infos.map((i) => `${i.ca!.split(':').slice(0, -1).join(':')}${i.references.includes(i.path) ? ' self' : ''}${i.references.length ? ' refs' : ''}`));
-  for (const kind of ['fixed:md5', 'fixed:sha1', 'fixed:sha256', 'fixed:sha512', 'fixed:r:sha1', 'fixed:r:sha256', 'fixed:r:sha512', 'text:sha256', 'text:sha256 refs', 'fixed:r:sha256 self refs']) {
+  const kinds = new Set(
+    infos.map((i) => `${i.ca!.split(':').slice(0, -1).join(':')}${i.references.includes(i.path) ? ' self' : ''}${i.references.length ? ' refs' : ''}`),
+  );
+  for (const kind of [
+    'fixed:md5',
+    'fixed:sha1',
+    'fixed:sha256',
+    'fixed:sha512',
+    'fixed:r:sha1',
+    'fixed:r:sha256',
+    'fixed:r:sha512',
+    'text:sha256',
+    'text:sha256 refs',
+    'fixed:r:sha256 self refs',
+  ]) {
     assert.ok(kinds.has(kind), `Nix made a ${kind} path (made: ${[...kinds].join(', ')})`);
   }
   for (const info of infos) {
@@ -101,7 +114,16 @@ async function forge(node: KuboNode, dir: string, storePath: string, edit: (fiel
   const narHash = hashBytes('sha256', nar);
   const url = `nar/${narHash.toNix32()}.nar`;
   await writeMfs(node, dir, `/nix-ipfs/cache/${url}`, nar);
-  const forged = { ...genuine, url, fileHash: undefined, fileSize: undefined, narHash: narHash.toSri(), narSize: nar.length, sigs: [], ...edit({ ca: genuine.ca }) };
+  const forged = {
+    ...genuine,
+    url,
+    fileHash: undefined,
+    fileSize: undefined,
+    narHash: narHash.toSri(),
+    narSize: nar.length,
+    sigs: [],
+    ...edit({ ca: genuine.ca }),
+  };
   await writeMfs(node, dir, narinfoPath, formatNarInfo(forged));
 }
 
@@ -139,7 +161,10 @@ test('verify refuses a forged content address where stock Nix does, and trusts a
   const depVerdict = await verifyJson(node, dep);
   assert.equal(depVerdict.code, 1);
   assert.equal(depVerdict.report.trusted, false);
-  assert.match(depVerdict.report.reason, /claims to be content-addressed \(CA: fixed:r:sha256:\w+\) but is not: it gives the store path \/nix\/store\/\w{32}-nix-ipfs-dep, not /);
+  assert.match(
+    depVerdict.report.reason,
+    /claims to be content-addressed \(CA: fixed:r:sha256:\w+\) but is not: it gives the store path \/nix\/store\/\w{32}-nix-ipfs-dep, not /,
+  );
   const recursiveVerdict = await verifyJson(node, recursive);
   assert.equal(recursiveVerdict.code, 1);
   assert.equal(recursiveVerdict.report.trusted, false);
@@ -154,7 +179,25 @@ test('verify refuses a forged content address where stock Nix does, and trusts a
   const cacheUrl = `${node.gatewayUrl}/ipfs/${root}/cache`;
   const someKey = (await nixKeyPair(dir, 'unrelated-1')).publicKey;
   const copy = (storePath: string, store: string) =>
-    run('nix', ['copy', '--from', cacheUrl, '--to', path.join(dir, store), storePath, '--option', 'trusted-public-keys', someKey, '--option', 'require-sigs', 'true', ...noNarinfoCache], { env });
+    run(
+      'nix',
+      [
+        'copy',
+        '--from',
+        cacheUrl,
+        '--to',
+        path.join(dir, store),
+        storePath,
+        '--option',
+        'trusted-public-keys',
+        someKey,
+        '--option',
+        'require-sigs',
+        'true',
+        ...noNarinfoCache,
+      ],
+      { env },
+    );
   const nixDep = await copy(dep, 'store-dep');
   assert.notEqual(nixDep.code, 0);
   assert.match(nixDep.stderr, /claims to be content-addressed but isn't/);

@@ -27,9 +27,25 @@ test('encodings equal nix hash to-base32 / to-base16 / to-sri for hundreds of ra
   for (const algo of ['md5', 'sha1', 'sha256', 'sha512'] as HashAlgo[]) {
     const hashes = Array.from({ length: 100 }, () => new NixHash(algo, new Uint8Array(randomBytes(HASH_SIZES[algo]))));
     const hex = hashes.map((h) => h.toBase16());
-    assert.deepEqual(await nixConvert(algo, 'base32', hex), hashes.map((h) => h.toNix32()), `${algo} base32`);
-    assert.deepEqual(await nixConvert(algo, 'sri', hex), hashes.map((h) => h.toSri()), `${algo} sri`);
-    assert.deepEqual(await nixConvert(algo, 'base16', hashes.map((h) => h.toNix32())), hex, `${algo} base16`);
+    assert.deepEqual(
+      await nixConvert(algo, 'base32', hex),
+      hashes.map((h) => h.toNix32()),
+      `${algo} base32`,
+    );
+    assert.deepEqual(
+      await nixConvert(algo, 'sri', hex),
+      hashes.map((h) => h.toSri()),
+      `${algo} sri`,
+    );
+    assert.deepEqual(
+      await nixConvert(
+        algo,
+        'base16',
+        hashes.map((h) => h.toNix32()),
+      ),
+      hex,
+      `${algo} base16`,
+    );
   }
 });
 
@@ -63,17 +79,20 @@ test('our NAR bytes and NarHash equal nix-store --dump and nix path-info; fixed-
     const { narHash, narSize } = hasher.digest();
 
     const added = await nix('nix-store', ['--add', tree]);
-    const dumped = (await runBuffer('nix-store', ['--dump', added]));
+    const dumped = await runBuffer('nix-store', ['--dump', added]);
     assert.ok(ours.equals(dumped), `NAR of tree${seed} differs from nix-store --dump`);
     const [info] = parsePathInfoJson(await nix('nix', ['path-info', '--json', added]));
     assert.ok(parseHash(info.narHash, 'sha256').hash.equals(narHash));
     assert.equal(info.narSize, narSize);
 
     assert.equal(makeFixedOutputPath({ name: `tree${seed}`, hash: narHash, recursive: true }), added);
-    assert.equal(makeFixedOutputPath({ name: `tree${seed}`, hash: narHash, recursive: true }), await nix('nix-store', ['--add-fixed', '--recursive', 'sha256', tree]));
+    assert.equal(
+      makeFixedOutputPath({ name: `tree${seed}`, hash: narHash, recursive: true }),
+      await nix('nix-store', ['--add-fixed', '--recursive', 'sha256', tree]),
+    );
     const file = path.join(tree, 'share/doc/deep/deeper/big.bin');
     const flat = await nix('nix-store', ['--add-fixed', 'sha256', file]);
-    const fileHash = parseHash(`sha256:${(await nix('nix', ['hash', 'file', '--base16', file]))}`).hash;
+    const fileHash = parseHash(`sha256:${await nix('nix', ['hash', 'file', '--base16', file])}`).hash;
     assert.equal(makeFixedOutputPath({ name: 'big.bin', hash: fileHash, recursive: false }), flat);
     for (const algo of ['sha1', 'sha512'] as const) {
       const other = parseHash(`${algo}:${await nix('nix', ['hash', 'file', '--type', algo, '--base16', file])}`).hash;
@@ -108,8 +127,19 @@ test('signatures interoperate with Nix both ways; a flipped byte in any signed f
   await nix('nix', ['copy', '--no-check-sigs', '--to', signer, storePath], env);
   await nix('nix', ['store', 'sign', '--store', signer, '--key-file', key.secretFile, storePath], env);
   const [info] = parsePathInfoJson(await nix('nix', ['path-info', '--store', signer, '--json', '--sigs', storePath], env));
-  const narinfo = { storePath, url: 'nar/x.nar', compression: 'none', narHash: info.narHash, narSize: info.narSize, references: info.references.map((r) => path.basename(r)), sigs: info.signatures };
-  assert.deepEqual(verifySignatures(narinfo, [publicKey]).map((v) => v.state), ['valid-trusted']);
+  const narinfo = {
+    storePath,
+    url: 'nar/x.nar',
+    compression: 'none',
+    narHash: info.narHash,
+    narSize: info.narSize,
+    references: info.references.map((r) => path.basename(r)),
+    sigs: info.signatures,
+  };
+  assert.deepEqual(
+    verifySignatures(narinfo, [publicKey]).map((v) => v.state),
+    ['valid-trusted'],
+  );
 
   // We sign, Nix verifies: a file:// binary cache holding our narinfo, copied with require-sigs.
   const cache = path.join(dir, 'cache');
@@ -120,7 +150,25 @@ test('signatures interoperate with Nix both ways; a flipped byte in any signed f
   const hashPart = path.basename(storePath).slice(0, 32);
   const copy = async (text: string, store: string) => {
     await writeFile(path.join(cache, `${hashPart}.narinfo`), text);
-    return run('nix', ['copy', '--from', `file://${cache}`, '--to', path.join(dir, store), storePath, '--option', 'trusted-public-keys', key.publicKey, '--option', 'require-sigs', 'true', ...noNarinfoCache], { env });
+    return run(
+      'nix',
+      [
+        'copy',
+        '--from',
+        `file://${cache}`,
+        '--to',
+        path.join(dir, store),
+        storePath,
+        '--option',
+        'trusted-public-keys',
+        key.publicKey,
+        '--option',
+        'require-sigs',
+        'true',
+        ...noNarinfoCache,
+      ],
+      { env },
+    );
   };
   const accepted = await copy(formatNarInfo(ours), 'store-ok');
   assert.equal(accepted.code, 0, accepted.stderr);
@@ -170,7 +218,7 @@ test('nix-ipfs cid and hash convert every encoding; bad input exits 1 with a cle
   assert.equal((await cli(['cid', 'md5:' + '0'.repeat(32)])).code, 1);
 });
 
-test("string literals, escapes included, read as nix-instantiate evaluates them", async () => {
+test('string literals, escapes included, read as nix-instantiate evaluates them', async () => {
   const strings = [
     "''\n  plain\n''",
     "''\n  a ''${HOME} b\n''",

@@ -41,7 +41,10 @@ in derivation { name = "many"; system = builtins.currentSystem; builder = "/bin/
   assert.equal(resumed.code, 0, resumed.stderr);
   const result = JSON.parse(resumed.stdout);
   assert.equal(result.paths.length, 51);
-  assert.ok(result.paths.some((p: { status: string }) => p.status === 'already-published'), 'work from before the kill is kept');
+  assert.ok(
+    result.paths.some((p: { status: string }) => p.status === 'already-published'),
+    'work from before the kill is kept',
+  );
 
   // Every narinfo parses (none half-written) and names a NAR that is there.
   const names = (await node.cli(['files', 'ls', '/nix-ipfs/cache'])).split('\n').filter((l) => l.endsWith('.narinfo'));
@@ -50,7 +53,22 @@ in derivation { name = "many"; system = builtins.currentSystem; builder = "/bin/
     const info = parseNarInfo(await node.cli(['files', 'read', `/nix-ipfs/cache/${name}`]));
     await node.cli(['files', 'stat', `/nix-ipfs/cache/${info.url}`]);
   }
-  const copied = await run('nix', ['copy', '--from', `${node.gatewayUrl}/ipfs/${result.rootCid}/cache`, '--to', path.join(dir, 'storeB'), top, '--option', 'trusted-public-keys', key.publicKey, ...noNarinfoCache], { env });
+  const copied = await run(
+    'nix',
+    [
+      'copy',
+      '--from',
+      `${node.gatewayUrl}/ipfs/${result.rootCid}/cache`,
+      '--to',
+      path.join(dir, 'storeB'),
+      top,
+      '--option',
+      'trusted-public-keys',
+      key.publicKey,
+      ...noNarinfoCache,
+    ],
+    { env },
+  );
   assert.equal(copied.code, 0, copied.stderr);
 });
 
@@ -110,7 +128,10 @@ test('a proxy that stalls: every command times out with a clear message; hovers 
 
 test('Kubo RPC authorization: a token opens the API, its absence gets an actionable error, the token is never printed', async () => {
   const token = `secret-${Date.now()}`;
-  const node = await startKuboNode({ apiAuth: `bearer:${token}`, config: { 'API.Authorizations': { ci: { AuthSecret: `bearer:${token}`, AllowedPaths: ['/api/v0'] } } } });
+  const node = await startKuboNode({
+    apiAuth: `bearer:${token}`,
+    config: { 'API.Authorizations': { ci: { AuthSecret: `bearer:${token}`, AllowedPaths: ['/api/v0'] } } },
+  });
   assert.match(await new Kubo({ api: node.apiAddr, token }).version(), /^0\./);
   await assert.rejects(new Kubo({ api: node.apiAddr }).version(), (e: Error) => e instanceof KuboAuthError && /API token/.test(e.message));
   const denied = await cli(['status', '--api', node.apiAddr, '--token', `${token}x`]);

@@ -151,7 +151,10 @@ test('an endless NAR is read no further than its NarSize', async () => {
   const result = await verify(narinfoAt('endless'));
   assert.equal(result.code, 1, result.stderr);
   const report = JSON.parse(result.stdout);
-  assert.match(report.nar.error, new RegExp(`^the NAR at ${hostile.url}/endless/cache/nar/\\w+\\.nar is longer than its NarSize \\(${report.narinfo.narSize} bytes\\)$`));
+  assert.match(
+    report.nar.error,
+    new RegExp(`^the NAR at ${hostile.url}/endless/cache/nar/\\w+\\.nar is longer than its NarSize \\(${report.narinfo.narSize} bytes\\)$`),
+  );
 });
 
 test('an endless narinfo and a 50 MB narinfo end at 1 MiB', async () => {
@@ -177,8 +180,15 @@ test("a narinfo URL with percent-encoded '..' and a redirect out of the cache ar
   assert.match(escape.stderr, /URL '%2e%2e\/%2e%2e\/secret\.nar' must be a relative path inside the cache/);
   const redirect = await verify(narinfoAt('redirect-out'));
   assert.equal(redirect.code, 1, redirect.stderr);
-  assert.match(JSON.parse(redirect.stdout).nar.error, new RegExp(`redirects to ${hostile.url}/outside/api/v0/version, outside the cache ${hostile.url}/redirect-out/cache/: not followed`));
-  assert.deepEqual(hostile.requests.filter((r) => !/^\/[\w-]+\/cache\//.test(r)), [], 'nothing outside a cache was asked for');
+  assert.match(
+    JSON.parse(redirect.stdout).nar.error,
+    new RegExp(`redirects to ${hostile.url}/outside/api/v0/version, outside the cache ${hostile.url}/redirect-out/cache/: not followed`),
+  );
+  assert.deepEqual(
+    hostile.requests.filter((r) => !/^\/[\w-]+\/cache\//.test(r)),
+    [],
+    'nothing outside a cache was asked for',
+  );
 });
 
 /** Adds a directory tree to the node (not to its MFS cache): someone else's cache, reached by CID. */
@@ -198,7 +208,16 @@ test("a foreign cache's narinfo is verified against the NAR beside it; a bare fo
   const [info] = parsePathInfoJson(await nix('nix', ['path-info', '--json', foreignPath]));
   const nar = execFileSync('nix-store', ['--dump', foreignPath]);
   const foreignHash = path.basename(foreignPath).slice(0, 32);
-  const narinfo = formatNarInfo({ storePath: foreignPath, url: 'nar/foreign.nar', compression: 'none', narHash: info.narHash, narSize: info.narSize, references: [], sigs: [], ca: info.ca });
+  const narinfo = formatNarInfo({
+    storePath: foreignPath,
+    url: 'nar/foreign.nar',
+    compression: 'none',
+    narHash: info.narHash,
+    narSize: info.narSize,
+    references: [],
+    sigs: [],
+    ca: info.ca,
+  });
   const root = await addForeignCache({ [`${foreignHash}.narinfo`]: narinfo, 'nar/foreign.nar': nar });
 
   const byPath = await verify(`/ipfs/${root}/${foreignHash}.narinfo`);
@@ -208,7 +227,10 @@ test("a foreign cache's narinfo is verified against the NAR beside it; a bare fo
   const narinfoCid = (await node.cli(['resolve', `/ipfs/${root}/${foreignHash}.narinfo`])).trim().replace('/ipfs/', '');
   const byCid = await verify(narinfoCid);
   assert.equal(byCid.code, 1);
-  assert.match(JSON.parse(byCid.stdout).nar.error, new RegExp(`a bare CID does not say where its NAR is: verify its IPFS path \\(/ipfs/<cache CID>/${foreignHash}\\.narinfo\\) or its gateway URL instead`));
+  assert.match(
+    JSON.parse(byCid.stdout).nar.error,
+    new RegExp(`a bare CID does not say where its NAR is: verify its IPFS path \\(/ipfs/<cache CID>/${foreignHash}\\.narinfo\\) or its gateway URL instead`),
+  );
 
   const ownCid = (await node.cli(['files', 'stat', '--hash', `/nix-ipfs/cache/${hashPart()}.narinfo`])).trim();
   const own = await verify(ownCid);
@@ -217,7 +239,11 @@ test("a foreign cache's narinfo is verified against the NAR beside it; a bare fo
 
 test('through Kubo too: a NAR whose blocks are gone is a read error, and a narinfo over 1 MiB is refused', async () => {
   const narinfo = formatNarInfo({ ...parseNarInfo(await node.cli(['files', 'read', `/nix-ipfs/cache/${hashPart()}.narinfo`])), url: 'nar/gone.nar', sigs: [] });
-  const root = await addForeignCache({ [`${hashPart()}.narinfo`]: narinfo, 'nar/gone.nar': randomBytes(1000), 'big.narinfo': narinfo + `X-Padding: ${'p'.repeat(2 << 20)}\n` });
+  const root = await addForeignCache({
+    [`${hashPart()}.narinfo`]: narinfo,
+    'nar/gone.nar': randomBytes(1000),
+    'big.narinfo': narinfo + `X-Padding: ${'p'.repeat(2 << 20)}\n`,
+  });
   const goneCid = (await node.cli(['resolve', `/ipfs/${root}/nar/gone.nar`])).trim().replace('/ipfs/', '');
   await node.cli(['block', 'rm', goneCid]);
 

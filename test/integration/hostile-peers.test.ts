@@ -30,8 +30,20 @@ const nonce = randomBytes(8).toString('hex');
 
 // --- crafted NARs, planted in the node's cache as a hostile replica would leave them ---
 
-const file = (text: string): NarNode => ({ type: 'regular', executable: false, size: Buffer.byteLength(text), contents: async function* () { yield Buffer.from(text); } });
-const directory = (entries: () => Iterable<[string, NarNode]>): NarNode => ({ type: 'directory', async *entries() { yield* entries(); } });
+const file = (text: string): NarNode => ({
+  type: 'regular',
+  executable: false,
+  size: Buffer.byteLength(text),
+  contents: async function* () {
+    yield Buffer.from(text);
+  },
+});
+const directory = (entries: () => Iterable<[string, NarNode]>): NarNode => ({
+  type: 'directory',
+  async *entries() {
+    yield* entries();
+  },
+});
 
 async function narOf(root: NarNode): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
@@ -49,14 +61,17 @@ function nested(depth: number, nameLength: number): NarNode {
   return directory(() => [['top', inner]]);
 }
 
-const manyFiles = (count: number): NarNode => directory(function* () {
-  for (let i = 0; i < count; i++) yield [`f${String(i).padStart(7, '0')}`, file('x')];
-});
+const manyFiles = (count: number): NarNode =>
+  directory(function* () {
+    for (let i = 0; i < count; i++) yield [`f${String(i).padStart(7, '0')}`, file('x')];
+  });
 
 /** The NAR of manyFiles(count), encoded by hand: writeNar takes half a minute for 200 000 entries on a busy machine. */
 function narOfManyFiles(count: number): Buffer {
   const strings = (...parts: string[]) =>
-    Buffer.concat(parts.flatMap((part) => [Buffer.from(new BigUint64Array([BigInt(part.length)]).buffer), Buffer.from(part), Buffer.alloc((8 - (part.length % 8)) % 8)]));
+    Buffer.concat(
+      parts.flatMap((part) => [Buffer.from(new BigUint64Array([BigInt(part.length)]).buffer), Buffer.from(part), Buffer.alloc((8 - (part.length % 8)) % 8)]),
+    );
   const entries = Array.from({ length: count }, (_, i) =>
     strings('entry', '(', 'name', `f${String(i).padStart(7, '0')}`, 'node', '(', 'type', 'regular', 'contents', 'x', ')', ')'),
   );
@@ -86,7 +101,15 @@ async function plant(nar: Buffer, claims: { hash?: NixHash; narHash?: NixHash; n
   await writeFile(path.join(files, 'nar'), nar);
   await writeFile(path.join(files, 'narinfo'), narinfo);
   await node.cli(['files', 'write', '--create', '--parents', '--truncate', `/nix-ipfs/cache/nar/${actual.toNix32()}.nar`, path.join(files, 'nar')]);
-  await node.cli(['files', 'write', '--create', '--parents', '--truncate', `/nix-ipfs/cache/${path.basename(storePath).slice(0, 32)}.narinfo`, path.join(files, 'narinfo')]);
+  await node.cli([
+    'files',
+    'write',
+    '--create',
+    '--parents',
+    '--truncate',
+    `/nix-ipfs/cache/${path.basename(storePath).slice(0, 32)}.narinfo`,
+    path.join(files, 'narinfo'),
+  ]);
   return { hash, storePath };
 }
 
@@ -97,14 +120,18 @@ async function privateTmp(): Promise<string> {
   return dir;
 }
 
-const fetchTree = (hash: NixHash, env: NodeJS.ProcessEnv = process.env, api = node.apiAddr) => cli(['fetch', hash.toSri(), '--recursive', '--api', api], { env });
+const fetchTree = (hash: NixHash, env: NodeJS.ProcessEnv = process.env, api = node.apiAddr) =>
+  cli(['fetch', hash.toSri(), '--recursive', '--api', api], { env });
 
 test('a NAR of 250 nested 200-character names: fetch ends with a short error that names the limit', limit, async () => {
   const { hash } = await plant(await narOf(nested(250, 200)));
   const tmp = await privateTmp();
   const result = await fetchTree(hash, { ...process.env, TMPDIR: tmp });
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, /cannot be stored on this machine: cannot unpack NAR entry 'top\/1{56}…\d{50}' \(\d+ characters, \d+ levels deep\): its path is longer than this file system allows\. Nothing was added/);
+  assert.match(
+    result.stderr,
+    /cannot be stored on this machine: cannot unpack NAR entry 'top\/1{56}…\d{50}' \(\d+ characters, \d+ levels deep\): its path is longer than this file system allows\. Nothing was added/,
+  );
   assert.ok(result.stderr.length < 600, `a short message, not the whole path: ${result.stderr.length} characters`);
   assert.deepEqual(await readdir(tmp), [], 'the temporary folder was removed');
 });
@@ -133,7 +160,10 @@ test('a NAR of 200 000 files with a wrong hash is rejected without unpacking one
   const tmp = isRoot ? await smallDisk(t, { megabytes: 128, inodes: 1000 }) : await privateTmp();
   const result = await fetchTree(hash, { ...process.env, TMPDIR: tmp });
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, /names NAR \w+, which has hash sha256-[\w+/=]+, not sha256-[\w+/=]+: rejected before unpacking, nothing was added to the Nix store/);
+  assert.match(
+    result.stderr,
+    /names NAR \w+, which has hash sha256-[\w+/=]+, not sha256-[\w+/=]+: rejected before unpacking, nothing was added to the Nix store/,
+  );
   assert.deepEqual(await readdir(tmp), []);
 });
 
@@ -222,10 +252,15 @@ test('a 64 MB flat source fetches whole (reading it takes time linear in its siz
 
 /** Starts the CLI, waits until `ready` holds for its TMPDIR, sends `signal`, and waits for it to end. */
 async function interrupt(args: string[], tmp: string, ready: (entries: string[]) => Promise<boolean>, signal: NodeJS.Signals) {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args], {
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, killedBy) => resolve({ code, signal: killedBy })));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, killedBy) => resolve({ code, signal: killedBy })),
+  );
   for (let tries = 0; tries < 600 && child.exitCode === null && !(await ready(await readdir(tmp))); tries++) await sleep(100);
   child.kill(signal);
   return { ...(await ended), stderr };
@@ -310,13 +345,19 @@ test('pin --url stops an endless download at --max-size, and refuses an announce
   assert.equal((await cli(['pin', '--url', `${downloads}/x`, '--hash', unknownHash(), '--max-size', 'lots'])).code, 2);
 });
 
-test('pin --url of an endless download stops before the disk is full, and leaves nothing', { ...limit, skip: !isRoot && 'mounting a small tmpfs needs root' }, async (t) => {
-  const tmp = await smallDisk(t, { megabytes: 40 });
-  const result = await cli(['pin', '--url', `${downloads}/endless`, '--hash', unknownHash(), '--api', node.apiAddr], { env: { ...process.env, TMPDIR: tmp } });
-  assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stdout, /stopped writing \S+ after [\d.]+ MB: only [\d.]+ MB left on its file system[^\n]*set TMPDIR/);
-  assert.deepEqual(await readdir(tmp), []);
-});
+test(
+  'pin --url of an endless download stops before the disk is full, and leaves nothing',
+  { ...limit, skip: !isRoot && 'mounting a small tmpfs needs root' },
+  async (t) => {
+    const tmp = await smallDisk(t, { megabytes: 40 });
+    const result = await cli(['pin', '--url', `${downloads}/endless`, '--hash', unknownHash(), '--api', node.apiAddr], {
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /stopped writing \S+ after [\d.]+ MB: only [\d.]+ MB left on its file system[^\n]*set TMPDIR/);
+    assert.deepEqual(await readdir(tmp), []);
+  },
+);
 
 test('Ctrl-C during an endless download leaves no temporary folder', limit, async () => {
   const tmp = await privateTmp();
@@ -334,7 +375,10 @@ test('replicate refuses a root that is no cache, and pins nothing', limit, async
   await mkdir(path.join(work, 'folder'), { recursive: true });
   await writeFile(path.join(work, 'folder', 'readme'), 'a folder, not a cache\n');
   const folderCid = (await node.cli(['add', '-Q', '-r', '--pin=false', '--cid-version', '1', path.join(work, 'folder')])).trim();
-  for (const [cid, why] of [[fileCid, 'is a single file'], [folderCid, 'has no nix-cache-info']]) {
+  for (const [cid, why] of [
+    [fileCid, 'is a single file'],
+    [folderCid, 'has no nix-cache-info'],
+  ]) {
     const result = await cli(['replicate', cid, '--api', node.apiAddr]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, new RegExp(`${cid} .*${why}.*Nothing was pinned`));
@@ -350,12 +394,28 @@ test('replicate of a cache whose blocks no peer has ends at --timeout, and at --
   await writeFile(path.join(work, 'lost.nar'), randomBytes(1000));
   const lost = (await online.cli(['add', '-Q', '--only-hash', '--cid-version', '1', '--raw-leaves', path.join(work, 'lost.nar')])).trim();
   const folder = async (links: [string, string][]) =>
-    (await online.cli(['dag', 'put', '--store-codec', 'dag-pb', '--input-codec', 'dag-json'], JSON.stringify({ Data: { '/': { bytes: 'CAE' } }, Links: links.map(([Name, cid]) => ({ Hash: { '/': cid }, Name, Tsize: 1000 })) }))).trim();
-  const root = await folder([['cache', await folder([['nar', lost], ['nix-cache-info', info]])]]);
+    (
+      await online.cli(
+        ['dag', 'put', '--store-codec', 'dag-pb', '--input-codec', 'dag-json'],
+        JSON.stringify({ Data: { '/': { bytes: 'CAE' } }, Links: links.map(([Name, cid]) => ({ Hash: { '/': cid }, Name, Tsize: 1000 })) }),
+      )
+    ).trim();
+  const root = await folder([
+    [
+      'cache',
+      await folder([
+        ['nar', lost],
+        ['nix-cache-info', info],
+      ]),
+    ],
+  ]);
 
   const stalled = await cli(['replicate', root, '--api', online.apiAddr, '--timeout', '1500']);
   assert.equal(stalled.code, 1, stalled.stderr);
-  assert.match(stalled.stderr, new RegExp(`no new block of ${root} arrived for 1500 ms after \\d+ blocks: no peer reachable from your node seems to have the rest of it`));
+  assert.match(
+    stalled.stderr,
+    new RegExp(`no new block of ${root} arrived for 1500 ms after \\d+ blocks: no peer reachable from your node seems to have the rest of it`),
+  );
   const capped = await cli(['replicate', root, '--api', online.apiAddr, '--timeout', '60000', '--max-time', '1500']);
   assert.match(capped.stderr, new RegExp(`replicating ${root} took longer than 1500 ms in all`));
   // A root no peer has at all ends at the first check.

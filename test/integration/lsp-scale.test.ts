@@ -31,10 +31,16 @@ test(`lenses for ${FETCHERS} fetchers answer at once; Kubo is asked a few things
   const refreshed = lsp.nextLensRefresh();
   const lenses = await lsp.request<{ command: { title: string } }[]>('textDocument/codeLens', { textDocument: { uri } });
   assert.equal(lenses.length, FETCHERS);
-  assert.ok(lenses.every((l) => l.command.title === 'Pin to IPFS (checking the node…)'), 'no lens waits for Kubo');
+  assert.ok(
+    lenses.every((l) => l.command.title === 'Pin to IPFS (checking the node…)'),
+    'no lens waits for Kubo',
+  );
   await refreshed; // answers arrive in the background, and the editor is asked to refresh
 
-  const hover = await lsp.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'sha256-', 3) });
+  const hover = await lsp.request<{ contents: { value: string } } | null>('textDocument/hover', {
+    textDocument: { uri },
+    position: positionOf(text, 'sha256-', 3),
+  });
   assert.match(hover?.contents.value ?? '', /bafkrei/);
   assert.ok(proxy.mostAtOnce() <= 12, `at most a handful of Kubo requests at once, saw ${proxy.mostAtOnce()}`);
 });

@@ -12,7 +12,16 @@ import { cli, repoRoot } from '../helpers/cli';
 import { changeSettings, positionOf, startLsp, type LspSession } from '../helpers/lsp';
 import { buildClosure, nixKeyPair, tempDir } from '../helpers/nix-env';
 import { encodeNix32 } from '../../src/core/nix-base32';
-import { InsecureApiAcceptedNotification, MirroredSourcesRequest, NixIpfsError, NodeStatusRequest, PublishedPathsRequest, ScanWorkspaceRequest, ServerCommand, type FetcherRef } from '../../src/protocol';
+import {
+  InsecureApiAcceptedNotification,
+  MirroredSourcesRequest,
+  NixIpfsError,
+  NodeStatusRequest,
+  PublishedPathsRequest,
+  ScanWorkspaceRequest,
+  ServerCommand,
+  type FetcherRef,
+} from '../../src/protocol';
 import { scanWorkspace } from '../../src/services/scan';
 
 const fixtures = path.join(repoRoot, 'test/fixtures/nix');
@@ -72,7 +81,9 @@ test('hover on a hash: every encoding and the CID; Kubo unreachable is said, fas
 });
 
 test('a plain-HTTP Kubo API on another machine is not contacted until the user accepts it', async (t) => {
-  const address = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   if (!address) return t.skip('this machine has no non-loopback IPv4 address');
   const node = await startKuboNode();
   const remote = await startFaultProxy(node.apiUrl, { kind: 'pass' }, address);
@@ -100,7 +111,13 @@ test('diagnostics: malformed, placeholder, fetchipfs mismatch; a half-typed file
   const text = await readFile(path.join(fixtures, 'broken.nix'), 'utf8');
   const uri = await lsp.open(path.join(fixtures, 'broken.nix'), text);
   const diagnostics = lsp.diagnostics.get(uri)!;
-  assert.deepEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['placeholder-hash', 5], ['malformed-hash', 9]]);
+  assert.deepEqual(
+    diagnostics.map((d) => [d.code, d.range.start.line]),
+    [
+      ['placeholder-hash', 5],
+      ['malformed-hash', 9],
+    ],
+  );
   assert.match(diagnostics[1].message, /expected 52 Nix base32, 64 base16 or 44 base64 characters for sha256, got 51/);
   const lenses = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
   assert.deepEqual(
@@ -112,7 +129,10 @@ test('diagnostics: malformed, placeholder, fetchipfs mismatch; a half-typed file
   const mismatch = `{ fetchipfs }: fetchipfs { url = "https://e/x"; ipfs = "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am"; sha256 = "sha256-AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="; }`;
   const dir = await tempDir();
   const mismatchUri = await lsp.open(path.join(dir, 'ipfs.nix'), mismatch);
-  assert.deepEqual(lsp.diagnostics.get(mismatchUri)!.map((d) => d.code), ['ipfs-mismatch']);
+  assert.deepEqual(
+    lsp.diagnostics.get(mismatchUri)!.map((d) => d.code),
+    ['ipfs-mismatch'],
+  );
 });
 
 test('code actions: convert to SRI; edits re-parse incrementally', async () => {
@@ -135,7 +155,10 @@ test('code actions: convert to SRI; edits re-parse incrementally', async () => {
     contentChanges: [{ range: { start: at, end: { line: at.line, character: at.character + 1 } }, text: '' }],
   });
   await changed;
-  assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => d.code), ['malformed-hash']);
+  assert.deepEqual(
+    lsp.diagnostics.get(uri)!.map((d) => d.code),
+    ['malformed-hash'],
+  );
 });
 
 test('with a real Kubo node: "Pin to IPFS" pins through the server, the lens says "Pinned ✓" at once, and Unpin brings "Pin to IPFS" back at once', async () => {
@@ -145,27 +168,44 @@ test('with a real Kubo node: "Pin to IPFS" pins through the server, the lens say
   const lsp = await startLsp({ kuboApi: node.apiAddr, gatewayUrl: node.gatewayUrl, requestTimeoutMs: 5000, hoverTimeoutMs: 5000 }, dir);
   const uri = await lsp.open(source.file, source.text);
   const lenses = await settledLenses(lsp, uri);
-  assert.deepEqual(lenses.map((l) => l.command.title), ['Pin to IPFS'], JSON.stringify(lenses));
+  assert.deepEqual(
+    lenses.map((l) => l.command.title),
+    ['Pin to IPFS'],
+    JSON.stringify(lenses),
+  );
 
-  const outcome = await lsp.request<{ status: string; record: { cid: string } }>('workspace/executeCommand', { command: lenses[0].command.command, arguments: lenses[0].command.arguments });
+  const outcome = await lsp.request<{ status: string; record: { cid: string } }>('workspace/executeCommand', {
+    command: lenses[0].command.command,
+    arguments: lenses[0].command.arguments,
+  });
   assert.equal(outcome.status, 'pinned');
   source.close();
   assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(outcome.record.cid));
   assert.deepEqual(lsp.contentChanges.at(-1), { mirror: true, cache: false }, 'the editor is told to refresh its views');
   // No waiting: the server recorded what it just did.
   const pinned = await lensesOf(lsp, uri);
-  assert.ok(pinned.some((l) => l.command.title.startsWith('Pinned ✓ bafkrei')), JSON.stringify(pinned));
+  assert.ok(
+    pinned.some((l) => l.command.title.startsWith('Pinned ✓ bafkrei')),
+    JSON.stringify(pinned),
+  );
   const hover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(source.text, source.sri, 10) });
   assert.match(hover!.contents.value, /\*\*pinned\*\* on your node/);
   assert.match(hover!.contents.value, new RegExp(`${node.gatewayUrl}/ipfs/${outcome.record.cid}`));
   assert.equal(await lsp.execute('copyCid', { uri, position: positionOf(source.text, source.sri, 10) }), outcome.record.cid);
   const rows = await lsp.connection.sendRequest(MirroredSourcesRequest);
-  assert.deepEqual(rows.map((r) => [r.record.cid, r.pinned]), [[outcome.record.cid, true]]);
+  assert.deepEqual(
+    rows.map((r) => [r.record.cid, r.pinned]),
+    [[outcome.record.cid, true]],
+  );
 
   const removed = await lsp.execute('unpin', { hash: source.sri });
   assert.equal(removed.cid, outcome.record.cid);
   assert.doesNotMatch(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(outcome.record.cid));
-  assert.deepEqual((await lensesOf(lsp, uri)).map((l) => l.command.title), ['Pin to IPFS'], 'back at once, no stale "Pinned ✓"');
+  assert.deepEqual(
+    (await lensesOf(lsp, uri)).map((l) => l.command.title),
+    ['Pin to IPFS'],
+    'back at once, no stale "Pinned ✓"',
+  );
   assert.deepEqual(await lsp.connection.sendRequest(MirroredSourcesRequest), []);
   assert.match(lsp.messages.join('\n'), /Unpinned src-1\.0\.tar\.gz/);
 });
@@ -176,10 +216,16 @@ test('with a real Kubo node: Pin All pins every source in the workspace, and eve
   const sources = [await servedSource(dir, 'one'), await servedSource(dir, 'two')];
   const lsp = await startLsp({ kuboApi: node.apiAddr, requestTimeoutMs: 5000 }, dir);
   const uris = [await lsp.open(sources[0].file, sources[0].text), await lsp.open(sources[1].file, sources[1].text)];
-  assert.deepEqual((await settledLenses(lsp, uris[0])).map((l) => l.command.title), ['Pin to IPFS']);
+  assert.deepEqual(
+    (await settledLenses(lsp, uris[0])).map((l) => l.command.title),
+    ['Pin to IPFS'],
+  );
 
   const result = await lsp.execute('pinAll', {});
-  assert.deepEqual({ ...result, rootCid: undefined, ipnsName: undefined }, { pinned: 2, alreadyPinned: 0, failed: [], cancelled: false, rootCid: undefined, ipnsName: undefined });
+  assert.deepEqual(
+    { ...result, rootCid: undefined, ipnsName: undefined },
+    { pinned: 2, alreadyPinned: 0, failed: [], cancelled: false, rootCid: undefined, ipnsName: undefined },
+  );
   assert.ok(result.rootCid && result.ipnsName);
   for (const uri of uris) assert.match((await lensesOf(lsp, uri))[0].command.title, /^Pinned ✓/);
   assert.match(lsp.messages.at(-1)!, /2 pinned, 0 already pinned, 0 failed/);
@@ -203,7 +249,13 @@ test('with a real Kubo node and Nix: publish (signed), the Published Paths listi
   assert.deepEqual(published.paths.map((p) => p.storePath).sort(), [app, dep].sort());
   assert.deepEqual(lsp.contentChanges.at(-1), { mirror: false, cache: true });
   const rows = await lsp.connection.sendRequest(PublishedPathsRequest);
-  assert.deepEqual(rows.map((r) => [r.entry.storePath, r.verdicts.map((v) => v.state)]).sort(), [[app, ['valid-trusted']], [dep, ['valid-trusted']]].sort());
+  assert.deepEqual(
+    rows.map((r) => [r.entry.storePath, r.verdicts.map((v) => v.state)]).sort(),
+    [
+      [app, ['valid-trusted']],
+      [dep, ['valid-trusted']],
+    ].sort(),
+  );
 
   const report = await lsp.execute('verify', { target: app });
   assert.equal(report.trusted, true, JSON.stringify(report));
@@ -211,7 +263,10 @@ test('with a real Kubo node and Nix: publish (signed), the Published Paths listi
 
   const removed = await lsp.execute('unpublish', { storePath: app });
   assert.equal(removed.storePath, app);
-  assert.deepEqual((await lsp.connection.sendRequest(PublishedPathsRequest)).map((r) => r.entry.storePath), [dep]);
+  assert.deepEqual(
+    (await lsp.connection.sendRequest(PublishedPathsRequest)).map((r) => r.entry.storePath),
+    [dep],
+  );
   assert.equal((await failure(lsp.execute('unpublish', { storePath: app }))).code, NixIpfsError.Failed);
 });
 
@@ -219,7 +274,10 @@ test('with a real Kubo node and Nix: "Publish Build Result" builds the folder\'s
   const node = await startKuboNode();
   const dir = await tempDir();
   const tag = `${process.pid}-${Date.now()}`;
-  await writeFile(path.join(dir, 'default.nix'), `derivation { name = "nix-ipfs-built"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo built ${tag} > $out" ]; }\n`);
+  await writeFile(
+    path.join(dir, 'default.nix'),
+    `derivation { name = "nix-ipfs-built"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo built ${tag} > $out" ]; }\n`,
+  );
   const lsp = await startLsp({ kuboApi: node.apiAddr }, dir);
   const result = await lsp.execute('publishBuildResult', { allowUnsigned: true });
   assert.equal(result.paths.length, 1);
@@ -278,7 +336,14 @@ test('nix-ipfs scan --json prints one object per fetcher with the documented fie
   const hello = records.find((r) => String(r.file).endsWith('hello.nix'))!;
   assert.deepEqual(
     { line: hello.line, fetcher: hello.fetcher, urls: hello.urls, hashAttr: hello.hashAttr, hash: hello.hash, mode: hello.mode },
-    { line: 10, fetcher: 'fetchurl', urls: ['mirror://gnu/hello/hello-2.12.1.tar.gz'], hashAttr: 'sha256', hash: '086vqwk2wl8zfs47sq2xpjc9k066ilmb8z6dn0q6ymwjzlm196cd', mode: 'flat' },
+    {
+      line: 10,
+      fetcher: 'fetchurl',
+      urls: ['mirror://gnu/hello/hello-2.12.1.tar.gz'],
+      hashAttr: 'sha256',
+      hash: '086vqwk2wl8zfs47sq2xpjc9k066ilmb8z6dn0q6ymwjzlm196cd',
+      mode: 'flat',
+    },
   );
   assert.match(String(hello.sri), /^sha256-/);
   assert.match(String(hello.cid), /^bafkrei/);
@@ -292,13 +357,19 @@ test('a big generated set is parsed in chunks on worker threads; an edit re-pars
   const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
   const dir = await tempDir();
   const hashOf = (i: number) => encodeNix32(createHash('sha256').update(String(i)).digest());
-  const entries = Array.from({ length: 3000 }, (_, i) => `  "pkg-${i}" = fetchurl {\n    url = "https://registry.example.org/pkg-${i}.tgz";\n    sha256 = "${hashOf(i)}";\n  };\n`);
+  const entries = Array.from(
+    { length: 3000 },
+    (_, i) => `  "pkg-${i}" = fetchurl {\n    url = "https://registry.example.org/pkg-${i}.tgz";\n    sha256 = "${hashOf(i)}";\n  };\n`,
+  );
   entries.push('  broken = fetchurl { url = "https://example.org/b"; sha256 = "not-a-hash"; };\n');
   const text = `{ fetchurl }:\n{\n${entries.join('')}}\n`;
   const uri = await lsp.open(path.join(dir, 'generated.nix'), text);
   assert.match(lsp.logs.join('\n'), new RegExp(`in \\d+ chunks on ${availableParallelism()} threads`));
   const lineOf = (needle: string) => positionOf(text, needle).line;
-  assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => [d.code, d.range.start.line]), [['malformed-hash', lineOf('not-a-hash')]]);
+  assert.deepEqual(
+    lsp.diagnostics.get(uri)!.map((d) => [d.code, d.range.start.line]),
+    [['malformed-hash', lineOf('not-a-hash')]],
+  );
   const hover = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, hashOf(2900), 5) });
   assert.match(hover!.contents.value, /CID: `bafkrei/);
 
@@ -310,14 +381,29 @@ test('a big generated set is parsed in chunks on worker threads; an edit re-pars
     contentChanges: [{ range: { start: at, end: { line: at.line, character: at.character + 1 } }, text: '\n' }],
   });
   await changed;
-  assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => [d.code, d.range.start.line]), [['malformed-hash', at.line], ['malformed-hash', lineOf('not-a-hash') + 1]]);
+  assert.deepEqual(
+    lsp.diagnostics.get(uri)!.map((d) => [d.code, d.range.start.line]),
+    [
+      ['malformed-hash', at.line],
+      ['malformed-hash', lineOf('not-a-hash') + 1],
+    ],
+  );
 
   // An unclosed string: the chunks no longer hold, the whole file is parsed with recovery, and the fetchers before the break are still there.
   const quote = positionOf(text, 'pkg-2000.tgz');
   changed = lsp.waitForDiagnostics(uri);
-  await lsp.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ range: { start: quote, end: quote }, text: '"' }] });
+  await lsp.connection.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 3 },
+    contentChanges: [{ range: { start: quote, end: quote }, text: '"' }],
+  });
   await changed;
-  assert.deepEqual(lsp.diagnostics.get(uri)!.map((d) => [d.code, d.range.start.line]).slice(0, 1), [['malformed-hash', at.line]]);
+  assert.deepEqual(
+    lsp.diagnostics
+      .get(uri)!
+      .map((d) => [d.code, d.range.start.line])
+      .slice(0, 1),
+    [['malformed-hash', at.line]],
+  );
   const early = await lsp.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, hashOf(10), 5) });
   assert.match(early!.contents.value, /CID: `bafkrei/);
 });
@@ -348,7 +434,11 @@ test('"Fetch the source and fill in its hash" replaces a placeholder with the re
     const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
     const uri = await lsp.open(path.join(dir, 'p.nix'), text);
     const at = positionOf(text, 'lib.fakeHash', 2);
-    const actions = await lsp.request<{ title: string; command?: { command: string; arguments: unknown[] } }[]>('textDocument/codeAction', { textDocument: { uri }, range: { start: at, end: at }, context: { diagnostics: [] } });
+    const actions = await lsp.request<{ title: string; command?: { command: string; arguments: unknown[] } }[]>('textDocument/codeAction', {
+      textDocument: { uri },
+      range: { start: at, end: at },
+      context: { diagnostics: [] },
+    });
     const fill = actions.find((a) => a.title.startsWith('Fetch the source'))!;
     const sri = await lsp.request<string>('workspace/executeCommand', fill.command);
     const { createHash } = await import('node:crypto');
@@ -385,8 +475,14 @@ test('a large tree is scanned on worker threads, with the same result as one thr
 test('the scanWorkspace request lists every fetcher', async () => {
   const lsp = await startLsp({ kuboApi: '/ip4/127.0.0.1/tcp/9' }, path.join(repoRoot, 'test/fixtures/packages'));
   const records = await lsp.connection.sendRequest(ScanWorkspaceRequest, { folder: path.join(repoRoot, 'test/fixtures/packages') });
-  assert.deepEqual(
-    records.map((r) => `${path.basename(r.file)}:${r.fetcher}`).sort(),
-    ['flake.nix:fetchpatch', 'flake.nix:fetchzip', 'hello.nix:fetchurl', 'ripgrep.nix:cargoHash', 'ripgrep.nix:fetchFromGitHub', 'sources.nix:attrset', 'sources.nix:attrset', 'sources.nix:attrset'],
-  );
+  assert.deepEqual(records.map((r) => `${path.basename(r.file)}:${r.fetcher}`).sort(), [
+    'flake.nix:fetchpatch',
+    'flake.nix:fetchzip',
+    'hello.nix:fetchurl',
+    'ripgrep.nix:cargoHash',
+    'ripgrep.nix:fetchFromGitHub',
+    'sources.nix:attrset',
+    'sources.nix:attrset',
+    'sources.nix:attrset',
+  ]);
 });

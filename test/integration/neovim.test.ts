@@ -43,9 +43,20 @@ async function runNeovim(file: string, initOptions: Record<string, unknown>, ste
   const out = path.join(dir, 'report.json');
   await writeFile(planFile, JSON.stringify({ cmd, rootDir: path.dirname(file), initOptions, file, timeoutMs: stepTimeoutMs, out, steps }));
   const home = (name: string) => path.join(dir, name);
-  const env = { ...process.env, NIX_IPFS_NVIM_PLAN: planFile, XDG_CONFIG_HOME: home('config'), XDG_DATA_HOME: home('data'), XDG_CACHE_HOME: home('cache'), XDG_STATE_HOME: home('state') };
+  const env = {
+    ...process.env,
+    NIX_IPFS_NVIM_PLAN: planFile,
+    XDG_CONFIG_HOME: home('config'),
+    XDG_DATA_HOME: home('data'),
+    XDG_CACHE_HOME: home('cache'),
+    XDG_STATE_HOME: home('state'),
+  };
   // Its own process group, so the server it starts goes with it.
-  const nvim = spawn('nvim', ['--headless', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${driver}`], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const nvim = spawn('nvim', ['--headless', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${driver}`], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   nvim.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk));
   nvim.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk));
@@ -58,7 +69,9 @@ async function runNeovim(file: string, initOptions: Record<string, unknown>, ste
   };
   const bound = setTimeout(killGroup, (steps.length + 2) * stepTimeoutMs + 10_000);
   const exit = await new Promise<number | string>((resolve, reject) => {
-    nvim.once('error', (error) => reject(new Error(`cannot start nvim (${error.message}): install Debian's neovim ('apt-get install -y neovim'; npm test does it as root)`)));
+    nvim.once('error', (error) =>
+      reject(new Error(`cannot start nvim (${error.message}): install Debian's neovim ('apt-get install -y neovim'; npm test does it as root)`)),
+    );
     nvim.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
   clearTimeout(bound);
@@ -102,7 +115,10 @@ test('Neovim 0.7 against nix-ipfs lsp with a real Kubo node: diagnostics, hover 
   assert.equal(report.error, undefined, report.error);
 
   const diagnostics = answer<{ code: string; line: number; message: string }[]>(report, 'diagnostics');
-  assert.deepEqual(diagnostics.map((d) => [d.code, d.line]).sort(), [['malformed-hash', positionOf(text, '1ayhp9').line], ['placeholder-hash', positionOf(text, '00000000').line]]);
+  assert.deepEqual(diagnostics.map((d) => [d.code, d.line]).sort(), [
+    ['malformed-hash', positionOf(text, '1ayhp9').line],
+    ['placeholder-hash', positionOf(text, '00000000').line],
+  ]);
   assert.match(diagnostics.find((d) => d.code === 'malformed-hash')!.message, /expected 52 Nix base32, 64 base16 or 44 base64 characters for sha256, got 51/);
 
   const hover = answer<string>(report, 'hover');

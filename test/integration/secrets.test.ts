@@ -76,7 +76,9 @@ test('the language server with credentials in kuboApi and a dead port: no messag
   // An error reply is a reply too: it must not show the password either.
   const asReply = (error: Error) => ({ error: error.message });
   const hover = await lsp.request<unknown>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, sri, 10) }).catch(asReply);
-  const fetched = await lsp.request<{ error?: string }>('workspace/executeCommand', { command: ServerCommand.fetchSource, arguments: [{ uri, hashFrom: text.indexOf(sri) }] }).catch(asReply);
+  const fetched = await lsp
+    .request<{ error?: string }>('workspace/executeCommand', { command: ServerCommand.fetchSource, arguments: [{ uri, hashFrom: text.indexOf(sri) }] })
+    .catch(asReply);
   assert.match(fetched.error ?? '', /Kubo API at http:\/\/127\.0\.0\.1:\d+ is not reachable/);
   const lenses = await lsp.request<unknown>('textDocument/codeLens', { textDocument: { uri } }).catch(asReply);
   const everything = JSON.stringify({ hover, fetched, lenses, messages: lsp.messages, logs: lsp.logs, diagnostics: [...lsp.diagnostics] });
@@ -93,12 +95,18 @@ test('nix-conf and verify refuse a secret key given as a public key, and garbage
   const common = ['--api', node.apiAddr, '--gateway', 'http://127.0.0.1:8080'];
 
   const nixConf = (publicKey: string, ...more: string[]) => cli(['nix-conf', ...common, '--public-key', publicKey, ...more], { env: withoutIpfsApi() });
-  const verify = (trustedKey: string, ...more: string[]) => cli(['verify', '/nix/store/00000000000000000000000000000000-x', ...common, '--no-nix-keys', '--trusted-key', trustedKey, ...more], { env: withoutIpfsApi() });
+  const verify = (trustedKey: string, ...more: string[]) =>
+    cli(['verify', '/nix/store/00000000000000000000000000000000-x', ...common, '--no-nix-keys', '--trusted-key', trustedKey, ...more], {
+      env: withoutIpfsApi(),
+    });
   for (const run of [nixConf, verify]) {
     for (const json of [[], ['--json']]) {
       const secret = await run(secretText, ...json);
       assert.equal(secret.code, 1, secret.stdout);
-      assert.match(secret.stderr, /public key 'secrets-test-1': this is a SECRET key; give its public key \(nix key convert-secret-to-public < sk, or nix-ipfs keygen\)/);
+      assert.match(
+        secret.stderr,
+        /public key 'secrets-test-1': this is a SECRET key; give its public key \(nix key convert-secret-to-public < sk, or nix-ipfs keygen\)/,
+      );
       assertNotShown(secret, secretBase64, 'a secret key as a public key');
       assertNotShown(secret, secretBase64.slice(0, 12), 'a secret key as a public key');
 
@@ -128,7 +136,10 @@ test('nix-conf refuses a gateway URL that carries credentials or is not a URL, w
 test('the Kubo API token: from --token-file or NIX_IPFS_KUBO_TOKEN quietly, from --token with a warning, a refusal names both ways', async () => {
   const dir = await tempDir();
   const token = `tok-${process.pid}-${Date.now()}`;
-  const node = await startKuboNode({ apiAuth: `bearer:${token}`, config: { 'API.Authorizations': { ci: { AuthSecret: `bearer:${token}`, AllowedPaths: ['/api/v0'] } } } });
+  const node = await startKuboNode({
+    apiAuth: `bearer:${token}`,
+    config: { 'API.Authorizations': { ci: { AuthSecret: `bearer:${token}`, AllowedPaths: ['/api/v0'] } } },
+  });
   const tokenFile = path.join(dir, 'kubo-token');
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
   const status = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['status', '--api', node.apiAddr, ...args], { env: withoutIpfsApi(env) });
@@ -146,7 +157,10 @@ test('the Kubo API token: from --token-file or NIX_IPFS_KUBO_TOKEN quietly, from
   await chmod(tokenFile, 0o644);
   const readable = await status(['--token-file', tokenFile]);
   assert.equal(readable.code, 0, readable.stderr);
-  assert.match(readable.stderr, new RegExp(`warning: the Kubo API token file ${tokenFile} can be read by other users \\(mode 644\\): run 'chmod 600 ${tokenFile}'`));
+  assert.match(
+    readable.stderr,
+    new RegExp(`warning: the Kubo API token file ${tokenFile} can be read by other users \\(mode 644\\): run 'chmod 600 ${tokenFile}'`),
+  );
 
   const none = await status([]);
   assert.equal(none.code, 1);
@@ -169,7 +183,10 @@ test('a signing key file other users can read is used with a warning to chmod 60
   const readable = await nixConf();
   assert.equal(readable.code, 0, readable.stderr);
   assert.match(readable.stdout, new RegExp(`extra-trusted-public-keys = ${key.publicKey.replace(/[+/]/g, '\\$&')}`));
-  assert.match(readable.stderr, new RegExp(`warning: the signing key ${key.secretFile} can be read by other users \\(mode 644\\): run 'chmod 600 ${key.secretFile}'`));
+  assert.match(
+    readable.stderr,
+    new RegExp(`warning: the signing key ${key.secretFile} can be read by other users \\(mode 644\\): run 'chmod 600 ${key.secretFile}'`),
+  );
 });
 
 test('keygen writes a pair Nix accepts, refuses to overwrite without --force, and never leaves half a pair', async () => {

@@ -26,13 +26,34 @@ test('an unpacked source is published content-addressed: Nix takes it unsigned, 
 
   const pinned = await cli(['pin', '--url', 'http://127.0.0.1:9/source.tar.gz', '--hash', sri, '--recursive', '--api', node.apiAddr, '--json']);
   assert.equal(pinned.code, 0, pinned.stderr);
-  const { ipnsName, pinned: [record] } = JSON.parse(pinned.stdout);
+  const {
+    ipnsName,
+    pinned: [record],
+  } = JSON.parse(pinned.stdout);
   assert.equal(record.mode, 'recursive');
   assert.equal(record.storePath, storePath);
 
   // Stock Nix accepts a content-addressed path without any trusted key.
   const cacheUrl = `${node.gatewayUrl}/ipns/${ipnsName}/cache`;
-  const copied = await run('nix', ['copy', '--from', cacheUrl, '--to', path.join(dir, 'storeB'), storePath, '--option', 'require-sigs', 'true', '--option', 'trusted-public-keys', '', ...noNarinfoCache], { env });
+  const copied = await run(
+    'nix',
+    [
+      'copy',
+      '--from',
+      cacheUrl,
+      '--to',
+      path.join(dir, 'storeB'),
+      storePath,
+      '--option',
+      'require-sigs',
+      'true',
+      '--option',
+      'trusted-public-keys',
+      '',
+      ...noNarinfoCache,
+    ],
+    { env },
+  );
   assert.equal(copied.code, 0, copied.stderr);
 
   const hashPart = path.basename(storePath).slice(0, 32);
@@ -51,7 +72,7 @@ test('an unpacked source is published content-addressed: Nix takes it unsigned, 
   assert.deepEqual(JSON.parse(fetched.stdout), { storePath, from: 'cache', cid: record.cid });
 });
 
-test('--nocopy adds a store file by reference through Kubo\'s filestore', async (t) => {
+test("--nocopy adds a store file by reference through Kubo's filestore", async (t) => {
   // The filestore only references files below the folder holding the repository: keep it under /nix.
   // An unprivileged user cannot create one there: the multi-user rig made theirs, as an administrator would.
   const given = process.env.NIX_IPFS_TEST_NIX_REPO;
@@ -69,7 +90,19 @@ test('--nocopy adds a store file by reference through Kubo\'s filestore', async 
   await writeFile(file, content);
   await nix('nix-store', ['--add-fixed', 'sha256', file]);
   const sha256 = createHash('sha256').update(content).digest('hex');
-  const pinned = await cli(['pin', '--url', 'http://127.0.0.1:9/dead', '--hash', `sha256:${sha256}`, '--name', 'by-reference.txt', '--nocopy', '--api', node.apiAddr, '--json']);
+  const pinned = await cli([
+    'pin',
+    '--url',
+    'http://127.0.0.1:9/dead',
+    '--hash',
+    `sha256:${sha256}`,
+    '--name',
+    'by-reference.txt',
+    '--nocopy',
+    '--api',
+    node.apiAddr,
+    '--json',
+  ]);
   assert.equal(pinned.code, 0, pinned.stderr);
   const { cid } = JSON.parse(pinned.stdout).pinned[0];
   // Listed relative to the filestore root (/nix): the blocks point into the store file.
@@ -77,11 +110,33 @@ test('--nocopy adds a store file by reference through Kubo\'s filestore', async 
   assert.equal(await node.cli(['cat', cid]), content);
 
   const plain = await startKuboNode();
-  const refused = await cli(['pin', '--url', 'http://127.0.0.1:9/dead', '--hash', `sha256:${sha256}`, '--name', 'by-reference.txt', '--nocopy', '--api', plain.apiAddr]);
+  const refused = await cli([
+    'pin',
+    '--url',
+    'http://127.0.0.1:9/dead',
+    '--hash',
+    `sha256:${sha256}`,
+    '--name',
+    'by-reference.txt',
+    '--nocopy',
+    '--api',
+    plain.apiAddr,
+  ]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /Experimental\.FilestoreEnabled true/);
   const outside = await startKuboNode({ config: { 'Experimental.FilestoreEnabled': true } });
-  const elsewhere = await cli(['pin', '--url', 'http://127.0.0.1:9/dead', '--hash', `sha256:${sha256}`, '--name', 'by-reference.txt', '--nocopy', '--api', outside.apiAddr]);
+  const elsewhere = await cli([
+    'pin',
+    '--url',
+    'http://127.0.0.1:9/dead',
+    '--hash',
+    `sha256:${sha256}`,
+    '--name',
+    'by-reference.txt',
+    '--nocopy',
+    '--api',
+    outside.apiAddr,
+  ]);
   assert.equal(elsewhere.code, 1);
   assert.match(elsewhere.stderr, /IPFS_PATH=\/nix\/ipfs/);
 });
@@ -95,7 +150,10 @@ test('pin <file.nix> pins its fetchers; a directory needs --all; a wrong hash is
   const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
   const sri = `sha256-${createHash('sha256').update(good).digest('base64')}`;
   const wrong = `sha256-${createHash('sha256').update('something else').digest('base64')}`;
-  await writeFile(path.join(dir, 'default.nix'), `{ fetchurl }: [ (fetchurl { url = "${base}/good.tar.gz"; hash = "${sri}"; }) (fetchurl { url = "${base}/bad.tar.gz"; hash = "${wrong}"; }) ]\n`);
+  await writeFile(
+    path.join(dir, 'default.nix'),
+    `{ fetchurl }: [ (fetchurl { url = "${base}/good.tar.gz"; hash = "${sri}"; }) (fetchurl { url = "${base}/bad.tar.gz"; hash = "${wrong}"; }) ]\n`,
+  );
   try {
     const result = await cli(['pin', path.join(dir, 'default.nix'), '--api', node.apiAddr, '--json']);
     assert.equal(result.code, 1, 'one source failed');

@@ -46,7 +46,21 @@ async function eventually(what: string, check: () => Promise<boolean>, tries = 6
 
 /** Stock Nix copies a closure from a binary cache URL into a store of its own, signatures required. */
 function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: string, trustedKey: string) {
-  return run('nix', ['copy', '--from', cacheUrl, '--to', storeDir, storePath, '--option', 'trusted-public-keys', trustedKey, '--option', 'require-sigs', 'true', ...noNarinfoCache]);
+  return run('nix', [
+    'copy',
+    '--from',
+    cacheUrl,
+    '--to',
+    storeDir,
+    storePath,
+    '--option',
+    'trusted-public-keys',
+    trustedKey,
+    '--option',
+    'require-sigs',
+    'true',
+    ...noNarinfoCache,
+  ]);
 }
 
 async function closureIn(storeDir: string, storePath: string): Promise<string[]> {
@@ -210,7 +224,7 @@ test('3. the post-build-hook queues what Nix builds and returns; the queue survi
   assert.deepEqual(await closureIn(store, app), [app, dep].sort());
 });
 
-test('4. follow keeps a replica of a teammate\'s cache through the network, releases old versions, and survives the teammate going away', async (t) => {
+test("4. follow keeps a replica of a teammate's cache through the network, releases old versions, and survives the teammate going away", async (t) => {
   const dir = await tempDir();
   const keyFile = path.join(dir, 'swarm.key');
   assert.equal((await cli(['network', 'init', keyFile, '--api', '/ip4/127.0.0.1/tcp/9'])).code, 0);
@@ -251,7 +265,9 @@ test('4. follow keeps a replica of a teammate\'s cache through the network, rele
   await eventually('the follower picks up the new version', async () => JSON.parse((await follow()).stdout)[0]?.root === v4.rootCid, 10);
 
   // The long-running follower (what a teammate runs as a service) picks up a publish on its own.
-  const worker = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'follow', '--interval', '1', '--api', follower.apiAddr, '--state-dir', state], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const worker = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'follow', '--interval', '1', '--api', follower.apiAddr, '--state-dir', state], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   worker.stderr.setEncoding('utf8').on('data', (chunk) => (log += chunk));
   const v5 = await buildAndPublish(dir, publisher, key, 'v5');

@@ -14,7 +14,21 @@ import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir, untrustedDaemon
 async function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: string, trustedKey: string, env: NodeJS.ProcessEnv) {
   return run(
     'nix',
-    ['copy', '--from', cacheUrl, '--to', storeDir, storePath, '--option', 'trusted-public-keys', trustedKey, '--option', 'require-sigs', 'true', ...noNarinfoCache],
+    [
+      'copy',
+      '--from',
+      cacheUrl,
+      '--to',
+      storeDir,
+      storePath,
+      '--option',
+      'trusted-public-keys',
+      trustedKey,
+      '--option',
+      'require-sigs',
+      'true',
+      ...noNarinfoCache,
+    ],
     { env },
   );
 }
@@ -56,7 +70,10 @@ test('1. a published closure is substituted by stock Nix through the gateway, an
 
   // A re-run publishes nothing new.
   const again = JSON.parse((await cli(['publish', app, '--api', node.apiAddr, '--key-file', key.secretFile, '--json'])).stdout);
-  assert.deepEqual(again.paths.map((p: { status: string }) => p.status), ['already-published', 'already-published']);
+  assert.deepEqual(
+    again.paths.map((p: { status: string }) => p.status),
+    ['already-published', 'already-published'],
+  );
 
   // A narinfo field tampered in MFS: the signature no longer matches.
   const hashPart = path.basename(app).slice(0, 32);
@@ -183,14 +200,7 @@ test('4. with Kubo stopped every command fails fast with an actionable message',
   const dir = await tempDir();
   const { app } = await buildClosure(dir);
   const hash = `sha256-${createHash('sha256').update('x').digest('base64')}`;
-  for (const args of [
-    ['publish', app],
-    ['pin', '--url', 'http://127.0.0.1:9/x', '--hash', hash],
-    ['verify', app],
-    ['fetch', hash],
-    ['nix-conf'],
-    ['status'],
-  ]) {
+  for (const args of [['publish', app], ['pin', '--url', 'http://127.0.0.1:9/x', '--hash', hash], ['verify', app], ['fetch', hash], ['nix-conf'], ['status']]) {
     const result = await cli([...args, '--api', api, '--timeout', '5000']);
     assert.equal(result.code, 1, `${args[0]}: ${result.stderr}`);
     assert.match(result.stderr, new RegExp(`Kubo API at http://127\\.0\\.0\\.1:\\d+ is not reachable`), args[0]);

@@ -18,12 +18,17 @@ export const exportCommand: Command = {
     const file = positionals.at(-1);
     const paths = positionals.slice(0, -1);
     if (!file || !file.endsWith('.car')) throw new UsageError('name the CAR file to write last, ending in .car: nix-ipfs export <store-path>... out.car', 2);
-    if (values.all ? paths.length > 0 : paths.length === 0) throw new UsageError('name the store paths whose closures to export, or --all for the whole cache (not both)', 2);
+    if (values.all ? paths.length > 0 : paths.length === 0)
+      throw new UsageError('name the store paths whose closures to export, or --all for the whole cache (not both)', 2);
     const ctx = teamContext(serviceContext(values));
     const source = await sourceRoot(ctx, values);
     const result = await exportCar(ctx, source, values.all ? undefined : await Promise.all(paths.map(storePathOf)), file);
     const what = result.storePaths ? `${result.storePaths.length} store paths (the closures asked for)` : `all of ${source}`;
-    print(values, result, [`wrote ${file}: ${what}, ${result.bytes} bytes, root ${result.rootCid}`, `On the machine without network: nix-ipfs import ${file}`].join('\n'));
+    print(
+      values,
+      result,
+      [`wrote ${file}: ${what}, ${result.bytes} bytes, root ${result.rootCid}`, `On the machine without network: nix-ipfs import ${file}`].join('\n'),
+    );
     return 0;
   },
 };
@@ -41,7 +46,10 @@ async function sourceRoot(ctx: TeamContext, values: Values): Promise<string> {
     return held ? held.cid : ctx.kubo.resolve(path);
   }
   const own = await ctx.kubo.mfsStat(ctx.layout.root);
-  if (!own) throw new UsageError(`this node publishes nothing yet (${ctx.layout.root} is empty): publish first, or export another cache with --from <cid | /ipns/name>`);
+  if (!own)
+    throw new UsageError(
+      `this node publishes nothing yet (${ctx.layout.root} is empty): publish first, or export another cache with --from <cid | /ipns/name>`,
+    );
   return own.cid;
 }
 

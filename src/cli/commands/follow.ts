@@ -34,9 +34,17 @@ export const followCommand: Command = {
     const names = positionals.map(ipnsName);
     const retention = { keep: optionalCount(values, 'keep'), keepDays: optionalCount(values, 'keep-days') };
     if (names.length > 0) await addFollows(file, names, retention);
-    else if (retention.keep ?? retention.keepDays) throw new UsageError('--keep and --keep-days apply to the names given with them: nix-ipfs follow <ipns-name> --keep N', 2);
-    if ((await readFollowState(file)).follows.length === 0) log("nothing followed yet (nix-ipfs follow k51…; 'nix-ipfs nix-conf' on a teammate's machine shows the name): only publishing queued builds");
-    const worker = { ctx: teamContext(serviceContext(values)), file, queue: queueDir(dir), secretKey: await readSecretKey(values['key-file'] as string | undefined), values };
+    else if (retention.keep ?? retention.keepDays)
+      throw new UsageError('--keep and --keep-days apply to the names given with them: nix-ipfs follow <ipns-name> --keep N', 2);
+    if ((await readFollowState(file)).follows.length === 0)
+      log("nothing followed yet (nix-ipfs follow k51…; 'nix-ipfs nix-conf' on a teammate's machine shows the name): only publishing queued builds");
+    const worker = {
+      ctx: teamContext(serviceContext(values)),
+      file,
+      queue: queueDir(dir),
+      secretKey: await readSecretKey(values['key-file'] as string | undefined),
+      values,
+    };
     if (values.once) {
       await renewConnections(worker.ctx).catch((error: Error) => Promise.reject(new UsageError(error.message)));
       return (await round(worker)) ? 0 : 1;
@@ -55,10 +63,16 @@ export const unfollowCommand: Command = {
     if (positionals.length === 0) throw new UsageError('name the IPNS names to stop following', 2);
     const file = followStateFile(stateDir(values['state-dir'] as string | undefined));
     const keepPins = Boolean(values['keep-pins']);
-    const released = await removeFollows(keepPins ? undefined : teamContext(serviceContext(values)), file, positionals.map(ipnsName), keepPins).catch((error: Error) => {
-      throw new UsageError(error.message);
-    });
-    print(values, { released: keepPins ? [] : released }, keepPins ? 'no longer followed; what was pinned stays pinned' : `no longer followed; released ${released.length} pinned versions`);
+    const released = await removeFollows(keepPins ? undefined : teamContext(serviceContext(values)), file, positionals.map(ipnsName), keepPins).catch(
+      (error: Error) => {
+        throw new UsageError(error.message);
+      },
+    );
+    print(
+      values,
+      { released: keepPins ? [] : released },
+      keepPins ? 'no longer followed; what was pinned stays pinned' : `no longer followed; released ${released.length} pinned versions`,
+    );
     return 0;
   },
 };
@@ -83,7 +97,10 @@ export const followingCommand: Command = {
         ...(f.lastError ? [`    last check failed: ${f.lastError}`] : []),
       ].join('\n'),
     );
-    const summary = [...(lines.length ? lines : ["nothing followed ('nix-ipfs follow <ipns-name>')"]), `${pending} builds waiting to be published in ${queueDir(dir)}`];
+    const summary = [
+      ...(lines.length ? lines : ["nothing followed ('nix-ipfs follow <ipns-name>')"]),
+      `${pending} builds waiting to be published in ${queueDir(dir)}`,
+    ];
     if (!reachable) summary.push(`(Kubo at ${ctx.kubo.address} did not answer: bytes held are unknown)`);
     print(values, report, summary.join('\n'));
     return 0;
@@ -131,7 +148,9 @@ async function round(worker: Worker, signal?: AbortSignal): Promise<boolean> {
   const { ctx, values } = worker;
   let ok = true;
   if ((await pendingEntries(worker.queue)).length > 0) {
-    const drained = await drainQueue(ctx, worker.queue, { secretKey: worker.secretKey }).catch((error: Error) => (log(`publishing queued builds: ${error.message}; the queue is kept`), undefined));
+    const drained = await drainQueue(ctx, worker.queue, { secretKey: worker.secretKey }).catch(
+      (error: Error) => (log(`publishing queued builds: ${error.message}; the queue is kept`), undefined),
+    );
     if (drained && !drained.busy) log(`published ${drained.published} store paths from queued builds; ${drained.left} builds still queued`);
     ok = Boolean(drained) && drained!.failed.length === 0;
   }
@@ -157,7 +176,11 @@ function describe(outcome: FollowOutcome): string {
 /** An IPNS name from k51…, /ipns/…, or a gateway URL of one; a CID never changes, so it is refused. */
 function ipnsName(given: string): string {
   const path = rootPath(given);
-  if (!path.startsWith('/ipns/')) throw new UsageError(`${given} is not an IPNS name (k51…, /ipns/…): a CID never changes, so there is nothing to follow; 'nix-ipfs replicate' pins it once`, 2);
+  if (!path.startsWith('/ipns/'))
+    throw new UsageError(
+      `${given} is not an IPNS name (k51…, /ipns/…): a CID never changes, so there is nothing to follow; 'nix-ipfs replicate' pins it once`,
+      2,
+    );
   return path.slice('/ipns/'.length);
 }
 

@@ -19,13 +19,17 @@ export const keygenCommand: Command = {
     if (secretFile === publicFile) throw new UsageError('the secret and the public key need two different files', 2);
     const force = Boolean(values.force);
     for (const file of [secretFile, publicFile]) {
-      if (!force && existsSync(file)) throw new UsageError(`${file} already exists: pass --force to replace it (whatever it signed or verified stops matching)`);
+      if (!force && existsSync(file))
+        throw new UsageError(`${file} already exists: pass --force to replace it (whatever it signed or verified stops matching)`);
     }
     const pair = generateKeyPair(name);
-    await writePair([
-      { file: secretFile, text: pair.secret, mode: 0o600 },
-      { file: publicFile, text: pair.public, mode: 0o644 },
-    ], force);
+    await writePair(
+      [
+        { file: secretFile, text: pair.secret, mode: 0o600 },
+        { file: publicFile, text: pair.public, mode: 0o644 },
+      ],
+      force,
+    );
     process.stdout.write(`${pair.public}\n`);
     return 0;
   },

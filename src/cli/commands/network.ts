@@ -2,7 +2,17 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { applyJoin, checkPeerAddress, generateSwarmKey, kuboRepoPath, parseSwarmKey, planJoin, reconnectPeers, teamContext, type JoinPlan } from '../../services/network';
+import {
+  applyJoin,
+  checkPeerAddress,
+  generateSwarmKey,
+  kuboRepoPath,
+  parseSwarmKey,
+  planJoin,
+  reconnectPeers,
+  teamContext,
+  type JoinPlan,
+} from '../../services/network';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { nodeOptions, print, serviceContext, type Values } from '../context';
@@ -16,7 +26,13 @@ export const networkCommand: Command = {
     '       nix-ipfs network join <key-file> [--peer <multiaddr>]... [--repo DIR] [--yes]   (put a Kubo repository on the network)',
     '       nix-ipfs network reconnect [--api …]   (after Kubo starts: let its bitswap see every connected peer)',
   ].join('\n'),
-  options: { ...nodeOptions, peer: { type: 'string', multiple: true }, repo: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, force: { type: 'boolean' } },
+  options: {
+    ...nodeOptions,
+    peer: { type: 'string', multiple: true },
+    repo: { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+    force: { type: 'boolean' },
+  },
   maxArguments: 2,
   async run({ values, positionals }) {
     const [action, file] = positionals;
@@ -35,7 +51,8 @@ export const networkCommand: Command = {
 };
 
 async function init(values: Values, keyFile: string): Promise<number> {
-  if (existsSync(keyFile) && !values.force) throw new UsageError(`${keyFile} already exists: pass --force to replace it (nodes that use the old key can no longer connect to those with the new one)`);
+  if (existsSync(keyFile) && !values.force)
+    throw new UsageError(`${keyFile} already exists: pass --force to replace it (nodes that use the old key can no longer connect to those with the new one)`);
   await writeFile(keyFile, generateSwarmKey(), { mode: 0o600, flag: values.force ? 'w' : 'wx' });
   const peer = (await ownAddress(values)) ?? '/ip4/<this machine>/tcp/4001/p2p/<peer ID from ipfs id>';
   const join = [`nix-ipfs network join ${keyFile}`, `nix-ipfs network join ${path.basename(keyFile)} --peer ${peer}`];
@@ -85,7 +102,8 @@ async function join(values: Values, keyFile: string): Promise<number> {
     return 0;
   }
   process.stderr.write(describePlan(plan));
-  if (!values.yes && !(await confirmed())) throw new UsageError('nothing was changed' + (process.stdin.isTTY ? '' : ': pass --yes to apply the changes without asking'));
+  if (!values.yes && !(await confirmed()))
+    throw new UsageError('nothing was changed' + (process.stdin.isTTY ? '' : ': pass --yes to apply the changes without asking'));
   const { backup } = await applyJoin(plan);
   const running = existsSync(path.join(plan.repo, 'api'));
   print(
@@ -95,7 +113,7 @@ async function join(values: Values, keyFile: string): Promise<number> {
       `Done${backup ? ` (the previous config is in ${backup})` : ''}.`,
       `${running ? 'Kubo is running from this repository and' : 'Kubo'} reads these settings only when it starts: restart it`,
       `  ipfs shutdown; LIBP2P_FORCE_PNET=1 IPFS_PATH=${plan.repo} ipfs daemon &`,
-      "  nix-ipfs network reconnect        # once it is up",
+      '  nix-ipfs network reconnect        # once it is up',
       'LIBP2P_FORCE_PNET=1 makes Kubo refuse to start if the swarm key is ever missing.',
     ].join('\n'),
   );

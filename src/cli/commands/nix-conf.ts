@@ -18,7 +18,8 @@ export const nixConfCommand: Command = {
     const publicKeys = [...given, ...(secret ? [publicKeyOf(secret)] : [])].map(formatPublicKey);
     const input = await nixConfInput(ctx, await gatewayUrl(ctx, values), publicKeys, hookScript(values['post-build-hook'] as string | undefined));
     print(values, input, nixConfLines(input));
-    if (input.access.daemon && !input.access.trusted) process.stderr.write('nix-ipfs: you are not a trusted user of nix-daemon: an administrator must add these lines to /etc/nix/nix.conf\n');
+    if (input.access.daemon && !input.access.trusted)
+      process.stderr.write('nix-ipfs: you are not a trusted user of nix-daemon: an administrator must add these lines to /etc/nix/nix.conf\n');
     return 0;
   },
 };

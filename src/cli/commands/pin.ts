@@ -24,8 +24,10 @@ export const pinCommand: Command = {
   },
   maxArguments: Infinity,
   async run({ values, positionals }) {
-    if (values.hash && positionals.length > 0) throw new UsageError(`--hash pins the one source --url names: leave out '${positionals.join("' '")}', or pin .nix files without --url and --hash`, 2);
-    if (values.url && !values.hash) throw new UsageError('--url needs --hash: the hash the download must have (nix-ipfs checks it before anything is pinned)', 2);
+    if (values.hash && positionals.length > 0)
+      throw new UsageError(`--hash pins the one source --url names: leave out '${positionals.join("' '")}', or pin .nix files without --url and --hash`, 2);
+    if (values.url && !values.hash)
+      throw new UsageError('--url needs --hash: the hash the download must have (nix-ipfs checks it before anything is pinned)', 2);
     const maxSize = values['max-size'] as string | undefined;
     const maxDownload = maxSize === undefined ? undefined : { bytes: byteSize('--max-size', maxSize), name: `--max-size ${maxSize}` };
     const sources = values.hash ? [sourceFromFlags(values)] : await sourcesFromFiles(positionals, Boolean(values.all));
@@ -36,7 +38,8 @@ export const pinCommand: Command = {
       nocopy: Boolean(values.nocopy),
       maxDownload,
       onProgress: (e) => {
-        if (!values.json) process.stderr.write(`[${e.done}/${e.total}] ${e.error ? 'failed' : 'ok'} ${e.source.hash.toSri()}${e.error ? `: ${e.error}` : ''}\n`);
+        if (!values.json)
+          process.stderr.write(`[${e.done}/${e.total}] ${e.error ? 'failed' : 'ok'} ${e.source.hash.toSri()}${e.error ? `: ${e.error}` : ''}\n`);
       },
     });
     const summary = [
@@ -69,7 +72,12 @@ function byteSize(option: string, text: string): number {
 
 function sourceFromFlags(values: Record<string, unknown>): SourceRequest {
   const urls = (values.url as string[] | undefined) ?? [];
-  return { urls, hash: hashArgument(values.hash as string, values.type), mode: values.recursive ? 'recursive' : 'flat', name: values.name as string | undefined };
+  return {
+    urls,
+    hash: hashArgument(values.hash as string, values.type),
+    mode: values.recursive ? 'recursive' : 'flat',
+    name: values.name as string | undefined,
+  };
 }
 
 async function sourcesFromFiles(targets: string[], all: boolean): Promise<SourceRequest[]> {

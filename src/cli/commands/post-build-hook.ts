@@ -47,7 +47,10 @@ async function builtPaths(env: NodeJS.ProcessEnv): Promise<string[]> {
       throw new UsageError(`DRV_PATH ${env.DRV_PATH}: ${(error as Error).message}`);
     }
   }
-  throw new UsageError("this is run by Nix after each build (nix.conf's post-build-hook), with the built paths in OUT_PATHS: see --write-script to set it up, and --drain to publish what is queued", 2);
+  throw new UsageError(
+    "this is run by Nix after each build (nix.conf's post-build-hook), with the built paths in OUT_PATHS: see --write-script to set it up, and --drain to publish what is queued",
+    2,
+  );
 }
 
 async function drain(values: Values, queue: string): Promise<number> {

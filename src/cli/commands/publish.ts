@@ -56,7 +56,9 @@ async function resolveInstallable(nix: Nix, installable: string): Promise<string
 async function builtStorePath(nix: Nix, inside: string): Promise<string> {
   const storePath = inside.split('/').slice(0, 4).join('/');
   if (!(await nix.isValid(storePath))) {
-    throw new UsageError(`${storePath} is not in this Nix store (not built yet, or garbage-collected): build it first (nix-build, or name its .nix file here), then publish`);
+    throw new UsageError(
+      `${storePath} is not in this Nix store (not built yet, or garbage-collected): build it first (nix-build, or name its .nix file here), then publish`,
+    );
   }
   return storePath;
 }

@@ -14,7 +14,10 @@ export const scanCommand: Command = {
     let summary = '';
     // --json streams file by file, in the order of the result: no 100 MB string at the end of a big tree.
     const json = values.json ? jsonArrayWriter() : undefined;
-    const records = await scanWorkspace(target, { onStart: (files, threads) => (summary = `${files} .nix files on ${threads} thread${threads === 1 ? '' : 's'}`), onRecords: json?.write });
+    const records = await scanWorkspace(target, {
+      onStart: (files, threads) => (summary = `${files} .nix files on ${threads} thread${threads === 1 ? '' : 's'}`),
+      onRecords: json?.write,
+    });
     if (json) json.end();
     else print(values, records, records.map(recordLine).join('\n'));
     const unknown = records.filter((r) => r.mode === 'unknown').length;
@@ -24,7 +27,9 @@ export const scanCommand: Command = {
 };
 
 function recordLine(r: ScanRecord): string {
-  const notes = [r.hashError && `(${r.hashError})`, r.placeholder && '(placeholder)', r.mode === 'unknown' && `(mode unknown: ${r.why})`, r.cid].filter(Boolean);
+  const notes = [r.hashError && `(${r.hashError})`, r.placeholder && '(placeholder)', r.mode === 'unknown' && `(mode unknown: ${r.why})`, r.cid].filter(
+    Boolean,
+  );
   return [`${r.file}:${r.line}`, r.via ? `${r.fetcher} via ${r.via}` : r.fetcher, `${r.hashAttr}=${r.sri ?? r.hash}`, ...notes].join('  ');
 }
 

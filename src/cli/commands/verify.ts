@@ -14,7 +14,9 @@ export const verifyCommand: Command = {
     if (source === undefined || extra.length > 0) throw new UsageError('name one store path, narinfo URL, narinfo IPFS path or narinfo CID', 2);
     const ctx = serviceContext(values);
     const given = ((values['trusted-key'] as string[] | undefined) ?? []).map((text) => publicKeyOption('--trusted-key', text));
-    const fromNix = values['no-nix-keys'] ? [] : (await ctx.nix.trustedPublicKeys().catch(() => [])).map((text) => publicKeyOption("trusted-public-keys in Nix's configuration", text));
+    const fromNix = values['no-nix-keys']
+      ? []
+      : (await ctx.nix.trustedPublicKeys().catch(() => [])).map((text) => publicKeyOption("trusted-public-keys in Nix's configuration", text));
     const trusted = [...given, ...fromNix];
     const report = await verify(ctx, source, trusted);
     const lines = [

@@ -88,7 +88,13 @@ function parseChunk(text: string, plan: ChunkPlan, index: number): Fetcher[] | u
 /** Splits and parses a whole file on this thread; undefined when it is better parsed whole. */
 export function chunkNix(text: string): ChunkedNix | undefined {
   const count = proposeChunks(text);
-  const parsed = count > 0 ? parseChunks(text, Array.from({ length: count }, (_, i) => i)) : undefined;
+  const parsed =
+    count > 0
+      ? parseChunks(
+          text,
+          Array.from({ length: count }, (_, i) => i),
+        )
+      : undefined;
   return parsed && assembleChunks(text, parsed.plan, parsed.chunks);
 }
 

@@ -239,16 +239,32 @@ function readCall(call: FetcherCall, scope: Scope, tracer: Tracer, claims: Claim
       const inCall = literal.node.from >= call.app.from && literal.node.to <= call.app.to;
       addClaim(claims, literal.node, callClaim(call, new Args({ node: set.node, env: literal.env }, scope), attr, literal, inCall));
     }
-    if (literals.length === 0 && 'value' in value && (fake || !endsInParameter(value, scope))) references.push(hashRecord(unwrap(value.value.node), callClaim(call, args, attr, undefined, true), scope));
+    if (literals.length === 0 && 'value' in value && (fake || !endsInParameter(value, scope)))
+      references.push(hashRecord(unwrap(value.value.node), callClaim(call, args, attr, undefined, true), scope));
   }
   return references;
 }
 
 function callClaim(call: FetcherCall, args: Args, hashAttr: string, literal: FoundLiteral | undefined, inCall: boolean): Claim {
   const override = args.text('outputHashMode');
-  const mode = override === 'recursive' || override === 'nar' ? 'recursive' : override === 'flat' ? 'flat' : typeof call.kind.mode === 'function' ? call.kind.mode(args) : call.kind.mode;
+  const mode =
+    override === 'recursive' || override === 'nar'
+      ? 'recursive'
+      : override === 'flat'
+        ? 'flat'
+        : typeof call.kind.mode === 'function'
+          ? call.kind.mode(args)
+          : call.kind.mode;
   const range = inCall || !literal ? call.app : (literal.node.parent ?? literal.node);
-  const claim: Claim = { fetcher: call.fetcher, mode, urls: call.kind.urls?.(args) ?? args.urls(), hashAttr, from: range.from, to: range.to, priority: inCall ? DIRECT : INDIRECT };
+  const claim: Claim = {
+    fetcher: call.fetcher,
+    mode,
+    urls: call.kind.urls?.(args) ?? args.urls(),
+    hashAttr,
+    from: range.from,
+    to: range.to,
+    priority: inCall ? DIRECT : INDIRECT,
+  };
   const name = args.name();
   if (name) claim.name = name;
   if (call.fetcher === 'fetchipfs' && args.text('ipfs')) claim.ipfs = args.text('ipfs');
@@ -264,7 +280,8 @@ function argumentSets(arg: SyntaxNode, scope: Scope, tracer: Tracer): Value[] {
   if (node.name === 'AttrSet') return [{ node, env: NO_ENV }];
   const rec = node.name === 'RecAttrSet' ? node.getChild('AttrSet') : null;
   if (rec) return [{ node: rec, env: NO_ENV }];
-  if (node.name === 'BinaryExpr' && scope.operator(node) === '//') return [node.lastChild!, node.firstChild!].flatMap((side) => argumentSets(side, scope, tracer));
+  if (node.name === 'BinaryExpr' && scope.operator(node) === '//')
+    return [node.lastChild!, node.firstChild!].flatMap((side) => argumentSets(side, scope, tracer));
   return tracer.sets({ value: { node, env: NO_ENV } });
 }
 

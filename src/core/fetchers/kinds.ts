@@ -45,7 +45,10 @@ const gitHost =
   (args: FetcherArgs): (string | undefined)[] => {
     const cloned = ['fetchSubmodules', 'leaveDotGit', 'deepClone', 'forceFetchGit', 'fetchLFS'].some((k) => args.isTrue(k)) || args.has('sparseCheckout');
     if (cloned) {
-      const values = gitValues(keys.filter((k): k is Exclude<K, 'rev'> => k !== 'rev'), args);
+      const values = gitValues(
+        keys.filter((k): k is Exclude<K, 'rev'> => k !== 'rev'),
+        args,
+      );
       return clone && values ? [clone(values, args)] : [undefined];
     }
     const values = gitValues(keys, args);
@@ -63,7 +66,9 @@ function pypiUrls(a: FetcherArgs): (string | undefined)[] {
   if (a.text('format') === 'wheel') {
     const python = a.text('python') ?? 'py3';
     const dist = a.text('dist') ?? python;
-    return [`https://files.pythonhosted.org/packages/${dist}/${pname[0]}/${pname}/${pname}-${version}-${python}-${a.text('abi') ?? 'none'}-${a.text('platform') ?? 'any'}.whl`];
+    return [
+      `https://files.pythonhosted.org/packages/${dist}/${pname[0]}/${pname}/${pname}-${version}-${python}-${a.text('abi') ?? 'none'}-${a.text('platform') ?? 'any'}.whl`,
+    ];
   }
   return [`mirror://pypi/${pname[0]}/${pname}/${pname}-${version}.${a.text('extension') ?? 'tar.gz'}`];
 }
@@ -79,7 +84,9 @@ function debianPatchUrls(a: FetcherArgs): (string | undefined)[] {
   if (!pname || !version || !patch || (a.has('debianRevision') && a.text('debianRevision') === undefined)) return [undefined];
   const prefix = pname.slice(0, pname.startsWith('lib') ? 4 : 1);
   const revision = a.text('debianRevision');
-  return [`https://sources.debian.org/data/${a.text('area') ?? 'main'}/${prefix}/${pname}/${revision ? `${version}-${revision}` : version}/debian/patches/${patch}${a.text('extension') ?? '.patch'}`];
+  return [
+    `https://sources.debian.org/data/${a.text('area') ?? 'main'}/${prefix}/${pname}/${revision ? `${version}-${revision}` : version}/debian/patches/${patch}${a.text('extension') ?? '.patch'}`,
+  ];
 }
 
 /** nixpkgs' fetchurl (and <nix/fetchurl.nix>): an executable or unpacked download is hashed as a tree. */
@@ -98,7 +105,10 @@ export const FETCHERS: Record<string, FetcherKind> = {
     mode: 'flat',
     urls: (a) => (a.text('pname') && a.text('version') ? [`https://www.nuget.org/api/v2/package/${a.text('pname')}/${a.text('version')}`] : [undefined]),
   },
-  fetchHex: { mode: 'flat', urls: (a) => (a.text('pkg') && a.text('version') ? [`https://repo.hex.pm/tarballs/${a.text('pkg')}-${a.text('version')}.tar`] : [undefined]) },
+  fetchHex: {
+    mode: 'flat',
+    urls: (a) => (a.text('pkg') && a.text('version') ? [`https://repo.hex.pm/tarballs/${a.text('pkg')}-${a.text('version')}.tar`] : [undefined]),
+  },
   fetchipfs: flat,
   fetchFirefoxAddon: flat,
   requireFile: { mode: (a) => (a.text('hashMode') === 'recursive' ? 'recursive' : 'flat'), urls: () => [] },
@@ -125,27 +135,50 @@ export const FETCHERS: Record<string, FetcherKind> = {
   fetchDeps: vendored, // pnpm.fetchDeps
   fetchFromGitHub: {
     mode: 'recursive',
-    urls: gitHost((v, a) => `${githubBase(a)}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev'], (v, a) => `${githubBase(a)}/${v.owner}/${v.repo}.git`),
+    urls: gitHost(
+      (v, a) => `${githubBase(a)}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`,
+      ['owner', 'repo', 'rev'],
+      (v, a) => `${githubBase(a)}/${v.owner}/${v.repo}.git`,
+    ),
   },
   fetchFromGitLab: {
     mode: 'recursive',
-    urls: gitHost((v, a) => `${gitlabBase(a)}/${v.owner}/${v.repo}/-/archive/${v.rev}/${v.repo}-${v.rev}.tar.gz`, ['owner', 'repo', 'rev'], (v, a) => `${gitlabBase(a)}/${v.owner}/${v.repo}.git`),
+    urls: gitHost(
+      (v, a) => `${gitlabBase(a)}/${v.owner}/${v.repo}/-/archive/${v.rev}/${v.repo}-${v.rev}.tar.gz`,
+      ['owner', 'repo', 'rev'],
+      (v, a) => `${gitlabBase(a)}/${v.owner}/${v.repo}.git`,
+    ),
   },
   fetchFromGitea: {
     mode: 'recursive',
-    urls: gitHost((v) => `https://${v.domain}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['domain', 'owner', 'repo', 'rev'], (v) => `https://${v.domain}/${v.owner}/${v.repo}.git`),
+    urls: gitHost(
+      (v) => `https://${v.domain}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`,
+      ['domain', 'owner', 'repo', 'rev'],
+      (v) => `https://${v.domain}/${v.owner}/${v.repo}.git`,
+    ),
   },
   fetchFromForgejo: {
     mode: 'recursive',
-    urls: gitHost((v) => `https://${v.domain}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['domain', 'owner', 'repo', 'rev'], (v) => `https://${v.domain}/${v.owner}/${v.repo}.git`),
+    urls: gitHost(
+      (v) => `https://${v.domain}/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`,
+      ['domain', 'owner', 'repo', 'rev'],
+      (v) => `https://${v.domain}/${v.owner}/${v.repo}.git`,
+    ),
   },
   fetchFromSourcehut: {
     mode: 'recursive',
-    urls: gitHost((v) => `https://git.sr.ht/${sourcehutOwner(v.owner)}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev'], (v) => `https://git.sr.ht/${sourcehutOwner(v.owner)}/${v.repo}`),
+    urls: gitHost(
+      (v) => `https://git.sr.ht/${sourcehutOwner(v.owner)}/${v.repo}/archive/${v.rev}.tar.gz`,
+      ['owner', 'repo', 'rev'],
+      (v) => `https://git.sr.ht/${sourcehutOwner(v.owner)}/${v.repo}`,
+    ),
   },
   fetchFromBitbucket: { mode: 'recursive', urls: gitHost((v) => `https://bitbucket.org/${v.owner}/${v.repo}/get/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
   fetchFromCodeberg: { mode: 'recursive', urls: gitHost((v) => `https://codeberg.org/${v.owner}/${v.repo}/archive/${v.rev}.tar.gz`, ['owner', 'repo', 'rev']) },
-  fetchFromSavannah: { mode: 'recursive', urls: gitHost((v) => `https://git.savannah.gnu.org/cgit/${v.repo}.git/snapshot/${v.repo}-${v.rev}.tar.gz`, ['repo', 'rev']) },
+  fetchFromSavannah: {
+    mode: 'recursive',
+    urls: gitHost((v) => `https://git.savannah.gnu.org/cgit/${v.repo}.git/snapshot/${v.repo}-${v.rev}.tar.gz`, ['repo', 'rev']),
+  },
   fetchFromRepoOrCz: { mode: 'recursive', urls: gitHost((v) => `https://repo.or.cz/${v.repo}.git/snapshot/${v.rev}.tar.gz`, ['repo', 'rev']) },
 };
 
@@ -153,7 +186,14 @@ export const FETCHERS: Record<string, FetcherKind> = {
 export const FETCHER_PASSERS = new Set(['invalidateFetcherByDrvHash']);
 
 /** The attributes a fetcher reads its hash from, with the algorithm each implies. */
-export const HASH_ATTRS: Record<string, HashAlgo | undefined> = { hash: undefined, outputHash: undefined, sha256: 'sha256', sha512: 'sha512', sha1: 'sha1', md5: 'md5' };
+export const HASH_ATTRS: Record<string, HashAlgo | undefined> = {
+  hash: undefined,
+  outputHash: undefined,
+  sha256: 'sha256',
+  sha512: 'sha512',
+  sha1: 'sha1',
+  md5: 'md5',
+};
 
 /** Builders' hashes of vendored dependencies (a directory built by the package manager, no URL). */
 export const VENDOR_HASHES: Record<string, HashMode> = {

@@ -21,7 +21,26 @@ interface Frame {
   bindsHash: boolean;
 }
 
-const CHAR = { quote: 34, hash: 35, apostrophe: 39, paren: 40, parenEnd: 41, slash: 47, semicolon: 59, equals: 61, bracket: 91, bracketEnd: 93, brace: 123, braceEnd: 125, dollar: 36, backslash: 92, star: 42, bang: 33, less: 60, greater: 62 };
+const CHAR = {
+  quote: 34,
+  hash: 35,
+  apostrophe: 39,
+  paren: 40,
+  parenEnd: 41,
+  slash: 47,
+  semicolon: 59,
+  equals: 61,
+  bracket: 91,
+  bracketEnd: 93,
+  brace: 123,
+  braceEnd: 125,
+  dollar: 36,
+  backslash: 92,
+  star: 42,
+  bang: 33,
+  less: 60,
+  greater: 62,
+};
 
 /** The parts of `text` to parse, in order; undefined when all of it must be. */
 export function rangesToParse(text: string): { from: number; to: number }[] | undefined {
@@ -72,7 +91,14 @@ class Skipper {
       } else if (c === CHAR.braceEnd || c === CHAR.bracketEnd || c === CHAR.parenEnd) {
         this.close();
         i++;
-      } else if (c === CHAR.equals && top.binds && top.start >= 0 && top.value < 0 && !isComparisonChar(text.charCodeAt(i + 1)) && !isComparisonChar(text.charCodeAt(i - 1))) {
+      } else if (
+        c === CHAR.equals &&
+        top.binds &&
+        top.start >= 0 &&
+        top.value < 0 &&
+        !isComparisonChar(text.charCodeAt(i + 1)) &&
+        !isComparisonChar(text.charCodeAt(i - 1))
+      ) {
         top.value = nextToken(text, i + 1);
         i++;
       } else if (c === CHAR.semicolon && top.binds) {
@@ -118,7 +144,13 @@ class Skipper {
 
   private endBinding(frame: Frame, end: number): void {
     const { text } = this;
-    if (frame.start >= 0 && frame.value >= 0 && end - frame.start >= MIN_SKIPPED && isStringOrList(text, frame.value) && !HASH_WORD.test(text.slice(frame.start, end))) {
+    if (
+      frame.start >= 0 &&
+      frame.value >= 0 &&
+      end - frame.start >= MIN_SKIPPED &&
+      isStringOrList(text, frame.value) &&
+      !HASH_WORD.test(text.slice(frame.start, end))
+    ) {
       frame.skippable.push({ from: frame.start, to: end });
     }
     frame.start = -1;

@@ -142,7 +142,8 @@ function readHash(record: Fetcher, written: string, algo: HashAlgo | undefined):
       record.placeholder = true;
       return;
     }
-    if (algo && HASH_ATTRS[record.hashAttr] && parsed.hash.algo !== algo) throw new ParseError('hash', `${record.hashAttr} must be a ${algo} hash, got ${parsed.hash.algo}`);
+    if (algo && HASH_ATTRS[record.hashAttr] && parsed.hash.algo !== algo)
+      throw new ParseError('hash', `${record.hashAttr} must be a ${algo} hash, got ${parsed.hash.algo}`);
     record.algo = parsed.hash.algo;
     record.nixHash = parsed.hash;
   } catch (error) {

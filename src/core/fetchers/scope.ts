@@ -150,7 +150,9 @@ export class Scope {
     for (let child = at, scope = at.parent; scope; child = scope, scope = scope.parent) {
       const holder = scope.name === 'Let' ? scope : scope.name === 'RecAttrSet' ? scope.getChild('AttrSet') : null;
       if (holder) {
-        const entry = this.entries(holder).get(name)?.find((e) => !('rest' in e) || e.rest.length === 0);
+        const entry = this.entries(holder)
+          .get(name)
+          ?.find((e) => !('rest' in e) || e.rest.length === 0);
         if (entry) return this.entryValue(entry, env, depth);
       } else if (scope.name === 'Function' && (same(child, scope.lastChild) || child.name === 'Formal')) {
         const found = this.param(scope, name, env, depth);
@@ -231,7 +233,10 @@ export class Scope {
         return value && this.select(value, names, depth + 1);
       }
       case 'BinaryExpr':
-        return this.operator(node) === '//' ? (this.select({ value: { node: node.lastChild!, env } }, names, depth + 1) ?? this.select({ value: { node: node.firstChild!, env } }, names, depth + 1)) : undefined;
+        return this.operator(node) === '//'
+          ? (this.select({ value: { node: node.lastChild!, env } }, names, depth + 1) ??
+              this.select({ value: { node: node.firstChild!, env } }, names, depth + 1))
+          : undefined;
       default:
         return undefined;
     }
@@ -255,7 +260,12 @@ export class Scope {
   operator(node: SyntaxNode): string {
     const left = node.firstChild;
     const right = node.lastChild;
-    return left && right && left !== right ? this.text.slice(left.to, right.from).replace(/(#.*|\/\*[^]*?\*\/)/g, '').trim() : '';
+    return left && right && left !== right
+      ? this.text
+          .slice(left.to, right.from)
+          .replace(/(#.*|\/\*[^]*?\*\/)/g, '')
+          .trim()
+      : '';
   }
 
   /** The value as a string, when the text fixes it. */
@@ -392,6 +402,9 @@ function fixedPointBody(fn: SyntaxNode, scope: Scope): SyntaxNode | undefined {
 
 function unescape(raw: string, kind: string): string {
   // Indented strings escape with two apostrophes (`''$`, `'''`, `''\n`); a lone backslash is just a backslash.
-  if (kind === 'IndentedString') return !raw.includes("''") ? raw : raw.replace(/''(\$|'|\\[^])/g, (_, e: string) => (e === '$' ? '$' : e === "'" ? "''" : (ESCAPED[e.charAt(1)] ?? e.charAt(1))));
+  if (kind === 'IndentedString')
+    return !raw.includes("''")
+      ? raw
+      : raw.replace(/''(\$|'|\\[^])/g, (_, e: string) => (e === '$' ? '$' : e === "'" ? "''" : (ESCAPED[e.charAt(1)] ?? e.charAt(1))));
   return !raw.includes('\\') ? raw : raw.replace(/\\([^])/g, (_, c: string) => ESCAPED[c] ?? c);
 }

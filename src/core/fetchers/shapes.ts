@@ -35,7 +35,8 @@ export function claimFromShape(literal: SyntaxNode, scope: Scope): Claim {
   if (name === 'outputHashes' && set && isCargoLock(set, scope)) {
     return { fetcher: 'fetchgit', mode: 'recursive', urls: [], hashAttr: name, from: node.from, to: node.to, via: 'importCargoLock', priority: SHAPE_PRIORITY };
   }
-  if (set?.name !== 'AttrSet' || !same(node.lastChild, literal)) return unknown('nothing in this file hands this hash to a fetcher, so whether it is of a file or of a tree is not known here');
+  if (set?.name !== 'AttrSet' || !same(node.lastChild, literal))
+    return unknown('nothing in this file hands this hash to a fetcher, so whether it is of a file or of a tree is not known here');
   return setClaim(name, set, scope) ?? unknown(callerWhy(set, scope), set);
 }
 
@@ -57,7 +58,15 @@ function setClaim(name: string, set: SyntaxNode, scope: Scope): Claim | undefine
   if (name === 'outputHash' || args.has('outputHashMode') || args.isTrue('recursiveHash')) {
     const mode = outputHashMode(args);
     const fetcher = caller ? scope.lastName(spine(caller)[0]) : args.has('url') || args.has('urls') ? 'attrset' : 'derivation';
-    return { ...base, fetcher, mode, urls: args.urls(), name: args.name(), outputHashAlgo: args.text('outputHashAlgo'), why: mode === 'unknown' ? 'outputHashMode is computed' : undefined };
+    return {
+      ...base,
+      fetcher,
+      mode,
+      urls: args.urls(),
+      name: args.name(),
+      outputHashAlgo: args.text('outputHashAlgo'),
+      why: mode === 'unknown' ? 'outputHashMode is computed' : undefined,
+    };
   }
   if (!caller && (args.has('url') || args.has('urls'))) {
     const why = 'a { url; hash } set read elsewhere: fetchurl would hash the file, fetchzip the unpacked tree';
@@ -73,7 +82,14 @@ function setClaim(name: string, set: SyntaxNode, scope: Scope): Claim | undefine
  */
 function isHackage(name: string, caller: SyntaxNode, args: Args, scope: Scope): boolean {
   const head = spine(caller)[0];
-  return name === 'sha256' && head.name === 'Identifier' && scope.slice(head) === 'mkDerivation' && !args.has('src') && !!args.text('pname') && !!args.text('version');
+  return (
+    name === 'sha256' &&
+    head.name === 'Identifier' &&
+    scope.slice(head) === 'mkDerivation' &&
+    !args.has('src') &&
+    !!args.text('pname') &&
+    !!args.text('version')
+  );
 }
 
 /** nixpkgs' fetchurl and derivations: flat unless outputHashMode (or recursiveHash) says otherwise. */
@@ -119,7 +135,8 @@ function isCargoLock(set: SyntaxNode, scope: Scope): boolean {
 /** The application a set is an argument of (also through `finalAttrs: { … }`), outermost in its chain. */
 export function callerOf(set: SyntaxNode): SyntaxNode | undefined {
   let node = set;
-  for (let parent = node.parent; parent?.name === 'Parenthesized' || (parent?.name === 'Function' && same(parent.lastChild, node)); parent = node.parent) node = parent;
+  for (let parent = node.parent; parent?.name === 'Parenthesized' || (parent?.name === 'Function' && same(parent.lastChild, node)); parent = node.parent)
+    node = parent;
   let app = node.parent;
   if (app?.name !== 'App' || same(app.firstChild, node)) return undefined;
   while (app.parent?.name === 'App' && same(app.parent.firstChild, app)) app = app.parent;
@@ -129,7 +146,10 @@ export function callerOf(set: SyntaxNode): SyntaxNode | undefined {
 /** How a call is named in reports: the function and the arguments before the set (`callPackage ./x.nix`). */
 function callerName(caller: SyntaxNode, set: SyntaxNode, scope: Scope): string {
   const head = spine(caller)[0];
-  const written = scope.text.slice(caller.from, set.from).replace(/[\s(]+/g, ' ').trim();
+  const written = scope.text
+    .slice(caller.from, set.from)
+    .replace(/[\s(]+/g, ' ')
+    .trim();
   return written.length > 0 && written.length <= 60 ? written : scope.slice(head).replace(/\s+/g, '');
 }
 

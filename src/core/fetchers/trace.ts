@@ -70,7 +70,9 @@ export class Tracer {
       case 'Select':
         return this.selectEnds(node, env, depth, wantSets);
       case 'IfExpr':
-        return [node.getChild('then')?.nextSibling, node.getChild('else')?.nextSibling].flatMap((branch) => (branch ? next({ value: { node: branch, env } }) : []));
+        return [node.getChild('then')?.nextSibling, node.getChild('else')?.nextSibling].flatMap((branch) =>
+          branch ? next({ value: { node: branch, env } }) : [],
+        );
       case 'App':
         return this.pickEnds(node, env, depth, wantSets);
       case 'Let':
@@ -99,7 +101,10 @@ export class Tracer {
     if (open < 0) return this.ends(selected, env, depth + 1, wantSets);
     if ('param' in selected) return orElse();
     const dynamic = parts[open] as { dynamic: string };
-    return [...this.branches(selected.value, env, dynamic.dynamic, depth, (branch) => this.selectRest(branch, parts.slice(open + 1), depth, wantSets)), ...orElse()];
+    return [
+      ...this.branches(selected.value, env, dynamic.dynamic, depth, (branch) => this.selectRest(branch, parts.slice(open + 1), depth, wantSets)),
+      ...orElse(),
+    ];
   }
 
   private selectRest(branch: Value, rest: PathPart[], depth: number, wantSets: boolean): End[] {

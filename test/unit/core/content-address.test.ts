@@ -29,12 +29,37 @@ async function* items<T>(list: T[]): AsyncIterable<T> {
 const base = (storePath: string) => storePath.slice('/nix/store/'.length);
 
 const VECTORS: Vector[] = [
-  { storePath: '/nix/store/gy454w1cxaq731grqwylhzf4pp9r5izh-hello.txt', ca: `fixed:sha256:${hashBytes('sha256', Buffer.from('hello\n')).toNix32()}`, references: [], nar: file('hello\n') },
-  { storePath: '/nix/store/svdva85yi507g9vncgsaxvnd1r808h4w-hello.txt', ca: 'fixed:sha1:iwjz551fyw0cxcjgf4l6c879zabd6wpm', references: [], nar: file('hello\n') },
+  {
+    storePath: '/nix/store/gy454w1cxaq731grqwylhzf4pp9r5izh-hello.txt',
+    ca: `fixed:sha256:${hashBytes('sha256', Buffer.from('hello\n')).toNix32()}`,
+    references: [],
+    nar: file('hello\n'),
+  },
+  {
+    storePath: '/nix/store/svdva85yi507g9vncgsaxvnd1r808h4w-hello.txt',
+    ca: 'fixed:sha1:iwjz551fyw0cxcjgf4l6c879zabd6wpm',
+    references: [],
+    nar: file('hello\n'),
+  },
   { storePath: '/nix/store/dra1cz5vbrhclpv4y1q0psnbkxz581bk-hello.txt', ca: 'fixed:md5:4425hx5d1mc9y39llj4k4nm55i', references: [], nar: file('hello\n') },
-  { storePath: '/nix/store/i9pmrzmpshapij2kin22pff6fc2adavx-hello.txt', ca: 'fixed:r:sha256:04zwf782yjwnh3q6hz5izfd6jyip8kgw6g6yj43fiqhbyhdd0dqw', references: [], nar: file('hello\n') },
-  { storePath: '/nix/store/7am52wcvq0mjsrqq04c1n7znnxmxvh5r-tree', ca: 'fixed:r:sha256:01ck5rvyzqybzm60d7600qxnf699pxcdy4743f8li7mb5y0ckn4b', references: [], nar: dir([['hello.txt', file('hello\n')]]) },
-  { storePath: '/nix/store/xak4qlvfrac08zwdv5rzmq2nj1qi8926-tree', ca: 'fixed:r:sha1:zg2alvgrcnq0g3axyj5hsm54asa5p7pz', references: [], nar: dir([['hello.txt', file('hello\n')]]) },
+  {
+    storePath: '/nix/store/i9pmrzmpshapij2kin22pff6fc2adavx-hello.txt',
+    ca: 'fixed:r:sha256:04zwf782yjwnh3q6hz5izfd6jyip8kgw6g6yj43fiqhbyhdd0dqw',
+    references: [],
+    nar: file('hello\n'),
+  },
+  {
+    storePath: '/nix/store/7am52wcvq0mjsrqq04c1n7znnxmxvh5r-tree',
+    ca: 'fixed:r:sha256:01ck5rvyzqybzm60d7600qxnf699pxcdy4743f8li7mb5y0ckn4b',
+    references: [],
+    nar: dir([['hello.txt', file('hello\n')]]),
+  },
+  {
+    storePath: '/nix/store/xak4qlvfrac08zwdv5rzmq2nj1qi8926-tree',
+    ca: 'fixed:r:sha1:zg2alvgrcnq0g3axyj5hsm54asa5p7pz',
+    references: [],
+    nar: dir([['hello.txt', file('hello\n')]]),
+  },
   { storePath: TEXT_A, ca: 'text:sha256:10a83a91g1r50bdw8g4hn47m7j7m6angpabwc80l9c16nx11cw9d', references: [], nar: file('x') },
   {
     storePath: '/nix/store/kbnsdqvza4r1hzcr5vs2bhx8kv150g37-b',
@@ -97,14 +122,22 @@ test('a malformed content address says what is wrong', () => {
     [`fixed:sha1:${sha1}:extra`, /expected/],
     ['sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=', /expected 'text:' or 'fixed:'/],
   ];
-  for (const [text, reason] of cases) assert.throws(() => parseContentAddress(text), (e: Error) => e.name === 'ParseError' && reason.test(e.message), text);
+  for (const [text, reason] of cases)
+    assert.throws(
+      () => parseContentAddress(text),
+      (e: Error) => e.name === 'ParseError' && reason.test(e.message),
+      text,
+    );
 });
 
 test('the store path recomputed from a content address is the one Nix made, references and self included', () => {
   for (const v of VECTORS) assert.equal(contentAddressPathError(v, parseContentAddress(v.ca)), undefined, v.storePath);
   // The same references listed twice or in another order are the same set to Nix.
   const self = VECTORS.at(-1)!;
-  assert.equal(contentAddressPathError({ ...self, references: [...self.references].reverse().concat(self.references) }, parseContentAddress(self.ca)), undefined);
+  assert.equal(
+    contentAddressPathError({ ...self, references: [...self.references].reverse().concat(self.references) }, parseContentAddress(self.ca)),
+    undefined,
+  );
 });
 
 test('a content address that does not give the store path is refused, saying why', () => {
@@ -137,9 +170,15 @@ test('every vector NAR agrees with its content address; another NAR or shape doe
   const evil = await narBytes(file('evil\n'));
   assert.match((await contentMismatch(flat.ca, flat.storePath, evil))!, /^the file hashes to sha256:\w{52}, the content address says sha256:/);
   assert.match((await contentMismatch(recursive.ca, recursive.storePath, evil))!, /^the NAR hashes to sha256:/);
-  assert.match((await contentMismatch(flat.ca, flat.storePath, await narBytes(tree.nar)))!, /a flat content address names a single file, but the NAR holds a directory/);
+  assert.match(
+    (await contentMismatch(flat.ca, flat.storePath, await narBytes(tree.nar)))!,
+    /a flat content address names a single file, but the NAR holds a directory/,
+  );
   const symlink = await narBytes({ type: 'symlink', target: '/etc/passwd' });
-  assert.match((await contentMismatch(VECTORS[6].ca, VECTORS[6].storePath, symlink))!, /a text content address names a single file, but the NAR holds a symlink/);
+  assert.match(
+    (await contentMismatch(VECTORS[6].ca, VECTORS[6].storePath, symlink))!,
+    /a text content address names a single file, but the NAR holds a symlink/,
+  );
 });
 
 /** Nix's HashModuloSink on the whole input at once: zero each occurrence of the modulus, then hash `|<offset>` for each. */

@@ -41,7 +41,11 @@ test('narinfo: every field round-trips; the fingerprint is what Nix signs', () =
 });
 
 test('narinfo: hostile fields are rejected with specific errors', () => {
-  const bad = (patch: Partial<NarInfo>, pattern: RegExp) => assert.throws(() => parseNarInfo(formatNarInfo({ ...sample, ...patch })), (e: Error) => e instanceof ParseError && pattern.test(e.message));
+  const bad = (patch: Partial<NarInfo>, pattern: RegExp) =>
+    assert.throws(
+      () => parseNarInfo(formatNarInfo({ ...sample, ...patch })),
+      (e: Error) => e instanceof ParseError && pattern.test(e.message),
+    );
   bad({ storePath: '/etc/passwd' }, /StorePath: .*not inside/);
   bad({ url: '../../etc/passwd' }, /URL .* must be a relative path/);
   bad({ url: '/etc/passwd' }, /URL .* must be a relative path/);
@@ -77,7 +81,15 @@ test('signatures: made and checked with Nix key formats; any signed field tamper
 test('nix path-info JSON: the old array and the new object shapes', () => {
   const old = `[{"path":"${P}","narHash":"sha256-EFUdrtf6Rn0LWIJufrmg8q99aT3jGfLvd1//zaJEufY=","narSize":120,"references":[],"signatures":["a:b"],"ultimate":true}]`;
   const newer = `{"${P}":{"narHash":"sha256:178x3wjg23lph7qg1il46a9lj04p7l5p53qrabzh25i77hc5w34g","narSize":120,"references":["${P}"],"signatures":[],"ca":"fixed:r:sha256:178x3wjg23lph7qg1il46a9lj04p7l5p53qrabzh25i77hc5w34g"}}`;
-  assert.deepEqual(parsePathInfoJson(old)[0], { path: P, narHash: 'sha256-EFUdrtf6Rn0LWIJufrmg8q99aT3jGfLvd1//zaJEufY=', narSize: 120, references: [], deriver: undefined, signatures: ['a:b'], ca: undefined });
+  assert.deepEqual(parsePathInfoJson(old)[0], {
+    path: P,
+    narHash: 'sha256-EFUdrtf6Rn0LWIJufrmg8q99aT3jGfLvd1//zaJEufY=',
+    narSize: 120,
+    references: [],
+    deriver: undefined,
+    signatures: ['a:b'],
+    ca: undefined,
+  });
   assert.equal(parsePathInfoJson(newer)[0].path, P);
   assert.equal(parsePathInfoJson(newer)[0].ca?.startsWith('fixed:r:'), true);
   assert.throws(() => parsePathInfoJson(`{"${P}":null}`), /not a valid store path/);
@@ -102,7 +114,12 @@ async function entries(bytes: Uint8Array): Promise<(NarEntry & { data?: string }
   return out;
 }
 
-const file = (text: string, executable = false): NarNode => ({ type: 'regular', executable, size: Buffer.byteLength(text), contents: () => once(new TextEncoder().encode(text)) });
+const file = (text: string, executable = false): NarNode => ({
+  type: 'regular',
+  executable,
+  size: Buffer.byteLength(text),
+  contents: () => once(new TextEncoder().encode(text)),
+});
 const dir = (children: [string, NarNode][]): NarNode => ({ type: 'directory', entries: () => once2(children) });
 async function* once2<T>(items: T[]): AsyncIterable<T> {
   yield* items;
@@ -166,26 +183,54 @@ test('fuzz: store path, narinfo, NAR and path-info parsers throw nothing but Par
       assert.ok(error instanceof ParseError, `${(error as Error)?.constructor?.name}: ${String(error)}`);
     }
   };
-  fc.assert(fc.property(fc.string(), (s) => only(() => parseStorePath(s))), { numRuns: 10_000 });
-  fc.assert(fc.property(fc.string().map((s) => `/nix/store/${s}`), (s) => only(() => parseStorePath(s))), { numRuns: 10_000 });
-  const line = fc.tuple(fc.constantFrom('StorePath', 'URL', 'NarHash', 'NarSize', 'References', 'Sig', 'CA', 'FileSize', 'Deriver', 'X'), fc.string()).map(([k, v]) => `${k}: ${v}`);
-  fc.assert(fc.property(fc.array(line, { maxLength: 12 }), (lines) => only(() => parseNarInfo(lines.join('\n')))), { numRuns: 10_000 });
+  fc.assert(
+    fc.property(fc.string(), (s) => only(() => parseStorePath(s))),
+    { numRuns: 10_000 },
+  );
+  fc.assert(
+    fc.property(
+      fc.string().map((s) => `/nix/store/${s}`),
+      (s) => only(() => parseStorePath(s)),
+    ),
+    { numRuns: 10_000 },
+  );
+  const line = fc
+    .tuple(fc.constantFrom('StorePath', 'URL', 'NarHash', 'NarSize', 'References', 'Sig', 'CA', 'FileSize', 'Deriver', 'X'), fc.string())
+    .map(([k, v]) => `${k}: ${v}`);
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 12 }), (lines) => only(() => parseNarInfo(lines.join('\n')))),
+    { numRuns: 10_000 },
+  );
   fc.assert(
     fc.property(fc.string(), (s) => only(() => parseNarInfo(formatNarInfo(sample).replace(/NarHash: .*/, `NarHash: ${s}`)))),
     { numRuns: 10_000 },
   );
-  fc.assert(fc.property(fc.string(), (s) => only(() => parsePathInfoJson(s))), { numRuns: 10_000 });
-  const valid = await collect(writeNar(dir([['a', file('hello')], ['b', { type: 'symlink', target: 'a' }]])));
+  fc.assert(
+    fc.property(fc.string(), (s) => only(() => parsePathInfoJson(s))),
+    { numRuns: 10_000 },
+  );
+  const valid = await collect(
+    writeNar(
+      dir([
+        ['a', file('hello')],
+        ['b', { type: 'symlink', target: 'a' }],
+      ]),
+    ),
+  );
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(valid.length), async (flips, cut) => {
-      const bytes = Buffer.from(valid.subarray(0, cut));
-      for (const [at, value] of flips) if (at < bytes.length) bytes[at] = value;
-      try {
-        await entries(bytes);
-      } catch (error) {
-        assert.ok(error instanceof ParseError, String(error));
-      }
-    }),
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      fc.nat(valid.length),
+      async (flips, cut) => {
+        const bytes = Buffer.from(valid.subarray(0, cut));
+        for (const [at, value] of flips) if (at < bytes.length) bytes[at] = value;
+        try {
+          await entries(bytes);
+        } catch (error) {
+          assert.ok(error instanceof ParseError, String(error));
+        }
+      },
+    ),
     { numRuns: 10_000 },
   );
 });

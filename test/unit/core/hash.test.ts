@@ -35,7 +35,10 @@ test('every form Nix accepts parses to the same hash, with the encoding detected
 
 test('wrong lengths and alphabets are rejected with the expected form', () => {
   assert.throws(() => parseHash(HELLO.toNix32().slice(1), 'sha256'), /expected 52 Nix base32, 64 base16 or 44 base64 characters for sha256, got 51/);
-  assert.throws(() => parseHash('e'.repeat(52), 'sha256'), (e: ParseError) => e instanceof ParseError && /'e' is not a Nix base32 character/.test(e.message));
+  assert.throws(
+    () => parseHash('e'.repeat(52), 'sha256'),
+    (e: ParseError) => e instanceof ParseError && /'e' is not a Nix base32 character/.test(e.message),
+  );
   assert.throws(() => parseHash('sha256-abc'), /base64/);
   assert.throws(() => parseHash('sha3:abc'), /unknown hash algorithm 'sha3'/);
   assert.throws(() => parseHash(HELLO.toNix32()), /needs its algorithm/);
@@ -91,16 +94,19 @@ test('CIDs in other versions and bases parse', () => {
   assert.throws(() => describeCid('bafkreinotacid'), ParseError);
 });
 
-
 test('fuzz: the hash parser throws nothing but ParseError (10^4 cases)', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom(...'0123456789abcdfghijklmnpqrsvwxyz:-=+/ABCDsha256') })), fc.option(algo, { nil: undefined }), (text, a) => {
-      try {
-        parseHash(text, a);
-      } catch (error) {
-        assert.ok(error instanceof ParseError, String(error));
-      }
-    }),
+    fc.property(
+      fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom(...'0123456789abcdfghijklmnpqrsvwxyz:-=+/ABCDsha256') })),
+      fc.option(algo, { nil: undefined }),
+      (text, a) => {
+        try {
+          parseHash(text, a);
+        } catch (error) {
+          assert.ok(error instanceof ParseError, String(error));
+        }
+      },
+    ),
     { numRuns: 10_000 },
   );
 });

@@ -16,7 +16,12 @@ function refuses(parse: () => unknown, expected: RegExp, ...secrets: string[]): 
 }
 
 test('a secret key where a public key is expected is refused as a SECRET key, without repeating it', () => {
-  refuses(() => parsePublicKey(pair.secret), /public key 'cache\.example\.org-1': this is a SECRET key; give its public key \(nix key convert-secret-to-public < sk, or nix-ipfs keygen\)/, secretPart, secretPart.slice(0, 16));
+  refuses(
+    () => parsePublicKey(pair.secret),
+    /public key 'cache\.example\.org-1': this is a SECRET key; give its public key \(nix key convert-secret-to-public < sk, or nix-ipfs keygen\)/,
+    secretPart,
+    secretPart.slice(0, 16),
+  );
   refuses(() => parsePublicKey(`${pair.secret}\n`), /SECRET key/, secretPart);
 });
 

@@ -11,7 +11,7 @@ test('mirror:// URLs expand to the sites nixpkgs lists, and only those', () => {
   assert.equal(unknownMirrorSite('https://example.org/x'), undefined);
 });
 
-test('names that are not sites (prototype keys, the file\'s own notes) expand to nothing and are named', () => {
+test("names that are not sites (prototype keys, the file's own notes) expand to nothing and are named", () => {
   for (const site of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '_source', 'no-such-site']) {
     assert.deepEqual(expandMirrorUrl(`mirror://${site}/x`), [], site);
     assert.equal(unknownMirrorSite(`mirror://${site}/x`), site);

@@ -8,7 +8,17 @@ const NAME = 'k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8';
 const ROOT = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
 
 function status(extra: Partial<FollowStatus> = {}): FollowStatus {
-  return { name: NAME, root: ROOT, behind: false, versions: 2, bytes: 1_234_567_890, lagSeconds: 200, upToDateAt: '2030-01-10T00:00:00.000Z', keep: 2, ...extra };
+  return {
+    name: NAME,
+    root: ROOT,
+    behind: false,
+    versions: 2,
+    bytes: 1_234_567_890,
+    lagSeconds: 200,
+    upToDateAt: '2030-01-10T00:00:00.000Z',
+    keep: 2,
+    ...extra,
+  };
 }
 
 test('sizes in decimal units, one decimal', () => {
@@ -56,7 +66,11 @@ test('the row: a short name, lag and bytes, and a failed check', () => {
 
 test('the tooltip holds every value whole', () => {
   const now = new Date('2030-01-10T00:03:20.000Z');
-  const lines = followTooltipLines(status({ lastError: 'cannot resolve k51…: no teammate answers', lastCheckAt: '2030-01-10T00:03:00.000Z', keepDays: 7 }), true, now);
+  const lines = followTooltipLines(
+    status({ lastError: 'cannot resolve k51…: no teammate answers', lastCheckAt: '2030-01-10T00:03:00.000Z', keepDays: 7 }),
+    true,
+    now,
+  );
   assert.deepEqual(lines, [
     `IPNS name: ${NAME}`,
     `Current root: ${ROOT}`,

@@ -35,7 +35,12 @@ function hackage(count: number): string {
 const whole = (text: string) => extractFetchers(parseNix(text));
 
 test('big generated sets are split into chunks the grammar accepts, with exactly the fetchers of a whole parse', () => {
-  const withLet = vimPlugins(1200, { header: '{ fetchurl, fetchFromGitHub, buildVimPlugin }:\nlet\n  version = "1.0";\n  tool = fetchurl { url = "https://example.org/t-${version}"; sha256 = "' + nix32('tool') + '"; };\nin\n{\n' });
+  const withLet = vimPlugins(1200, {
+    header:
+      '{ fetchurl, fetchFromGitHub, buildVimPlugin }:\nlet\n  version = "1.0";\n  tool = fetchurl { url = "https://example.org/t-${version}"; sha256 = "' +
+      nix32('tool') +
+      '"; };\nin\n{\n',
+  });
   const withSuffix = vimPlugins(1200, { footer: '} // {\n  extra = fetchurl { url = "https://example.org/extra"; sha256 = "' + nix32('extra') + '"; };\n}\n' });
   for (const [name, text] of Object.entries({ vimPlugins: vimPlugins(1200), hackage: hackage(900), withLet, withSuffix })) {
     const chunked = chunkNix(text);
@@ -54,7 +59,10 @@ test('files a split could misread are parsed whole', () => {
   // A rec set: a binding may name any other, in any chunk.
   assert.equal(chunkNix(vimPlugins(1200, { header: '{ fetchurl }:\nrec {\n' })), undefined);
   // The split set is itself a source (url and hash among its own bindings): no chunk sees both.
-  assert.equal(chunkNix(vimPlugins(1200, { header: '{\n  url = "https://example.org/whole";\n' }).replace(/\}\n$/, `  sha256 = "${nix32('w')}";\n}\n`)), undefined);
+  assert.equal(
+    chunkNix(vimPlugins(1200, { header: '{\n  url = "https://example.org/whole";\n' }).replace(/\}\n$/, `  sha256 = "${nix32('w')}";\n}\n`)),
+    undefined,
+  );
   // A long text after the set (node-packages' shape) would be re-parsed with every chunk.
   assert.equal(chunkNix(vimPlugins(1200, { footer: `}\n${'# a long tail\n'.repeat(2000)}` })), undefined);
   // A syntax error anywhere: the whole parse's recovery decides.
@@ -63,7 +71,25 @@ test('files a split could misread are parsed whole', () => {
 });
 
 // Strings, comments and braces that, cut by a chunk boundary, would change what the rest means.
-const nasty = fc.constantFrom('"', "''", '{', '}', '/*', '*/', '#', ';', '${', 'rec ', '\n  x = ', '\n  y = {\n', "\n  s = ''\n", '\n  u = "\n', '\\', 'let ', ' in ');
+const nasty = fc.constantFrom(
+  '"',
+  "''",
+  '{',
+  '}',
+  '/*',
+  '*/',
+  '#',
+  ';',
+  '${',
+  'rec ',
+  '\n  x = ',
+  '\n  y = {\n',
+  "\n  s = ''\n",
+  '\n  u = "\n',
+  '\\',
+  'let ',
+  ' in ',
+);
 
 test('property: a split never changes the fetchers found, whatever the text (mutated generated sets)', () => {
   const base = vimPlugins(1100);
@@ -88,13 +114,18 @@ test('property: an edit re-parses its chunk and gives the fetchers of a whole pa
   let reparsed = 0;
   fc.assert(
     // Typing (letters, spaces, newlines) mostly keeps the split; the nasty snippets mostly void it.
-    fc.property(fc.nat(base.length), fc.oneof(fc.constant(0), fc.nat(40)), fc.oneof(nasty, fc.string({ maxLength: 12 }), fc.constantFrom('', ' ', 'a', '\n', '1.2', 'ab-c')), (from, length, insert) => {
-      const to = Math.min(base.length, from + length);
-      const edited = editChunked(chunked, [{ from, to, insert }]);
-      if (!edited) return;
-      reparsed++;
-      assert.deepEqual(chunkedFetchers(edited), whole(base.slice(0, from) + insert + base.slice(to)));
-    }),
+    fc.property(
+      fc.nat(base.length),
+      fc.oneof(fc.constant(0), fc.nat(40)),
+      fc.oneof(nasty, fc.string({ maxLength: 12 }), fc.constantFrom('', ' ', 'a', '\n', '1.2', 'ab-c')),
+      (from, length, insert) => {
+        const to = Math.min(base.length, from + length);
+        const edited = editChunked(chunked, [{ from, to, insert }]);
+        if (!edited) return;
+        reparsed++;
+        assert.deepEqual(chunkedFetchers(edited), whole(base.slice(0, from) + insert + base.slice(to)));
+      },
+    ),
     { numRuns: 60 },
   );
   assert.ok(reparsed > 10, `only ${reparsed} edits kept the split`);

@@ -12,7 +12,9 @@ const fixture = (name: string) => readFileSync(path.join(repoRoot, 'test/fixture
 
 test('every fetcher form, with its URLs, hash attribute, mode and name', () => {
   const found = extractFetchers(parseNix(fixture('fetchers.nix')));
-  const summary = Object.fromEntries(found.map((f) => [f.fetcher + (f.fetcher === 'fetchurl' ? `:${f.hashAttr}:${f.urls[0]?.slice(-8)}` : ''), [f.mode, f.urls, f.placeholder]]));
+  const summary = Object.fromEntries(
+    found.map((f) => [f.fetcher + (f.fetcher === 'fetchurl' ? `:${f.hashAttr}:${f.urls[0]?.slice(-8)}` : ''), [f.mode, f.urls, f.placeholder]]),
+  );
   assert.deepEqual(summary['fetchurl:sha256:3.tar.gz'], ['flat', ['https://example.org/a-1.2.3.tar.gz', 'https://mirror.example.org/a.tar.gz'], false]);
   assert.deepEqual(summary['builtins.fetchurl'], ['flat', ['https://example.org/b.bin'], false]);
   assert.deepEqual(summary['builtins.fetchTarball'], ['recursive', ['https://example.org/c.tar.gz'], false]);
@@ -28,7 +30,10 @@ test('every fetcher form, with its URLs, hash attribute, mode and name', () => {
   assert.deepEqual(summary.fetchNuGet, ['flat', ['https://www.nuget.org/api/v2/package/Newtonsoft.Json/13.0.3'], false]);
   assert.deepEqual(summary['fetchurl:hash:o.tar.gz'], ['flat', ['https://example.org/o.tar.gz'], false]);
   assert.deepEqual(summary.attrset, ['recursive', ['https://example.org/p'], false]);
-  assert.deepEqual(summary['fetchurl:sha256:ample.org/q'.replace('ample.org/q', 'e.org/q')] ?? summary[Object.keys(summary).find((k) => k.endsWith('.org/q'))!], ['flat', ['https://example.org/q'], true]);
+  assert.deepEqual(
+    summary['fetchurl:sha256:ample.org/q'.replace('ample.org/q', 'e.org/q')] ?? summary[Object.keys(summary).find((k) => k.endsWith('.org/q'))!],
+    ['flat', ['https://example.org/q'], true],
+  );
   assert.deepEqual(summary.vendorHash, ['recursive', [], false]);
   assert.deepEqual(summary.npmDepsHash, ['recursive', [], true]);
   const ipfs = found.find((f) => f.fetcher === 'fetchipfs')!;
@@ -43,7 +48,9 @@ test('every fetcher form, with its URLs, hash attribute, mode and name', () => {
 test('interpolated URLs resolve through let and rec bindings, else are dynamic', () => {
   const [hello] = extractFetchers(parseNix(readFileSync(path.join(repoRoot, 'test/fixtures/packages/hello.nix'), 'utf8')));
   assert.deepEqual(hello.urls, ['mirror://gnu/hello/hello-2.12.1.tar.gz']);
-  const [dynamic] = extractFetchers(parseNix('{ v }: fetchurl { url = "https://e/${v}.tgz"; sha256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"; }'));
+  const [dynamic] = extractFetchers(
+    parseNix('{ v }: fetchurl { url = "https://e/${v}.tgz"; sha256 = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"; }'),
+  );
   assert.deepEqual([dynamic.urls, dynamic.dynamicUrl], [[], true]);
   assert.equal(hello.dynamicUrl, false);
 });
@@ -56,7 +63,10 @@ test('mirror:// URLs expand with the nixpkgs mirror list', () => {
 
 test('a half-typed file still yields the fetchers before the break', () => {
   const found = extractFetchers(parseNix(fixture('broken.nix')));
-  assert.deepEqual(found.map((f) => f.fetcher), ['fetchurl', 'fetchurl', 'fetchzip']);
+  assert.deepEqual(
+    found.map((f) => f.fetcher),
+    ['fetchurl', 'fetchurl', 'fetchzip'],
+  );
   assert.equal(found[2].nixHash?.toSri(), 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=');
 });
 
@@ -74,12 +84,45 @@ test('incremental re-parse gives the same fetchers as a full parse', () => {
 });
 
 test('fuzz: extraction never throws on any input, and finds nothing where the scan skips parsing (10^4 cases)', () => {
-  const pieces = fc.constantFrom('fetchurl', '{', '}', ' = ', '"', ';', 'url', 'urls', 'sha256', 'hash', 'sha1', 'cargoHash', 'outputHash', '${', 'rec', 'let', 'in', "''", 'x', '[', ']', '(', ')', '.', ':', '#');
+  const pieces = fc.constantFrom(
+    'fetchurl',
+    '{',
+    '}',
+    ' = ',
+    '"',
+    ';',
+    'url',
+    'urls',
+    'sha256',
+    'hash',
+    'sha1',
+    'cargoHash',
+    'outputHash',
+    '${',
+    'rec',
+    'let',
+    'in',
+    "''",
+    'x',
+    '[',
+    ']',
+    '(',
+    ')',
+    '.',
+    ':',
+    '#',
+  );
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.array(pieces, { maxLength: 40 }).map((p) => p.join(''))), (text) => {
-      const found = extractFetchers(parseNix(text));
-      if (!mayHaveFetchers(text)) assert.deepEqual(found, []);
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.array(pieces, { maxLength: 40 }).map((p) => p.join('')),
+      ),
+      (text) => {
+        const found = extractFetchers(parseNix(text));
+        if (!mayHaveFetchers(text)) assert.deepEqual(found, []);
+      },
+    ),
     { numRuns: 10_000 },
   );
 });
@@ -101,16 +144,21 @@ test("indented strings' escapes (''$, ''', ''\\n) are read as Nix reads them, no
   const found = extractFetchers(parseNix(text));
   assert.deepEqual(
     found.map((f) => f.urls[0]),
-    ["https://example.org/v${\"1\"}''.tar.gz", 'https://example.org/doc'],
+    ['https://example.org/v${"1"}\'\'.tar.gz', 'https://example.org/doc'],
   );
 });
 
 test('hash problems are typed: malformed (with why), interpolated, not a literal; scan records keep the text and "dynamic"', () => {
   const problems = extractFetchers(
-    parseNix('{ v, h }: [ (fetchurl { url = "https://e/a"; sha256 = "nothex"; }) (fetchurl { url = "https://e/${v}"; hash = "sha256-${h}"; }) (fetchurl { urls = [ "https://e/c" v ]; hash = lib.hashOf h; }) ]'),
+    parseNix(
+      '{ v, h }: [ (fetchurl { url = "https://e/a"; sha256 = "nothex"; }) (fetchurl { url = "https://e/${v}"; hash = "sha256-${h}"; }) (fetchurl { urls = [ "https://e/c" v ]; hash = lib.hashOf h; }) ]',
+    ),
   ).map((f) => f.hashProblem?.kind);
   assert.deepEqual(problems, ['malformed', 'interpolated', 'not-literal']);
-  const [malformed, interpolated, reference] = scanText('x.nix', '{ v, h }: [ (fetchurl { url = "https://e/a"; sha256 = "nothex"; }) (fetchurl { url = "https://e/${v}"; hash = "sha256-${h}"; }) (fetchurl { urls = [ "https://e/c" v ]; hash = lib.hashOf h; }) ]');
+  const [malformed, interpolated, reference] = scanText(
+    'x.nix',
+    '{ v, h }: [ (fetchurl { url = "https://e/a"; sha256 = "nothex"; }) (fetchurl { url = "https://e/${v}"; hash = "sha256-${h}"; }) (fetchurl { urls = [ "https://e/c" v ]; hash = lib.hashOf h; }) ]',
+  );
   assert.deepEqual([interpolated.hashError, reference.hashError], ['interpolated', 'not a literal string']);
   assert.deepEqual([malformed.urls, interpolated.urls, reference.urls], [['https://e/a'], ['dynamic'], ['https://e/c', 'dynamic']]);
   for (const r of [malformed, interpolated, reference]) assert.equal(hashProblemText(scanRecordFetcher(r).hashProblem!), r.hashError);

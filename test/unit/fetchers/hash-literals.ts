@@ -33,7 +33,12 @@ function isDigest(text: string): boolean {
   if (HEX_LENGTHS.has(text.length) && /^[0-9a-fA-F]+$/.test(text)) return true;
   if (NIX32_LENGTHS.has(text.length) && /^[0-9a-df-np-sv-z]+$/.test(text)) return true;
   // padded base64 of a digest's size (node2nix writes sha512 this way)
-  return Object.entries(BASE64_LENGTHS).some(([algo, length]) => text.length === length && Buffer.from(text, 'base64').length === { md5: 16, sha1: 20, sha256: 32, sha512: 64 }[algo] && Buffer.from(text, 'base64').toString('base64') === text);
+  return Object.entries(BASE64_LENGTHS).some(
+    ([algo, length]) =>
+      text.length === length &&
+      Buffer.from(text, 'base64').length === { md5: 16, sha1: 20, sha256: 32, sha512: 64 }[algo] &&
+      Buffer.from(text, 'base64').toString('base64') === text,
+  );
 }
 
 export function isHashShaped(value: string): boolean {

@@ -15,7 +15,9 @@ import { findHashLiterals, isSri, type HashLiteral } from './hash-literals';
  * `nix hash to-sri`, CIDs against one built here from the digest.
  */
 const corpus = path.join(repoRoot, 'test/fixtures/nixpkgs-shapes');
-const files = readdirSync(corpus).filter((f) => f.endsWith('.nix')).sort();
+const files = readdirSync(corpus)
+  .filter((f) => f.endsWith('.nix'))
+  .sort();
 
 interface Expectation {
   fetcher: string;
@@ -44,7 +46,10 @@ function nixSris(literals: HashLiteral[]): Map<string, string> {
   for (const algo of new Set(literals.map(algoOf))) {
     const values = [...new Set(literals.filter((l) => algoOf(l) === algo).map((l) => l.value))];
     const out = execFileSync('nix', ['--extra-experimental-features', 'nix-command', 'hash', 'to-sri', '--type', algo, ...values], { encoding: 'utf8' });
-    out.trim().split('\n').forEach((sri, i) => sris.set(values[i], sri));
+    out
+      .trim()
+      .split('\n')
+      .forEach((sri, i) => sris.set(values[i], sri));
   }
   return sris;
 }
@@ -67,7 +72,7 @@ function rawCid(sri: string): string | undefined {
 test('the independent count skips comments and the text of strings, and reads SRI anywhere', () => {
   const text = [
     '{ # sha256 = "0ayhp9v4m4rdhjmnl2bq3cibrbqqkgjbl3s7yk2nhlh8vj3ay16g";',
-    '  script = \'\'',
+    "  script = ''",
     '    sha256 = "0ayhp9v4m4rdhjmnl2bq3cibrbqqkgjbl3s7yk2nhlh8vj3ay16g"',
     "  '';",
     '  rev = "9d9dbe6ed05854e03811c361a3380e09183f4f4a";',
@@ -107,13 +112,19 @@ test('every hash literal in the nixpkgs-shaped corpus is reported, with its fiel
   }
   const recall = (literals.length - missed.length) / literals.length;
   const precision = (checked - wrong.length) / checked;
-  t.diagnostic(`${literals.length} literals in ${files.length} files: recall ${(recall * 100).toFixed(1)} %, field precision ${(precision * 100).toFixed(1)} % of ${checked} fields`);
+  t.diagnostic(
+    `${literals.length} literals in ${files.length} files: recall ${(recall * 100).toFixed(1)} %, field precision ${(precision * 100).toFixed(1)} % of ${checked} fields`,
+  );
   for (const line of [...missed.map((m) => `missed ${m}`), ...wrong]) t.diagnostic(line);
   assert.ok(recall >= 0.99, `recall ${recall}: missed ${missed.join(', ')}`);
   assert.ok(precision >= 0.99, `field precision ${precision}:\n${wrong.join('\n')}`);
   for (const file of files) {
     const held = literals.filter((l) => l.file === file).length;
-    if (held > 0) assert.ok(records.some((r) => path.basename(r.file) === file), `${file} holds ${held} hash literals but the scan reports none`);
+    if (held > 0)
+      assert.ok(
+        records.some((r) => path.basename(r.file) === file),
+        `${file} holds ${held} hash literals but the scan reports none`,
+      );
   }
 });
 

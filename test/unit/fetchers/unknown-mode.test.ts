@@ -30,7 +30,15 @@ test('a hash the file does not say how it is fetched: mode unknown, no CID, no l
     scanText('pin.nix', text).map((r) => r.cid),
     [undefined, undefined],
   );
-  assert.deepEqual(await codeLenses(document, fetchers, async () => ({ kind: 'not-mirrored' }), () => false), []);
+  assert.deepEqual(
+    await codeLenses(
+      document,
+      fetchers,
+      async () => ({ kind: 'not-mirrored' }),
+      () => false,
+    ),
+    [],
+  );
   for (const f of fetchers) {
     const result = await hover(document, fetchers, document.positionAt(f.hashFrom + 3), async () => ({ kind: 'not-mirrored' }), 'http://127.0.0.1:8080');
     const value = (result!.contents as { value: string }).value;

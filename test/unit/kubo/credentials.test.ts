@@ -30,8 +30,14 @@ test('credentials in an API URL become a basic-auth header and leave the URL', (
 });
 
 test('a bad API address is refused without its credentials', () => {
-  assert.throws(() => parseKuboApi('ftp://user:secretpw@127.0.0.1:5001'), (error: Error) => /is not a Kubo API address/.test(error.message) && !error.message.includes('secretpw'));
-  assert.throws(() => parseKuboApi('http://user:secretpw@[bad'), (error: Error) => /is not a Kubo API address/.test(error.message) && !error.message.includes('secretpw'));
+  assert.throws(
+    () => parseKuboApi('ftp://user:secretpw@127.0.0.1:5001'),
+    (error: Error) => /is not a Kubo API address/.test(error.message) && !error.message.includes('secretpw'),
+  );
+  assert.throws(
+    () => parseKuboApi('http://user:secretpw@[bad'),
+    (error: Error) => /is not a Kubo API address/.test(error.message) && !error.message.includes('secretpw'),
+  );
 });
 
 test("a token in each form users copy: Kubo's AuthSecret, a header value, a bare token", () => {

@@ -20,14 +20,29 @@ test('NAR extraction: a symlink cannot be used to write outside the destination'
   const work = await mkdtemp(path.join(tmpdir(), 'nix-ipfs-nar-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const outside = await mkdtemp(path.join(work, 'outside-'));
-  const file: NarNode = { type: 'regular', executable: false, size: 3, contents: async function* () { yield new TextEncoder().encode('pwn'); } };
+  const file: NarNode = {
+    type: 'regular',
+    executable: false,
+    size: 3,
+    contents: async function* () {
+      yield new TextEncoder().encode('pwn');
+    },
+  };
   // "na" is a symlink to a folder outside; then a directory also named "na" (renamed from "nb"
   // in the bytes, past the writer's checks) whose file would land outside through the link.
   const crafted = await bytesOf({
     type: 'directory',
     async *entries() {
       yield ['na', { type: 'symlink', target: outside }] as [string, NarNode];
-      yield ['nb', { type: 'directory', async *entries() { yield ['x', file] as [string, NarNode]; } }] as [string, NarNode];
+      yield [
+        'nb',
+        {
+          type: 'directory',
+          async *entries() {
+            yield ['x', file] as [string, NarNode];
+          },
+        },
+      ] as [string, NarNode];
     },
   });
   const hostile = Buffer.from(crafted.toString('latin1').replace('nb'.padEnd(8, '\0'), 'na'.padEnd(8, '\0')), 'latin1');
@@ -45,7 +60,12 @@ test('NAR extraction: a path longer than the file system allows is named briefly
   let inner: NarNode = { type: 'symlink', target: 'bottom' };
   for (let level = 0; level < 40; level++) {
     const child: NarNode = inner;
-    inner = { type: 'directory', async *entries() { yield ['n'.repeat(200), child] as [string, NarNode]; } };
+    inner = {
+      type: 'directory',
+      async *entries() {
+        yield ['n'.repeat(200), child] as [string, NarNode];
+      },
+    };
   }
   await assert.rejects(extractNar(readNar(once(await bytesOf(inner))), path.join(work, 'out')), (error: Error) => {
     assert.equal(error.name, 'NarExtractError');

@@ -9,7 +9,12 @@ const manifest = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../.
 
 test("package.json's settings are the schema's: same names, types, defaults and bounds", () => {
   const properties = manifest.contributes.configuration.properties as Record<string, { type: string; default: unknown; minimum?: number; maximum?: number }>;
-  assert.deepEqual(Object.keys(properties).sort(), Object.keys(SETTINGS_SCHEMA).map((k) => `nixIpfs.${k}`).sort());
+  assert.deepEqual(
+    Object.keys(properties).sort(),
+    Object.keys(SETTINGS_SCHEMA)
+      .map((k) => `nixIpfs.${k}`)
+      .sort(),
+  );
   for (const [key, field] of Object.entries(SETTINGS_SCHEMA)) {
     const { type, default: value, minimum, maximum } = properties[`nixIpfs.${key}`];
     assert.deepEqual({ type, default: value, minimum, maximum }, { minimum: undefined, maximum: undefined, ...field }, key);
@@ -34,7 +39,11 @@ test('settings from another editor: nested or dotted names, missing ones keep th
   assert.equal(normalizeSettings({ 'diagnostics.notMirrored': true })['diagnostics.notMirrored'], true);
   assert.equal(normalizeSettings({ concurrency: 8 }, settings).kuboApi, 'http://127.0.0.1:5002');
   assert.deepEqual(normalizeSettings(undefined), DEFAULT_SETTINGS);
-  assert.deepEqual(normalizeSession({ kuboApiToken: 't', insecureApisAccepted: ['http://10.0.0.2:5001'] }), { ...DEFAULT_SESSION, kuboApiToken: 't', insecureApisAccepted: ['http://10.0.0.2:5001'] });
+  assert.deepEqual(normalizeSession({ kuboApiToken: 't', insecureApisAccepted: ['http://10.0.0.2:5001'] }), {
+    ...DEFAULT_SESSION,
+    kuboApiToken: 't',
+    insecureApisAccepted: ['http://10.0.0.2:5001'],
+  });
 });
 
 test('a wrong type is refused with every problem named, and nothing is applied', () => {

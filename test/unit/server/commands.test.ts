@@ -27,13 +27,20 @@ class EmptyStore extends Nix {
 function environment(init: Record<string, unknown> = {}) {
   const kubo = new MemoryKubo();
   const ctx: ServiceContext = { kubo, nix: new EmptyStore(), layout: new Layout('/nix-ipfs'), keyName: 'nix-ipfs', concurrency: 2 };
-  const session = new ServerSession(() => undefined, () => undefined, () => ctx);
+  const session = new ServerSession(
+    () => undefined,
+    () => undefined,
+    () => ctx,
+  );
   session.configure(init, init);
   const told = { messages: [] as [MessageType, string][], changes: [] as Parameters<CommandEnv['changed']>[0][] };
   const env: CommandEnv = {
     session,
     documents: new NixDocuments(),
-    pinStates: new PinStates(() => ctx, () => undefined),
+    pinStates: new PinStates(
+      () => ctx,
+      () => undefined,
+    ),
     workspaceFolders: [],
     signal: new AbortController().signal,
     progress: () => undefined,
@@ -47,7 +54,10 @@ function environment(init: Record<string, unknown> = {}) {
 }
 
 async function failure(work: Promise<unknown>): Promise<ResponseError> {
-  const error = await work.then(() => assert.fail('expected a ResponseError'), (e: unknown) => e);
+  const error = await work.then(
+    () => assert.fail('expected a ResponseError'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof ResponseError, String(error));
   return error;
 }
@@ -59,8 +69,14 @@ test('arguments are checked: a missing or mistyped field is an InvalidParams err
   assert.match(missing.message, /^nixIpfs\.server\.unpin: 'hash' \(a string\) is missing/);
   assert.match((await failure(runCommand('publish', { paths: '/nix/store/x' }, env))).message, /'paths' must be a list of strings, not "\/nix\/store\/x"/);
   assert.match((await failure(runCommand('verify', 'target', env))).message, /its argument must be an object, not "target"/);
-  assert.match((await failure(runCommand('pinSource', { uri: 'file:///closed.nix', hashFrom: 0 }, env))).message, /file:\/\/\/closed\.nix is not open in the editor/);
-  assert.match((await failure(runCommand('fetchSource', { hash: 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=', mode: 'tree' }, env))).message, /'mode' must be 'flat'/);
+  assert.match(
+    (await failure(runCommand('pinSource', { uri: 'file:///closed.nix', hashFrom: 0 }, env))).message,
+    /file:\/\/\/closed\.nix is not open in the editor/,
+  );
+  assert.match(
+    (await failure(runCommand('fetchSource', { hash: 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=', mode: 'tree' }, env))).message,
+    /'mode' must be 'flat'/,
+  );
 });
 
 test('an untrusted workspace refuses downloads, and an unconfirmed plain-HTTP API is refused before any request', async () => {
@@ -71,7 +87,11 @@ test('an untrusted workspace refuses downloads, and an unconfirmed plain-HTTP AP
   assert.equal(refused.code, NixIpfsError.InsecureApiUnconfirmed);
   assert.deepEqual(refused.data, { api: 'http://192.0.2.7:5001' });
   remote.env.session.acceptInsecureApi('http://192.0.2.7:5001');
-  assert.equal((await failure(runCommand('unpin', { hash: 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=' }, remote.env))).code, NixIpfsError.Failed, 'accepted: the work is tried');
+  assert.equal(
+    (await failure(runCommand('unpin', { hash: 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=' }, remote.env))).code,
+    NixIpfsError.Failed,
+    'accepted: the work is tried',
+  );
 });
 
 test('publishing without a signing key is refused with SigningKeyMissing, so the editor can ask what to do', async () => {

@@ -25,7 +25,8 @@ const onHash = (document: TextDocument) => document.positionAt(text.indexOf('589
 
 test('hover on a hash: every encoding, the raw CID, and what the node holds', async () => {
   const { document, fetchers } = open(text);
-  const value = async (state: PinState | undefined, gateway = '') => ((await hover(document, fetchers, onHash(document), stateIs(state), gateway))!.contents as { value: string }).value;
+  const value = async (state: PinState | undefined, gateway = '') =>
+    ((await hover(document, fetchers, onHash(document), stateIs(state), gateway))!.contents as { value: string }).value;
   const notMirrored = await value({ kind: 'not-mirrored' }, 'http://127.0.0.1:8080');
   assert.match(notMirrored, /\*\*sha256\*\* · flat \(the file\) · fetchurl/);
   assert.ok(notMirrored.includes(`SRI: \`${sri}\``));
@@ -35,7 +36,10 @@ test('hover on a hash: every encoding, the raw CID, and what the node holds', as
   assert.match(await value({ kind: 'pinned', cid }), /IPFS: \*\*pinned\*\* on your node ✓/);
   assert.match(await value(undefined), /IPFS: checking the Kubo node…/);
   const down = await value({ kind: 'unreachable', api: 'http://127.0.0.1:9' }, 'http://127.0.0.1:8080');
-  assert.match(down, /IPFS: no Kubo node answers at http:\/\/127\.0\.0\.1:9 — start it \(`ipfs daemon`\), or set the Kubo API \(`nixIpfs\.kuboApi`\) to your node's$/);
+  assert.match(
+    down,
+    /IPFS: no Kubo node answers at http:\/\/127\.0\.0\.1:9 — start it \(`ipfs daemon`\), or set the Kubo API \(`nixIpfs\.kuboApi`\) to your node's$/,
+  );
   assert.doesNotMatch(down, /Open in gateway/, 'no link to a gateway whose node is down');
 });
 
@@ -54,7 +58,10 @@ test('lenses: "Pin to IPFS" until pinned, then "Pinned ✓" (copies the CID) and
   assert.deepEqual(await titles({ kind: 'not-mirrored' }), [['Pin to IPFS', ServerCommand.pinSource]]);
   assert.deepEqual(await titles({ kind: 'unreachable', api: 'http://127.0.0.1:9' }), [['Pin to IPFS (node unreachable)', ServerCommand.pinSource]]);
   const record = { hash: sri, cid, mode: 'flat' as const, urls: [], size: 1, addedAt: '' };
-  assert.deepEqual(await titles({ kind: 'pinned', cid, record }), [['Pinned ✓ bafkreic…n5v6am', ServerCommand.copyCid], ['Fetch from IPFS', ServerCommand.fetchSource]]);
+  assert.deepEqual(await titles({ kind: 'pinned', cid, record }), [
+    ['Pinned ✓ bafkreic…n5v6am', ServerCommand.copyCid],
+    ['Fetch from IPFS', ServerCommand.fetchSource],
+  ]);
   assert.deepEqual(await titles({ kind: 'pinned', cid, record }, true), [['Pinned ✓ bafkreic…n5v6am', ServerCommand.copyCid]]);
   assert.deepEqual((await lenses(undefined))[0].command!.arguments, [{ uri: document.uri, hashFrom: text.indexOf('5891b5') }]);
 });
@@ -62,12 +69,37 @@ test('lenses: "Pin to IPFS" until pinned, then "Pinned ✓" (copies the CID) and
 test('diagnostics: placeholder, malformed, copy-paste across the workspace, not mirrored', () => {
   const source = `{ fetchurl, lib }: {\n  a = fetchurl { url = "https://e/a"; hash = lib.fakeHash; };\n  b = fetchurl { url = "https://e/b"; sha256 = "not-a-hash"; };\n  c = fetchurl { url = "https://e/c"; hash = "${sri}"; };\n}\n`;
   const { document, fetchers } = open(source);
-  const other = { file: '/ws/other.nix', line: 3, fetcher: 'fetchurl', urls: ['https://e/other'], hashAttr: 'hash', hash: sri, sri, mode: 'flat' as const, placeholder: false };
-  const found = diagnose(document, fetchers, { workspaceHashes: new Map([[sri, [other]]]), cachedPinState: () => ({ kind: 'not-mirrored' }), notMirrored: true });
-  assert.deepEqual(found.map((d) => [d.code, d.range.start.line]), [['placeholder-hash', 1], ['malformed-hash', 2], ['duplicate-hash', 3], ['not-mirrored', 3]]);
+  const other = {
+    file: '/ws/other.nix',
+    line: 3,
+    fetcher: 'fetchurl',
+    urls: ['https://e/other'],
+    hashAttr: 'hash',
+    hash: sri,
+    sri,
+    mode: 'flat' as const,
+    placeholder: false,
+  };
+  const found = diagnose(document, fetchers, {
+    workspaceHashes: new Map([[sri, [other]]]),
+    cachedPinState: () => ({ kind: 'not-mirrored' }),
+    notMirrored: true,
+  });
+  assert.deepEqual(
+    found.map((d) => [d.code, d.range.start.line]),
+    [
+      ['placeholder-hash', 1],
+      ['malformed-hash', 2],
+      ['duplicate-hash', 3],
+      ['not-mirrored', 3],
+    ],
+  );
   assert.match(String(found[2].message), /https:\/\/e\/other in \/ws\/other\.nix:3/);
   const quiet = diagnose(document, fetchers, { workspaceHashes: new Map(), cachedPinState: () => undefined, notMirrored: true });
-  assert.deepEqual(quiet.map((d) => d.code), ['placeholder-hash', 'malformed-hash']);
+  assert.deepEqual(
+    quiet.map((d) => d.code),
+    ['placeholder-hash', 'malformed-hash'],
+  );
 });
 
 test('code actions: convert a hash to SRI; fetch and fill in a placeholder', () => {

@@ -82,7 +82,15 @@ test('a source whose bytes do not match its hash is never added', async (t) => {
 async function storePathWithNar(name: string, text: string): Promise<{ info: PathInfo; nar: Uint8Array }> {
   const bytes = new TextEncoder().encode(text);
   const chunks: Uint8Array[] = [];
-  for await (const chunk of writeNar({ type: 'regular', executable: false, size: bytes.length, contents: async function* () { yield bytes; } })) chunks.push(chunk);
+  for await (const chunk of writeNar({
+    type: 'regular',
+    executable: false,
+    size: bytes.length,
+    contents: async function* () {
+      yield bytes;
+    },
+  }))
+    chunks.push(chunk);
   const nar = new Uint8Array(Buffer.concat(chunks));
   const hasher = new NarHasher();
   hasher.update(nar);
@@ -95,7 +103,10 @@ test('publish, the Published Paths listing and unpublish, on an in-memory node',
   const path = await storePathWithNar('memory-app', 'built in memory\n');
   const ctx = memoryContext(new StandInNix([path]));
   const result = await publish(ctx, [path.info.path]);
-  assert.deepEqual(result.paths.map((p) => [p.storePath, p.status]), [[path.info.path, 'published']]);
+  assert.deepEqual(
+    result.paths.map((p) => [p.storePath, p.status]),
+    [[path.info.path, 'published']],
+  );
   assert.equal(result.ipnsName, 'k51-memory-nix-ipfs');
   assert.equal(ctx.kubo.names.get('nix-ipfs'), result.rootCid, 'the root is published under the IPNS key');
   assert.equal((await publish(ctx, [path.info.path])).paths[0].status, 'already-published');

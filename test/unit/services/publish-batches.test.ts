@@ -47,12 +47,23 @@ class CountingKubo extends MemoryKubo {
 async function storePath(i: number, text = `path ${i}\n`, references: string[] = []): Promise<StorePath> {
   const bytes = new TextEncoder().encode(text);
   const chunks: Uint8Array[] = [];
-  for await (const chunk of writeNar({ type: 'regular', executable: false, size: bytes.length, contents: async function* () { yield bytes; } })) chunks.push(chunk);
+  for await (const chunk of writeNar({
+    type: 'regular',
+    executable: false,
+    size: bytes.length,
+    contents: async function* () {
+      yield bytes;
+    },
+  }))
+    chunks.push(chunk);
   const nar = new Uint8Array(Buffer.concat(chunks));
   const hasher = new NarHasher();
   hasher.update(nar);
   const { narHash, narSize } = hasher.digest();
-  const hashPart = i.toString(32).padStart(32, '0').replace(/[eotu]/g, 'a');
+  const hashPart = i
+    .toString(32)
+    .padStart(32, '0')
+    .replace(/[eotu]/g, 'a');
   return { info: { path: `/nix/store/${hashPart}-p${i}`, narHash: narHash.toSri(), narSize, references, signatures: [] }, nar };
 }
 
@@ -82,11 +93,19 @@ test('40 paths go in a few requests; a corrupt and an unreadable path fail alone
 
 test('a re-publish after 3 paths changed sends those 3 paths only, and pins only the path named', async () => {
   const deps = await Promise.all(Array.from({ length: 30 }, (_, i) => storePath(i)));
-  const top = await storePath(100, 'top\n', deps.map((d) => d.info.path));
+  const top = await storePath(
+    100,
+    'top\n',
+    deps.map((d) => d.info.path),
+  );
   const ctx = context([...deps, top]);
   const first = await publish(ctx, [top.info.path]);
   assert.equal(first.failed.length, 0);
-  assert.deepEqual([...ctx.kubo.pins], [first.paths.find((p) => p.storePath === top.info.path)!.narCid], 'the named path is pinned, its closure is kept by MFS');
+  assert.deepEqual(
+    [...ctx.kubo.pins],
+    [first.paths.find((p) => p.storePath === top.info.path)!.narCid],
+    'the named path is pinned, its closure is kept by MFS',
+  );
 
   const changed = await Promise.all([1, 2, 3].map((i) => storePath(200 + i)));
   const nix = ctx.nix as StandInNix;
@@ -94,7 +113,13 @@ test('a re-publish after 3 paths changed sends those 3 paths only, and pins only
   ctx.kubo.requests.length = 0;
   const again = await publish(ctx, [top.info.path]);
   assert.equal(again.paths.filter((p) => p.status === 'published').length, 3);
-  assert.deepEqual(ctx.kubo.requests.flat().filter((name) => name.endsWith('.narinfo')).sort(), changed.map((c) => `${c.info.path.slice(11, 43)}.narinfo`).sort());
+  assert.deepEqual(
+    ctx.kubo.requests
+      .flat()
+      .filter((name) => name.endsWith('.narinfo'))
+      .sort(),
+    changed.map((c) => `${c.info.path.slice(11, 43)}.narinfo`).sort(),
+  );
 });
 
 test('two paths with the same NAR in one batch share it: one NAR is sent, both narinfos name it', async () => {

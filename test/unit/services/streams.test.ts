@@ -58,7 +58,9 @@ test('a source that trickles bytes forever ends at the total time limit', async 
       yield new Uint8Array(0);
     }
   }
-  await assert.rejects(drain(boundedRead(trickle, { ...bounds, idleMs: 60_000, totalMs: 30 })), { message: 'the NAR at test://x took longer than 0.03 s in all' });
+  await assert.rejects(drain(boundedRead(trickle, { ...bounds, idleMs: 60_000, totalMs: 30 })), {
+    message: 'the NAR at test://x took longer than 0.03 s in all',
+  });
 });
 
 test('a failing source is named with how far it got, not taken for bad data', async () => {
@@ -66,7 +68,10 @@ test('a failing source is named with how far it got, not taken for bad data', as
     yield new Uint8Array(12);
     throw new Error('socket hang up');
   }
-  await assert.rejects(drain(boundedRead(broken, bounds)), (error: Error) => error instanceof ReadError && error.message === 'the NAR at test://x broke off after 12 bytes: socket hang up');
+  await assert.rejects(
+    drain(boundedRead(broken, bounds)),
+    (error: Error) => error instanceof ReadError && error.message === 'the NAR at test://x broke off after 12 bytes: socket hang up',
+  );
   const refused = () => {
     throw new Error('connect ECONNREFUSED 127.0.0.1:9');
   };
@@ -85,7 +90,9 @@ test("fetch's bare 'fetch failed' is given its cause", async () => {
   const refused = () => {
     throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') });
   };
-  await assert.rejects(drain(boundedRead(refused, bounds)), { message: 'the NAR at test://x could not be read: fetch failed: connect ECONNREFUSED 127.0.0.1:9' });
+  await assert.rejects(drain(boundedRead(refused, bounds)), {
+    message: 'the NAR at test://x could not be read: fetch failed: connect ECONNREFUSED 127.0.0.1:9',
+  });
 });
 
 test('a NAR whose stream breaks inside a token reports the break, not bad UTF-8', async () => {

@@ -24,7 +24,10 @@ async function chooseKubo(version: string | null, extraEnv: NodeJS.ProcessEnv = 
   const bin = path.join(dir, `bin-${version ?? 'broken'}`);
   mkdirSync(bin, { recursive: true });
   const ipfs = path.join(bin, 'ipfs');
-  writeExecutable(ipfs, version === null ? '#!/bin/sh\necho "Error: unknown command" >&2\nexit 1\n' : `#!/bin/sh\n[ "$1 $2" = "version --number" ] && echo ${version}\n`);
+  writeExecutable(
+    ipfs,
+    version === null ? '#!/bin/sh\necho "Error: unknown command" >&2\nexit 1\n' : `#!/bin/sh\n[ "$1 $2" = "version --number" ] && echo ${version}\n`,
+  );
   const env: NodeJS.ProcessEnv = { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, XDG_CACHE_HOME: cacheHome, ...extraEnv };
   const result = await run('bash', [path.join(repoRoot, 'scripts', 'build-kubo.sh')], { env });
   assert.equal(result.code, 0, result.stderr);

@@ -87,5 +87,8 @@ test('the language configuration declares Nix comments and brackets for toggling
   const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   const nix = manifest.contributes.languages.find((l: { id: string }) => l.id === 'nix');
   assert.equal(nix.configuration, './language-configuration.json');
-  assert.deepEqual(manifest.contributes.grammars.filter((g: { language: string }) => g.language === 'nix'), [{ language: 'nix', scopeName: 'source.nix', path: './syntaxes/nix.tmLanguage.json' }]);
+  assert.deepEqual(
+    manifest.contributes.grammars.filter((g: { language: string }) => g.language === 'nix'),
+    [{ language: 'nix', scopeName: 'source.nix', path: './syntaxes/nix.tmLanguage.json' }],
+  );
 });
