@@ -5,10 +5,11 @@ import { parseHash, type NixHash } from '../core/hash';
 import { NarHasher } from '../core/nar';
 import { fingerprint, formatNarInfo, parseNarInfo, type NarInfo } from '../core/narinfo';
 import { formatNixCacheInfo } from '../core/nix-cache-info';
-import { signFingerprint, type SecretKey } from '../core/signature';
+import { publicKeyOf, signFingerprint, verifySignatures, type SecretKey } from '../core/signature';
 import { parseStorePath } from '../core/store-path';
 import type { PathInfo } from '../core/path-info';
 import { KuboUnreachableError } from '../kubo/client';
+import { mapLimit } from './concurrency';
 import { publishRoot, type ServiceContext } from './context';
 import { tap } from './streams';
 
@@ -16,7 +17,8 @@ export interface PublishedPath {
   storePath: string;
   narCid: string;
   narSize: number;
-  status: 'published' | 'already-published';
+  /** re-signed: it was published, but without this run's signature (another publisher wrote its narinfo). */
+  status: 'published' | 'already-published' | 're-signed';
 }
 
 export interface PublishResult {
@@ -65,11 +67,18 @@ export async function publish(ctx: ServiceContext, paths: string[], options: Pub
     options.onProgress?.({ storePath: outcome.storePath, status: 'error' in outcome ? 'failed' : outcome.status, done: ++done, total: closure.length });
   };
   const fresh: PathInfo[] = [];
+  const known: { info: PathInfo; published: PublishedPath }[] = [];
   for (const info of closure) {
-    const known = await alreadyPublished(ctx, info, listing);
-    if (known) report(known);
+    const published = await alreadyPublished(ctx, info, listing);
+    if (published) known.push({ info, published });
     else fresh.push(info);
   }
+  const unsigned = options.secretKey ? await unsignedBy(ctx, known, options.secretKey) : new Set<PathInfo>();
+  if (unsigned.size > 0) {
+    await addNarinfos(ctx, [...unsigned], listing, options.secretKey);
+    await ctx.kubo.mfsFlush('/');
+  }
+  for (const { info, published } of known) report(unsigned.has(info) ? { ...published, status: 're-signed' } : published);
   for (const batch of batches(fresh)) {
     options.signal?.throwIfAborted();
     for (const outcome of await publishBatchOrEach(ctx, batch, listing, options.secretKey)) report(outcome);
@@ -134,6 +143,23 @@ async function alreadyPublished(ctx: ServiceContext, info: PathInfo, listing: Ca
   }
   const nar = await ctx.kubo.mfsStat(`${ctx.layout.cache}/${narinfo.url}`);
   return nar && { storePath: info.path, narCid: nar.cid, narSize: narinfo.narSize, status: 'already-published' };
+}
+
+/**
+ * The published paths whose narinfo lacks a valid signature by `key`: another publisher (one that
+ * does not sign) wrote it, or won a race with this key's publisher. Signing them is what was asked.
+ */
+async function unsignedBy(ctx: ServiceContext, known: { info: PathInfo }[], key: SecretKey): Promise<Set<PathInfo>> {
+  const trusted = [publicKeyOf(key)];
+  const lacking = await mapLimit(known, ctx.concurrency, async ({ info }) => {
+    const bytes = await ctx.kubo.mfsRead(`${ctx.layout.cache}/${narinfoName(info)}`);
+    try {
+      return !verifySignatures(parseNarInfo(new TextDecoder().decode(bytes)), trusted).some((v) => v.state === 'valid-trusted');
+    } catch {
+      return true; // damaged or gone: written again, signed
+    }
+  });
+  return new Set(known.filter((_, i) => lacking[i]).map(({ info }) => info));
 }
 
 /** Consecutive runs of at most BATCH_PATHS paths and (unless one path alone is larger) BATCH_BYTES. */

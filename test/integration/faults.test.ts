@@ -10,6 +10,7 @@ import { startFaultProxy } from '../helpers/fault-proxy';
 import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir } from '../helpers/nix-env';
 import { positionOf, startLsp } from '../helpers/lsp';
 import { parseNarInfo } from '../../src/core/narinfo';
+import { parsePublicKey, verifySignatures } from '../../src/core/signature';
 import { KuboAuthError, Kubo } from '../../src/kubo/client';
 
 test('Kubo killed with SIGKILL in the middle of publishing 51 paths: a re-run completes and the index stays whole', async () => {
@@ -163,4 +164,38 @@ test('a tampered narinfo served by the cache is reported invalid by verify, per 
   const tampered = await cli(['verify', app, '--api', node.apiAddr, '--trusted-key', key.publicKey, '--no-nix-keys']);
   assert.equal(tampered.code, 1);
   assert.match(tampered.stdout, /invalid\s+fault-test-5/);
+});
+
+test('two publishers at once into one cache, one signing and one not: a signed publish after them leaves every narinfo signed', async () => {
+  const dir = await tempDir();
+  const node = await startKuboNode();
+  const tag = `${process.pid}-${Date.now()}`;
+  const file = path.join(dir, 'race.nix');
+  await writeFile(
+    file,
+    `let parts = builtins.genList (i: derivation { name = "race-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ${tag}-\${toString i} > $out" ]; }) 40;
+in derivation { name = "race"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo \${toString parts} > $out" ]; }\n`,
+  );
+  const top = await nix('nix-build', ['--no-out-link', file]);
+  const key = await nixKeyPair(dir, 'race-test-1');
+  const [signed, unsigned] = await Promise.all([
+    cli(['publish', top, '--api', node.apiAddr, '--key-file', key.secretFile, '--json']),
+    cli(['publish', top, '--api', node.apiAddr, '--json']),
+  ]);
+  assert.equal(signed.code, 0, signed.stderr);
+  assert.equal(unsigned.code, 0, unsigned.stderr);
+
+  const again = await cli(['publish', top, '--api', node.apiAddr, '--key-file', key.secretFile, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  const trusted = [parsePublicKey(key.publicKey)];
+  const names = (await node.cli(['files', 'ls', '/nix-ipfs/cache'])).split('\n').filter((l) => l.endsWith('.narinfo'));
+  assert.equal(names.length, 41);
+  for (const name of names) {
+    const info = parseNarInfo(await node.cli(['files', 'read', `/nix-ipfs/cache/${name}`]));
+    assert.deepEqual(
+      verifySignatures(info, trusted).map((v) => v.state),
+      ['valid-trusted'],
+      `${name} is signed`,
+    );
+  }
 });

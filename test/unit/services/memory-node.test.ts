@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NixHash } from '../../../src/core/hash';
 import { NarHasher, writeNar } from '../../../src/core/nar';
+import { parseNarInfo } from '../../../src/core/narinfo';
+import { generateKeyPair, parseSecretKey, publicKeyOf, verifySignatures } from '../../../src/core/signature';
 import type { PathInfo } from '../../../src/core/path-info';
 import { Nix } from '../../../src/nix/cli';
 import { pinStateOf } from '../../../src/server/pin-state';
@@ -118,4 +120,19 @@ test('publish, the Published Paths listing and unpublish, on an in-memory node',
   assert.deepEqual(await listPublished(ctx.kubo, ctx.layout), []);
   assert.ok(!ctx.kubo.pins.has(result.paths[0].narCid), 'the NAR is unpinned');
   await assert.rejects(unpublishPath(ctx, path.info.path), /is not published in \/nix-ipfs\/cache: nothing to unpublish/);
+});
+
+test('a signed publish signs what an unsigned publisher wrote before it, and says so', async () => {
+  const path = await storePathWithNar('memory-signed', 'signed in memory\n');
+  const ctx = memoryContext(new StandInNix([path]));
+  const secretKey = parseSecretKey(generateKeyPair('memory-key-1').secret);
+  await publish(ctx, [path.info.path]);
+  const signed = await publish(ctx, [path.info.path], { secretKey });
+  assert.equal(signed.paths[0]!.status, 're-signed');
+  const narinfo = parseNarInfo(new TextDecoder().decode(await ctx.kubo.mfsRead(ctx.layout.narinfo(path.info.path.slice(11, 43)))));
+  assert.deepEqual(
+    verifySignatures(narinfo, [publicKeyOf(secretKey)]).map((v) => v.state),
+    ['valid-trusted'],
+  );
+  assert.equal((await publish(ctx, [path.info.path], { secretKey })).paths[0]!.status, 'already-published');
 });
