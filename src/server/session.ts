@@ -3,9 +3,9 @@ import { safeUrl } from '../core/redact';
 import type { PublicKey, SecretKey } from '../core/signature';
 import { isInsecureRemoteApi } from '../kubo/endpoint';
 import { NixIpfsError } from '../protocol';
-import { createServiceContext, type ServiceContext } from '../services/context';
+import { createServiceContext, Layout, type ServiceContext } from '../services/context';
 import { loadSigningKey, signingKeyStatus, trustedKeys, type SigningKeyStatus } from '../services/keys';
-import { DEFAULT_SESSION, DEFAULT_SETTINGS, normalizeSession, normalizeSettings, type SessionOptions, type Settings } from '../settings';
+import { DEFAULT_SESSION, DEFAULT_SETTINGS, normalizeSession, normalizeSettings, SettingsError, type SessionOptions, type Settings } from '../settings';
 
 /**
  * What the server knows about the user's node and wishes: the settings, the secrets the editor
@@ -43,6 +43,7 @@ export class ServerSession {
   /** Applies settings and session options an editor sent; throws a SettingsError (and changes nothing) on a wrong type. */
   configure(settings: unknown, options?: unknown): void {
     const nextSettings = normalizeSettings(settings, this.current);
+    checkMfsRoot(nextSettings.mfsRoot);
     const nextOptions = options === undefined ? this.options : normalizeSession(options, this.options);
     this.current = nextSettings;
     this.options = nextOptions;
@@ -126,5 +127,14 @@ function insecure(api: string): boolean {
     return isInsecureRemoteApi(api);
   } catch {
     return false;
+  }
+}
+
+/** A root every later request would refuse is refused now, and the settings before it stay in force. */
+function checkMfsRoot(root: string): void {
+  try {
+    new Layout(root);
+  } catch (error) {
+    throw new SettingsError(`mfsRoot: ${(error as Error).message}`);
   }
 }

@@ -73,3 +73,12 @@ test('the node going away or coming back makes every pin state stale, once per c
   session.forgetNodeState();
   assert.deepEqual(told.reasons, ['node', 'node', 'node'], 'Refresh forgets too');
 });
+
+test('a bad mfsRoot is refused with a reason and does not stick: the settings before it stay, a good one applies', () => {
+  const { session } = commandEnvironment({ kuboApi: '/ip4/127.0.0.1/tcp/9' }); // settings build the node
+  session.configure({ mfsRoot: '/team-cache' });
+  assert.throws(() => session.configure({ mfsRoot: 'relative/path' }), /mfsRoot: /);
+  assert.equal(session.services().layout.root, '/team-cache');
+  session.configure({ mfsRoot: '/nix-ipfs-2' });
+  assert.equal(session.services().layout.root, '/nix-ipfs-2');
+});
