@@ -122,3 +122,10 @@ export function normalizeSettings(value: unknown, base: Settings = DEFAULT_SETTI
 export function normalizeSession(value: unknown, base: SessionOptions = DEFAULT_SESSION): SessionOptions {
   return normalizeWith(SESSION_SCHEMA, value, base);
 }
+
+/** Why a name cannot be nix-ipfs's IPNS key, or undefined when it can. `self` is the node's own identity. */
+export function ipnsKeyNameProblem(name: string): string | undefined {
+  if (name === 'self') return "self is the node's own identity key: name a key of its own for nix-ipfs (the default is nix-ipfs)";
+  if (!/^[^/\p{Cc}]+$/u.test(name)) return `a Kubo key name has no '/' or control characters, unlike '${JSON.stringify(name).slice(1, -1)}'`;
+  return undefined;
+}

@@ -2,7 +2,7 @@ import { redactSecrets, safeUrl } from '../core/redact';
 import { parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../core/signature';
 import { defaultKuboApi } from '../kubo/endpoint';
 import { createServiceContext, Layout, type ServiceContext } from '../services/context';
-import { DEFAULT_SETTINGS, type Settings } from '../settings';
+import { DEFAULT_SETTINGS, ipnsKeyNameProblem, type Settings } from '../settings';
 import { UsageError, type Command } from './command';
 import { kuboToken, readSecretFile } from './secrets';
 
@@ -55,9 +55,8 @@ function rootOption(root: string): string {
 
 /** `self` is the node's own identity: publishing under it would replace what the node itself publishes. */
 function keyNameOption(name: string): string {
-  if (name === 'self') throw new UsageError("--key-name self is the node's own identity key: name a key of its own for nix-ipfs (the default is nix-ipfs)", 2);
-  if (!/^[^/\p{Cc}]+$/u.test(name))
-    throw new UsageError(`--key-name takes a Kubo key name without '/' or control characters, not '${JSON.stringify(name).slice(1, -1)}'`, 2);
+  const problem = ipnsKeyNameProblem(name);
+  if (problem) throw new UsageError(`--key-name: ${problem}`, 2);
   return name;
 }
 

@@ -5,7 +5,16 @@ import { isInsecureRemoteApi } from '../kubo/endpoint';
 import { NixIpfsError } from '../protocol';
 import { createServiceContext, Layout, type ServiceContext } from '../services/context';
 import { loadSigningKey, signingKeyStatus, trustedKeys, type SigningKeyStatus } from '../services/keys';
-import { DEFAULT_SESSION, DEFAULT_SETTINGS, normalizeSession, normalizeSettings, SettingsError, type SessionOptions, type Settings } from '../settings';
+import {
+  DEFAULT_SESSION,
+  DEFAULT_SETTINGS,
+  normalizeSession,
+  normalizeSettings,
+  ipnsKeyNameProblem,
+  SettingsError,
+  type SessionOptions,
+  type Settings,
+} from '../settings';
 
 /**
  * What the server knows about the user's node and wishes: the settings, the secrets the editor
@@ -44,6 +53,8 @@ export class ServerSession {
   configure(settings: unknown, options?: unknown): void {
     const nextSettings = normalizeSettings(settings, this.current);
     checkMfsRoot(nextSettings.mfsRoot);
+    const keyNameProblem = ipnsKeyNameProblem(nextSettings.ipnsKeyName);
+    if (keyNameProblem) throw new SettingsError(`ipnsKeyName: ${keyNameProblem}`);
     const nextOptions = options === undefined ? this.options : normalizeSession(options, this.options);
     this.current = nextSettings;
     this.options = nextOptions;

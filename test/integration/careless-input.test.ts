@@ -88,7 +88,7 @@ test('--root /, a control character in --root, and --key-name self are refused',
   for (const [args, message] of [
     [['--root', '/'], /--root: MFS root '\/' must be an absolute MFS path below \//],
     [['--root', '/nix-ipfs\nx'], /--root: MFS root '\/nix-ipfs\\nx' must be/],
-    [['--key-name', 'self'], /--key-name self is the node's own identity key/],
+    [['--key-name', 'self'], /--key-name: self is the node's own identity key/],
   ] as const) {
     const result = await cli(['status', ...args, '--api', node.apiAddr]);
     assert.equal(result.code, 2, result.stderr);

@@ -82,3 +82,9 @@ test('a bad mfsRoot is refused with a reason and does not stick: the settings be
   session.configure({ mfsRoot: '/nix-ipfs-2' });
   assert.equal(session.services().layout.root, '/nix-ipfs-2');
 });
+
+test("the node's own identity key is refused as nix-ipfs's IPNS key, in any editor", () => {
+  const { session } = commandEnvironment({ kuboApi: '/ip4/127.0.0.1/tcp/9' });
+  assert.throws(() => session.configure({ ipnsKeyName: 'self' }), /ipnsKeyName: self is the node's own identity key/);
+  assert.equal(session.services().keyName, 'nix-ipfs');
+});
