@@ -49,3 +49,14 @@ export async function rpcRequests(apiUrl: string): Promise<number> {
     .filter((l) => l.startsWith('http_server_request_duration_seconds_count{') && l.includes('http_route="/api/v0/"') && l.includes(`server_port="${port}"`))
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
+
+/**
+ * `count` store paths of about `bytes` bytes each (builtins.toFile: written at evaluation, no build) and
+ * one that names them all, whose closure they are; returns that one. Paths from `changedFrom` on hold
+ * `version` instead of v1: other contents, other store paths.
+ */
+export function textClosure(count: number, bytes: number, changedFrom = count, version = 'v1'): string {
+  const part = `builtins.toFile "text-\${toString i}" "path \${toString i} \${if i >= ${changedFrom} then "${version}" else "v1"} ${work} \${builtins.concatStringsSep "" (builtins.genList (_: "x") ${bytes})}"`;
+  const expr = `builtins.toFile "text-closure" (toString (builtins.genList (i: ${part}) ${count}))`;
+  return JSON.parse(sh('nix-instantiate', ['--eval', '--read-write-mode', '--json', '-E', expr]));
+}

@@ -1,4 +1,4 @@
-// `npm run bench [-- lsp|cache|fuzz ...]`: every figure as a ratio against a baseline measured in the
+// `npm run bench [-- lsp|cache|scale|fuzz ...]`: every figure as a ratio against a baseline measured in the
 // same run on the same machine (it is shared and noisy). Writes bench/RESULTS.md and bench/ratios.svg;
 // with some sections, only their rows change. Not part of npm test.
 import { existsSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { editorBench, scanBench } from './lsp';
 import { cacheBench, dedupBench, smallPathsBench } from './cache';
+import { scaleBench } from './scale';
 import { fuzzCounts } from './fuzz';
 import { log, root, rows, sh, work } from './measure';
 
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
     await smallPathsBench(Number(process.env.NIX_IPFS_BENCH_SMALL_PATHS ?? 1000));
     await dedupBench();
   },
+  scale: () => scaleBench(Number(process.env.NIX_IPFS_BENCH_SCALE_PATHS ?? 5000), 50),
   fuzz: fuzzCounts,
 };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(SECTIONS);
@@ -42,23 +44,39 @@ function chart(table: string[]): string {
 function bundleSizes(): void {
   for (const bundle of ['extension.js', 'server.js', 'cli.js']) {
     const size = statSync(path.join(root, 'dist', bundle)).size;
-    rows.push({ area: 'Bundle', measure: `dist/${bundle} (production, minified)`, value: `${(size / 1024).toFixed(0)} KiB`, baseline: '', target: bundle === 'extension.js' ? '≤ 1 MB' : '' });
+    rows.push({
+      area: 'Bundle',
+      measure: `dist/${bundle} (production, minified)`,
+      value: `${(size / 1024).toFixed(0)} KiB`,
+      baseline: '',
+      target: bundle === 'extension.js' ? '≤ 1 MB' : '',
+    });
   }
   try {
     const activation = readFileSync(path.join(root, 'test-results/activation-ms.txt'), 'utf8').trim();
-    rows.push({ area: 'Bundle', measure: 'extension activation, from the last e2e run in code-server', value: `${activation} ms`, baseline: '', target: '≤ 100 ms' });
+    rows.push({
+      area: 'Bundle',
+      measure: 'extension activation, from the last e2e run in code-server',
+      value: `${activation} ms`,
+      baseline: '',
+      target: '≤ 100 ms',
+    });
   } catch {
     // no e2e run on this machine yet
   }
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const loadBefore = load();
 const started = Date.now();
 bundleSizes();
 for (const name of chosen) await SECTIONS[name]();
 const versions = `Node ${process.version}; ${sh('nix', ['--version'])}; Kubo ${sh(process.env.NIX_IPFS_KUBO_BIN!, ['version', '--number'])}`;
-const cells = (r: (typeof rows)[number]) => `| ${r.area} | ${r.measure} | ${r.value} | ${r.baseline} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.target ?? ''} |`;
+const cells = (r: (typeof rows)[number]) =>
+  `| ${r.area} | ${r.measure} | ${r.value} | ${r.baseline} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.target ?? ''} |`;
 const header = ['| area | measure | nix-ipfs | baseline (same run) | ratio | target |', '|---|---|---|---|---|---|'];
 rmSync(work, { recursive: true, force: true });
 const resultsFile = path.join(root, 'bench/RESULTS.md');
@@ -68,7 +86,8 @@ const when = `${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${
 const run = partial ? `Re-measured by \`npm run bench -- ${chosen.join(' ')}\` ${when}` : `Measured by \`npm run bench\` ${when}`;
 // A run of some sections replaces the rows of the areas it measured and keeps the other rows, the
 // note of the last full run, and the findings written below the table (from the first '## ').
-const oldLines = previous.split('\n');
+const findingsAt = previous.indexOf('\n## ');
+const oldLines = (findingsAt < 0 ? previous : previous.slice(0, findingsAt)).split('\n');
 const oldRows = oldLines.filter((l) => l.startsWith('| ') && !l.startsWith('| area |'));
 const measured = new Set(rows.map((r) => r.area));
 const table: string[] = [];
@@ -78,8 +97,15 @@ for (const line of partial ? oldRows : []) {
   else if (!table.some((l) => l.split('|')[1].trim() === area)) table.push(...rows.filter((r) => r.area === area).map(cells));
 }
 table.push(...rows.filter((r) => !table.some((l) => l.split('|')[1].trim() === r.area)).map(cells));
-const notes = partial ? oldLines.filter((l) => /^(Measured|Re-measured) /.test(l) && !l.includes(`npm run bench -- ${chosen.join(' ')}\``)) : [];
-const findings = previous.includes('\n## ') ? previous.slice(previous.indexOf('\n## ') + 1) : '';
+const aboveTable = oldLines.slice(
+  0,
+  Math.max(
+    0,
+    oldLines.findIndex((l) => l.startsWith('| ')),
+  ),
+);
+const notes = partial ? aboveTable.filter((l) => /^(Measured|Re-measured) /.test(l) && !l.includes(`npm run bench -- ${chosen.join(' ')}\``)) : [];
+const findings = findingsAt < 0 ? '' : previous.slice(findingsAt + 1);
 writeFileSync(
   resultsFile,
   [
@@ -95,7 +121,9 @@ writeFileSync(
     '![ratios](ratios.svg)',
     '',
     findings,
-  ].join('\n').trimEnd() + '\n',
+  ]
+    .join('\n')
+    .trimEnd() + '\n',
 );
 writeFileSync(path.join(root, 'bench/ratios.svg'), chart(table));
 log(`wrote bench/RESULTS.md and bench/ratios.svg${partial ? ` (the rows of ${[...measured].join(', ')})` : ''}`);

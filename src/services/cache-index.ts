@@ -9,20 +9,23 @@ export interface PublishedEntry extends NarInfo {
   narCid?: string;
 }
 
-/** Every narinfo in the cache, with its NAR's CID (for the sidebar and `status`). */
+/** Every narinfo in the cache, with its NAR's CID (for the sidebar and `status`): one read per narinfo. */
 export async function listPublished(kubo: KuboApi, layout: Layout): Promise<PublishedEntry[]> {
-  const entries = (await kubo.mfsList(layout.cache)).filter((e) => e.name.endsWith('.narinfo'));
-  const infos = await mapLimit(entries, 8, (entry) => readEntry(kubo, layout, `${layout.cache}/${entry.name}`));
+  const [entries, nars] = await Promise.all([kubo.mfsList(layout.cache), kubo.mfsList(`${layout.cache}/nar`)]);
+  const narCids = new Map(nars.map((nar) => [`nar/${nar.name}`, nar.cid]));
+  const narinfos = entries.filter((e) => e.name.endsWith('.narinfo'));
+  const infos = await mapLimit(narinfos, 8, (entry) => readEntry(kubo, layout, `${layout.cache}/${entry.name}`, narCids));
   return infos.filter((i): i is PublishedEntry => i !== undefined).sort((a, b) => a.storePath.localeCompare(b.storePath));
 }
 
-async function readEntry(kubo: KuboApi, layout: Layout, narinfoPath: string): Promise<PublishedEntry | undefined> {
+/** A narinfo and its NAR's CID, from `narCids` (URL → CID) when listed there. */
+async function readEntry(kubo: KuboApi, layout: Layout, narinfoPath: string, narCids = new Map<string, string>()): Promise<PublishedEntry | undefined> {
   const bytes = await kubo.mfsRead(narinfoPath);
   if (!bytes) return undefined;
   try {
     const info = parseNarInfo(new TextDecoder().decode(bytes));
-    const nar = await kubo.mfsStat(`${layout.cache}/${info.url}`);
-    return { ...info, narCid: nar?.cid };
+    const narCid = narCids.get(info.url) ?? (await kubo.mfsStat(`${layout.cache}/${info.url}`))?.cid;
+    return { ...info, narCid };
   } catch {
     return undefined; // a foreign or damaged file: not ours to list
   }

@@ -5,12 +5,13 @@ import { parseHash, type NixHash } from '../core/hash';
 import { NarHasher } from '../core/nar';
 import { fingerprint, formatNarInfo, parseNarInfo, type NarInfo } from '../core/narinfo';
 import { formatNixCacheInfo } from '../core/nix-cache-info';
-import { publicKeyOf, signFingerprint, verifySignatures, type SecretKey } from '../core/signature';
+import { formatPublicKey, publicKeyOf, signFingerprint, verifySignatures, type SecretKey } from '../core/signature';
 import { parseStorePath } from '../core/store-path';
 import type { PathInfo } from '../core/path-info';
 import { KuboUnreachableError } from '../kubo/client';
 import { mapLimit } from './concurrency';
 import { publishRoot, type ServiceContext } from './context';
+import { SignedNarinfos } from './signed-narinfos';
 import { tap } from './streams';
 
 export interface PublishedPath {
@@ -41,7 +42,8 @@ const BATCH_BYTES = 64 * 2 ** 20;
 
 /** What the cache holds, from one listing of its two directories. */
 interface CacheListing {
-  narinfos: Set<string>;
+  /** narinfo file name → CID ('' when written without learning it). */
+  narinfos: Map<string, string>;
   /** NAR file name → CID. */
   nars: Map<string, string>;
 }
@@ -54,7 +56,8 @@ type Outcome = PublishedPath | { storePath: string; error: string };
  * by Kubo as it adds them (no temporary file, no call per file), each checked against Nix's
  * NarHash on the way. Only then are their narinfos added, the same way, and the batch flushed:
  * the index never names a NAR it does not have, and a crash loses at most the batch under way.
- * A path whose narinfo and NAR are listed is skipped without a request. MFS keeps the NARs from
+ * A path whose narinfo and NAR are listed is skipped without a request (a signed publish reads its
+ * narinfo only when it has not seen that narinfo's CID signed by its key). MFS keeps the NARs from
  * Kubo's garbage collector; the NARs of the paths named (not their closure) are also pinned.
  */
 export async function publish(ctx: ServiceContext, paths: string[], options: PublishOptions = {}): Promise<PublishResult> {
@@ -73,7 +76,8 @@ export async function publish(ctx: ServiceContext, paths: string[], options: Pub
     if (published) known.push({ info, published });
     else fresh.push(info);
   }
-  const unsigned = options.secretKey ? await unsignedBy(ctx, known, options.secretKey) : new Set<PathInfo>();
+  const signed = options.secretKey ? await SignedNarinfos.load(formatPublicKey(publicKeyOf(options.secretKey))) : undefined;
+  const unsigned = options.secretKey && signed ? await unsignedBy(ctx, known, options.secretKey, listing, signed) : new Set<PathInfo>();
   if (unsigned.size > 0) {
     await addNarinfos(ctx, [...unsigned], listing, options.secretKey);
     await ctx.kubo.mfsFlush('/');
@@ -92,8 +96,18 @@ export async function publish(ctx: ServiceContext, paths: string[], options: Pub
     ctx,
     result.paths.filter((p) => paths.includes(p.storePath)),
   );
+  if (signed) await rememberSigned(signed, result.paths, listing);
   if (result.paths.length > 0) Object.assign(result, await publishRoot(ctx));
   return result;
+}
+
+/** The narinfo of every path published now carries the key's signature (written, re-signed or checked): remember their CIDs. */
+async function rememberSigned(signed: SignedNarinfos, published: PublishedPath[], listing: CacheListing): Promise<void> {
+  for (const { storePath } of published) {
+    const cid = listing.narinfos.get(`${parseStorePath(storePath).hashPart}.narinfo`);
+    if (cid) signed.add(cid);
+  }
+  await signed.save();
 }
 
 /**
@@ -120,7 +134,7 @@ async function listCache(ctx: ServiceContext): Promise<CacheListing> {
     await ctx.kubo.mfsWrite(ctx.layout.cacheInfo, new TextEncoder().encode(formatNixCacheInfo({ storeDir: '/nix/store', wantMassQuery: true, priority: 30 })));
   }
   if (nars.length === 0) await ctx.kubo.mfsMkdir(`${ctx.layout.cache}/nar`);
-  return { narinfos: new Set(narinfos.map((e) => e.name)), nars: new Map(nars.map((e) => [e.name, e.cid])) };
+  return { narinfos: new Map(narinfos.map((e) => [e.name, e.cid])), nars: new Map(nars.map((e) => [e.name, e.cid])) };
 }
 
 const narinfoName = (info: PathInfo) => `${parseStorePath(info.path).hashPart}.narinfo`;
@@ -149,9 +163,16 @@ async function alreadyPublished(ctx: ServiceContext, info: PathInfo, listing: Ca
  * The published paths whose narinfo lacks a valid signature by `key`: another publisher (one that
  * does not sign) wrote it, or won a race with this key's publisher. Signing them is what was asked.
  */
-async function unsignedBy(ctx: ServiceContext, known: { info: PathInfo }[], key: SecretKey): Promise<Set<PathInfo>> {
+async function unsignedBy(
+  ctx: ServiceContext,
+  known: { info: PathInfo }[],
+  key: SecretKey,
+  listing: CacheListing,
+  signed: SignedNarinfos,
+): Promise<Set<PathInfo>> {
   const trusted = [publicKeyOf(key)];
   const lacking = await mapLimit(known, ctx.concurrency, async ({ info }) => {
+    if (signed.has(listing.narinfos.get(narinfoName(info)))) return false; // these very bytes were signed
     const bytes = await ctx.kubo.mfsRead(`${ctx.layout.cache}/${narinfoName(info)}`);
     try {
       return !verifySignatures(parseNarInfo(new TextDecoder().decode(bytes)), trusted).some((v) => v.state === 'valid-trusted');
@@ -268,9 +289,11 @@ async function addNarinfos(ctx: ServiceContext, infos: PathInfo[], listing: Cach
   });
   const replaced = files.filter((file) => listing.narinfos.has(file.name));
   const added = files.filter((file) => !listing.narinfos.has(file.name));
-  for (const file of replaced) await ctx.kubo.mfsWrite(`${ctx.layout.cache}/${file.name}`, file.content, { flush: false });
-  if (added.length > 0) await ctx.kubo.addToMfsDirectory(ctx.layout.cache, added);
-  for (const file of files) listing.narinfos.add(file.name);
+  for (const file of replaced) {
+    await ctx.kubo.mfsWrite(`${ctx.layout.cache}/${file.name}`, file.content, { flush: false });
+    listing.narinfos.set(file.name, '');
+  }
+  if (added.length > 0) for (const { name, cid } of await ctx.kubo.addToMfsDirectory(ctx.layout.cache, added)) listing.narinfos.set(name, cid);
 }
 
 /**

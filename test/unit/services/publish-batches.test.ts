@@ -2,7 +2,11 @@
 // touches only what changed, and only the paths named are pinned.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NarHasher, writeNar } from '../../../src/core/nar';
+import { generateKeyPair, parseSecretKey } from '../../../src/core/signature';
 import type { PathInfo } from '../../../src/core/path-info';
 import type { MfsFile } from '../../../src/kubo/client';
 import { Nix } from '../../../src/nix/cli';
@@ -31,9 +35,14 @@ class StandInNix extends Nix {
   }
 }
 
-/** Counts the files each batch request carries. */
+/** Counts the files each batch request carries, and the narinfos read. */
 class CountingKubo extends MemoryKubo {
   readonly requests: string[][] = [];
+  reads = 0;
+  override async mfsRead(path: string) {
+    this.reads++;
+    return super.mfsRead(path);
+  }
   override async addToMfsDirectory(dir: string, files: Iterable<MfsFile> | AsyncIterable<MfsFile>) {
     const names: string[] = [];
     this.requests.push(names);
@@ -60,10 +69,8 @@ async function storePath(i: number, text = `path ${i}\n`, references: string[] =
   const hasher = new NarHasher();
   hasher.update(nar);
   const { narHash, narSize } = hasher.digest();
-  const hashPart = i
-    .toString(32)
-    .padStart(32, '0')
-    .replace(/[eotu]/g, 'a');
+  const nix32 = '0123456789abcdfghijklmnpqrsvwxyz';
+  const hashPart = [...i.toString(32).padStart(32, '0')].map((digit) => nix32[parseInt(digit, 32)]).join('');
   return { info: { path: `/nix/store/${hashPart}-p${i}`, narHash: narHash.toSri(), narSize, references, signatures: [] }, nar };
 }
 
@@ -130,4 +137,33 @@ test('two paths with the same NAR in one batch share it: one NAR is sent, both n
   assert.equal(result.failed.length, 0);
   assert.equal(result.paths[0].narCid, result.paths[1].narCid);
   assert.equal(ctx.kubo.requests.flat().filter((name) => name.endsWith('.nar')).length, 1);
+});
+
+test('a signed re-publish reads only the narinfos it has not seen signed: the 3 changed, not the 27 others', async () => {
+  process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'nix-ipfs-state-'));
+  const secretKey = parseSecretKey(generateKeyPair('batches-key-1').secret);
+  const paths = await Promise.all(Array.from({ length: 30 }, (_, i) => storePath(i)));
+  const ctx = context(paths);
+  assert.equal((await publish(ctx, [paths[29].info.path], { secretKey })).failed.length, 0);
+  // Another publisher, which does not sign, replaces 3 narinfos: those must be read and signed again.
+  for (const p of paths.slice(0, 3)) {
+    const file = `/nix-ipfs/cache/${p.info.path.slice(11, 43)}.narinfo`;
+    await ctx.kubo.mfsWrite(file, new TextEncoder().encode(new TextDecoder().decode(await ctx.kubo.mfsRead(file)).replace(/^Sig: .*\n/m, '')));
+  }
+  ctx.kubo.reads = 0;
+  const again = await publish(ctx, [paths[29].info.path], { secretKey });
+  assert.equal(ctx.kubo.reads, 3);
+  assert.deepEqual(
+    again.paths
+      .filter((p) => p.status === 're-signed')
+      .map((p) => p.storePath)
+      .sort(),
+    paths
+      .slice(0, 3)
+      .map((p) => p.info.path)
+      .sort(),
+  );
+  ctx.kubo.reads = 0;
+  await publish(ctx, [paths[29].info.path], { secretKey });
+  assert.equal(ctx.kubo.reads, 0, 're-signed narinfos are remembered too');
 });
