@@ -276,14 +276,15 @@ async function relinkNar(ctx: ServiceContext, info: PathInfo, listing: CacheList
   );
   const mismatch = narMismatch(info, hasher);
   if (mismatch) throw new Error(mismatch);
-  if (listing.nars.get(narName(info)) !== cid) await ctx.kubo.mfsLink(cid, `${ctx.layout.cache}/nar/${narName(info)}`, { flush: false });
+  if (listing.nars.get(narName(info)) !== cid) await ctx.kubo.mfsLink(cid, ctx.layout.nar(parseHash(info.narHash, 'sha256').hash), { flush: false });
   listing.nars.set(narName(info), cid);
 }
 
 /** Narinfos (signed when a key is given) of paths whose NAR is in: new ones in one request, replaced ones one by one. */
 async function addNarinfos(ctx: ServiceContext, infos: PathInfo[], listing: CacheListing, secretKey?: SecretKey): Promise<void> {
   const files = infos.map((info) => {
-    const narinfo = narInfoFor(info, parseHash(info.narHash, 'sha256').hash, `nar/${narName(info)}`);
+    const narHash = parseHash(info.narHash, 'sha256').hash;
+    const narinfo = narInfoFor(info, narHash, ctx.layout.narUrl(narHash));
     if (secretKey) narinfo.sigs = [...narinfo.sigs.filter((s) => !s.startsWith(`${secretKey.name}:`)), signFingerprint(secretKey, fingerprint(narinfo))];
     return { name: narinfoName(info), content: new TextEncoder().encode(formatNarInfo(narinfo)) };
   });
