@@ -36,6 +36,9 @@ function step(what, cmd, cmdArgs, options = {}) {
   }
 }
 
+/** What Prettier keeps formatted (package.json's `format` script names the same). */
+const FORMATTED = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.{mjs,ts}', 'eslint.config.js'];
+
 const started = Date.now();
 const needsReal = files.length > 0 || chosen.some((s) => s !== 'unit');
 const needsE2E = files.length > 0 || chosen.includes('e2e');
@@ -57,6 +60,12 @@ const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
 step('type-check', process.execPath, [tsc, '-p', '.']);
 step('type-check of tests and benches', process.execPath, [tsc, '-p', 'tsconfig.tests.json']);
 step('lint', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
+step('format check (npm run format fixes it)', process.execPath, [
+  path.join(root, 'node_modules/prettier/bin/prettier.cjs'),
+  '--check',
+  '--log-level=warn',
+  ...FORMATTED,
+]);
 
 const selected = files.length ? files : chosen.flatMap(testFiles);
 if (selected.length === 0) {
