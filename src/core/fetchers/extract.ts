@@ -3,7 +3,7 @@ import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
 import { Args } from './args';
 import { FETCHER_PASSERS, FETCHERS, fetchurl, HASH_ATTRS, HASH_NAME, isHashShaped, isSri, NOT_HASHES, VENDOR_HASHES, type FetcherKind } from './kinds';
 import { hashRecord, type Claim, type Fetcher } from './record';
-import { claimFromShape, vendorClaim } from './shapes';
+import { claimFromShape, outputHashClaim, vendorClaim } from './shapes';
 import { rangesToParse } from './prefilter';
 import { NO_ENV, Scope, same, spine, unwrap, type Resolved, type Value } from './scope';
 import { Tracer, type FoundLiteral } from './trace';
@@ -74,6 +74,7 @@ export function fetchersInTree(text: string, tree: Tree, outerFrom?: number): { 
   const references: Fetcher[] = [];
   for (const call of found.fetcherCalls) references.push(...readCall(call, scope, tracer, claims));
   for (const bind of found.vendorBinds) references.push(...readVendor(bind, scope, tracer, claims));
+  for (const bind of found.outputHashBinds) references.push(...readFakeOutputHash(bind, scope));
   for (const literal of found.literals) if (!claims.has(literal.from)) claims.set(literal.from, { node: literal, claim: claimFromShape(literal, scope) });
   const fetchers = [...claims.values()].map(({ node, claim }) => hashRecord(node, claim, scope));
   const clean = found.clean && !(outerFrom !== undefined && ownsSource(tree, outerFrom, scope));
@@ -92,6 +93,8 @@ interface Walked {
   literals: SyntaxNode[];
   fetcherCalls: FetcherCall[];
   vendorBinds: SyntaxNode[];
+  /** `outputHash = …` of a hand-written fixed-output derivation: a placeholder reference is a site too. */
+  outputHashBinds: SyntaxNode[];
   clean: boolean;
 }
 
@@ -100,7 +103,7 @@ const FUNCTION_PATH = /[A-Za-z_][\w'.-]*/y;
 
 function walk(tree: Tree, scope: Scope): Walked {
   const { text } = scope;
-  const walked: Walked = { literals: [], fetcherCalls: [], vendorBinds: [], clean: true };
+  const walked: Walked = { literals: [], fetcherCalls: [], vendorBinds: [], outputHashBinds: [], clean: true };
   tree.iterate({
     enter: (ref) => {
       if (ref.type.isError) walked.clean = false;
@@ -111,6 +114,7 @@ function walk(tree: Tree, scope: Scope): Walked {
         IDENTIFIER.lastIndex = ref.from;
         const name = IDENTIFIER.exec(text)?.[0];
         if (name && VENDOR_HASHES[name] && text[ref.from + name.length] !== '.') walked.vendorBinds.push(ref.node);
+        if (name === 'outputHash' && text[ref.from + name.length] !== '.') walked.outputHashBinds.push(ref.node);
       } else if (ref.name === 'App' && mayCallFetcher(text, ref.from)) {
         const app = ref.node;
         if (app.parent?.name === 'App' && same(app.parent.firstChild, app)) return;
@@ -293,6 +297,13 @@ function readVendor(bind: SyntaxNode, scope: Scope, tracer: Tracer, claims: Clai
   const literals = fake ? [] : tracer.literals(value);
   for (const literal of literals) addClaim(claims, literal.node, vendorClaim(name, bind));
   return literals.length === 0 && (fake || !endsInParameter(value, scope)) ? [hashRecord(unwrap(bind.lastChild!), vendorClaim(name, bind), scope)] : [];
+}
+
+/** `outputHash = lib.fakeSha256;` in a hand-written derivation: the place to fill (literals are found as strings). */
+function readFakeOutputHash(bind: SyntaxNode, scope: Scope): Fetcher[] {
+  const value: Resolved = { value: { node: bind.lastChild!, env: NO_ENV } };
+  const claim = isFakeHash(value, scope) ? outputHashClaim(bind, scope) : undefined;
+  return claim ? [hashRecord(unwrap(bind.lastChild!), claim, scope)] : [];
 }
 
 function isFakeHash(value: Resolved, scope: Scope): boolean {

@@ -44,6 +44,11 @@ export function vendorClaim(name: string, bind: SyntaxNode): Claim {
   return { fetcher: name, mode: VENDOR_HASHES[name] ?? 'unknown', urls: [], hashAttr: name, from: bind.from, to: bind.to, priority: SHAPE_PRIORITY + 1 };
 }
 
+/** A hand-written fixed-output derivation's `outputHash` binding, read from the set it stands in. */
+export function outputHashClaim(bind: SyntaxNode, scope: Scope): Claim | undefined {
+  return bind.parent?.name === 'AttrSet' ? setClaim('outputHash', bind.parent, scope) : undefined;
+}
+
 /** A set holding the hash with other attributes: a gem, a typed source, a derivation, a `{ url; hash; }`. */
 function setClaim(name: string, set: SyntaxNode, scope: Scope): Claim | undefined {
   const args = new Args({ node: set, env: NO_ENV }, scope);

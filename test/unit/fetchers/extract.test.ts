@@ -165,3 +165,18 @@ test('hash problems are typed: malformed (with why), interpolated, not a literal
   assert.equal(scanRecordFetcher(malformed).hashProblem?.kind, 'malformed');
   assert.deepEqual(scanRecordFetcher(reference).urls, ['https://e/c']);
 });
+
+test('a hand-written fixed-output derivation whose outputHash is lib.fakeSha256 is a place to fill, with its mode', () => {
+  const text = `{ lib }: {
+  made = derivation { name = "made"; builder = "/bin/sh"; outputHashMode = "recursive"; outputHashAlgo = "sha256"; outputHash = lib.fakeSha256; };
+  flat = derivation { name = "flat"; builder = "/bin/sh"; outputHash = lib.fakeHash; };
+  computed = derivation { name = "computed"; outputHash = someHash; };
+}`;
+  assert.deepEqual(
+    extractFetchers(parseNix(text)).map((f) => [f.fetcher, f.mode, f.hash, f.placeholder]),
+    [
+      ['derivation', 'recursive', 'lib.fakeSha256', true],
+      ['derivation', 'flat', 'lib.fakeHash', true],
+    ],
+  );
+});
