@@ -143,6 +143,12 @@ async function pinRecursive(ctx: ServiceContext, source: SourceRequest, options:
   };
 }
 
+/** Nix's own download bounds set to ours (`--timeout`): one attempt, no pause or connection longer than it. */
+function nixDownloadLimits(timeoutMs: number): string[] {
+  const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
+  return ['--option', 'stalled-download-timeout', seconds, '--option', 'connect-timeout', seconds, '--option', 'download-attempts', '1'];
+}
+
 /** Lets Nix download and unpack a tarball source (it checks the hash itself). */
 async function prefetchUnpacked(ctx: ServiceContext, source: SourceRequest, name: string, storePath: string, options: PinOptions): Promise<void> {
   const urls = source.urls.flatMap(expandMirrorUrl).filter((u) => /^https?:\/\//.test(u));
@@ -150,7 +156,16 @@ async function prefetchUnpacked(ctx: ServiceContext, source: SourceRequest, name
   for (const url of urls) {
     options.signal?.throwIfAborted();
     try {
-      await ctx.nix.run('nix-prefetch-url', ['--unpack', '--type', 'sha256', '--name', name, url, source.hash.toNix32()]);
+      await ctx.nix.run('nix-prefetch-url', [
+        ...nixDownloadLimits(ctx.kubo.timeoutMs),
+        '--unpack',
+        '--type',
+        'sha256',
+        '--name',
+        name,
+        url,
+        source.hash.toNix32(),
+      ]);
       if (await ctx.nix.isValid(storePath)) return;
       errors.push(`${url}: unpacked to a different tree`);
     } catch (error) {

@@ -336,6 +336,12 @@ test('pin --url ends at --timeout when the server does not answer, or stops send
   assert.match(trickled.stdout, new RegExp(`the download from ${downloads}/trickle took longer than [\\d.]+ s in all`));
 });
 
+test('pin --url --recursive, which Nix downloads and unpacks, ends at --timeout when the server does not answer', limit, async () => {
+  const silent = await pinUrl('/silent', '--recursive', '--timeout', '1000');
+  assert.equal(silent.code, 1, silent.stderr);
+  assert.match(silent.stdout + silent.stderr, /could not be fetched/);
+});
+
 test('pin --url stops an endless download at --max-size, and refuses an announced size above it at once', limit, async () => {
   const endless = await pinUrl('/endless', '--max-size', '1M');
   assert.equal(endless.code, 1, endless.stderr);
