@@ -200,15 +200,19 @@ function* batches(infos: PathInfo[]): Iterable<PathInfo[]> {
 }
 
 /**
- * One batch in one go; when that fails (a path that cannot be read, Kubo refusing a name), each of
- * its paths alone, after a new listing, so that one bad path fails alone.
+ * One batch in one go; when that fails (a path that cannot be read, Kubo refusing a name another
+ * publisher added meanwhile), each of its paths alone after a new listing, and a path alone once
+ * more, so that one bad path fails alone and a race with another publisher does not fail at all.
  */
-async function publishBatchOrEach(ctx: ServiceContext, batch: PathInfo[], listing: CacheListing, secretKey?: SecretKey): Promise<Outcome[]> {
+async function publishBatchOrEach(ctx: ServiceContext, batch: PathInfo[], listing: CacheListing, secretKey?: SecretKey, retries = 1): Promise<Outcome[]> {
   try {
     return await publishBatch(ctx, batch, listing, secretKey);
   } catch (error) {
-    if (batch.length === 1 || error instanceof KuboUnreachableError) return batch.map((info) => ({ storePath: info.path, error: (error as Error).message }));
+    const giveUp = error instanceof KuboUnreachableError || (batch.length === 1 && retries === 0);
+    if (giveUp) return batch.map((info) => ({ storePath: info.path, error: (error as Error).message }));
+    // Another publisher may have added some of these files meanwhile: look again, then retry path by path.
     Object.assign(listing, await listCache(ctx));
+    if (batch.length === 1) return publishBatchOrEach(ctx, batch, listing, secretKey, retries - 1);
     const outcomes: Outcome[] = [];
     for (const info of batch) outcomes.push(...(await publishBatchOrEach(ctx, [info], listing, secretKey)));
     return outcomes;

@@ -182,8 +182,8 @@ in derivation { name = "race"; system = builtins.currentSystem; builder = "/bin/
     cli(['publish', top, '--api', node.apiAddr, '--key-file', key.secretFile, '--json']),
     cli(['publish', top, '--api', node.apiAddr, '--json']),
   ]);
-  assert.equal(signed.code, 0, signed.stderr);
-  assert.equal(unsigned.code, 0, unsigned.stderr);
+  assert.equal(signed.code, 0, signed.stdout + signed.stderr);
+  assert.equal(unsigned.code, 0, unsigned.stdout + unsigned.stderr);
 
   const again = await cli(['publish', top, '--api', node.apiAddr, '--key-file', key.secretFile, '--json']);
   assert.equal(again.code, 0, again.stderr);
