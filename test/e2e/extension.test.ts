@@ -344,14 +344,15 @@ test('a new user in VS Code', async (t) => {
   await step('Unpin from the view brings "Pin to IPFS" back right away', async () => {
     await vs.openNixIpfs();
     await vs.openFile('greeting.nix');
-    // The view may be re-rendering (it follows the node): a menu that opened on a stale row is closed and opened again.
-    await eventually("the row's context menu to offer Unpin…", async () => {
+    // The view may be re-rendering (it follows the node): a menu that opened on a stale row, or whose
+    // click was lost with it, is closed and opened again until the confirmation is answered.
+    await eventually("the row's context menu to offer Unpin…, and its confirmation", async () => {
       await page.keyboard.press('Escape');
       await pane('Mirrored Sources').locator('.monaco-list-row', { hasText: 'greeting-1.0.tar.gz' }).click({ button: 'right' });
       await page.locator('.monaco-menu .action-label', { hasText: 'Unpin…' }).click({ timeout: 5000 });
+      await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Unpin' }).click({ timeout: 5000 });
       return true;
     });
-    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Unpin' }).click();
     await eventually('the lens to say Pin to IPFS again', async () => (await lens('Pin to IPFS').count()) > 0 && (await lens('Pinned ✓').count()) === 0);
     assert.doesNotMatch(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(greetingCid));
   });
