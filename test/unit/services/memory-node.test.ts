@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NixHash } from '../../../src/core/hash';
-import { NarHasher, writeNar } from '../../../src/core/nar';
 import { parseNarInfo } from '../../../src/core/narinfo';
 import { generateKeyPair, parseSecretKey, publicKeyOf, verifySignatures } from '../../../src/core/signature';
 import type { PathInfo } from '../../../src/core/path-info';
@@ -19,6 +18,7 @@ import { pinSource } from '../../../src/services/pin';
 import { publish } from '../../../src/services/publish';
 import { mirroredSources, unpinSource } from '../../../src/services/sources';
 import { MemoryKubo } from '../../helpers/memory-kubo';
+import { singleFileNar } from '../../helpers/single-file-nar';
 
 /** Nix with an empty store (nothing is valid) and the given paths to publish. */
 class StandInNix extends Nix {
@@ -82,23 +82,8 @@ test('a source whose bytes do not match its hash is never added', async (t) => {
 });
 
 async function storePathWithNar(name: string, text: string): Promise<{ info: PathInfo; nar: Uint8Array }> {
-  const bytes = new TextEncoder().encode(text);
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of writeNar({
-    type: 'regular',
-    executable: false,
-    size: bytes.length,
-    contents: async function* () {
-      yield bytes;
-    },
-  }))
-    chunks.push(chunk);
-  const nar = new Uint8Array(Buffer.concat(chunks));
-  const hasher = new NarHasher();
-  hasher.update(nar);
-  const { narHash, narSize } = hasher.digest();
-  const info = { path: `/nix/store/${'a'.repeat(31)}${name.length % 10}-${name}`, narHash: narHash.toSri(), narSize, references: [], signatures: [] };
-  return { info, nar };
+  const { nar, narHash, narSize } = await singleFileNar(text);
+  return { info: { path: `/nix/store/${'a'.repeat(31)}${name.length % 10}-${name}`, narHash, narSize, references: [], signatures: [] }, nar };
 }
 
 test('publish, the Published Paths listing and unpublish, on an in-memory node', async () => {

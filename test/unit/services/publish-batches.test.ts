@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NarHasher, writeNar } from '../../../src/core/nar';
 import { generateKeyPair, parseSecretKey } from '../../../src/core/signature';
 import type { PathInfo } from '../../../src/core/path-info';
 import type { MfsFile } from '../../../src/kubo/client';
@@ -13,6 +12,7 @@ import { Nix } from '../../../src/nix/cli';
 import { Layout, type ServiceContext } from '../../../src/services/context';
 import { publish } from '../../../src/services/publish';
 import { MemoryKubo } from '../../helpers/memory-kubo';
+import { singleFileNar } from '../../helpers/single-file-nar';
 
 interface StorePath {
   info: PathInfo;
@@ -54,24 +54,10 @@ class CountingKubo extends MemoryKubo {
 }
 
 async function storePath(i: number, text = `path ${i}\n`, references: string[] = []): Promise<StorePath> {
-  const bytes = new TextEncoder().encode(text);
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of writeNar({
-    type: 'regular',
-    executable: false,
-    size: bytes.length,
-    contents: async function* () {
-      yield bytes;
-    },
-  }))
-    chunks.push(chunk);
-  const nar = new Uint8Array(Buffer.concat(chunks));
-  const hasher = new NarHasher();
-  hasher.update(nar);
-  const { narHash, narSize } = hasher.digest();
+  const { nar, narHash, narSize } = await singleFileNar(text);
   const nix32 = '0123456789abcdfghijklmnpqrsvwxyz';
   const hashPart = [...i.toString(32).padStart(32, '0')].map((digit) => nix32[parseInt(digit, 32)]).join('');
-  return { info: { path: `/nix/store/${hashPart}-p${i}`, narHash: narHash.toSri(), narSize, references, signatures: [] }, nar };
+  return { info: { path: `/nix/store/${hashPart}-p${i}`, narHash, narSize, references, signatures: [] }, nar };
 }
 
 function context(paths: StorePath[]): ServiceContext & { kubo: CountingKubo } {
