@@ -129,7 +129,7 @@ export async function scanWorkspace(target: string, options: ScanOptions = {}): 
 }
 
 /** The .nix files below a directory, in a stable order, without what .gitignore files exclude. */
-async function nixFilesBelow(target: string, signal?: AbortSignal): Promise<string[]> {
+export async function nixFilesBelow(target: string, signal?: AbortSignal): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string, rules: { base: string; ig: Ignore }[]) => {
     signal?.throwIfAborted();

@@ -15,6 +15,7 @@ import { postBuildHookCommand } from './post-build-hook';
 import { publishCommand } from './publish';
 import { replicateCommand } from './replicate';
 import { scanCommand } from './scan';
+import { sourcesCommand } from './sources';
 import { statusCommand } from './status';
 import { verifyCommand } from './verify';
 
@@ -35,6 +36,7 @@ export const commands: Command[] = [
   nixConfCommand,
   statusCommand,
   scanCommand,
+  sourcesCommand,
   fillCommand,
   checkCommand,
   keygenCommand,

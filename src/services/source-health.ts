@@ -1,0 +1,300 @@
+import { readFile, stat } from 'node:fs/promises';
+import { mayHaveFetchers, parseNix } from '../core/fetchers/extract';
+import { parseHash } from '../core/hash';
+import { expandMirrorUrl } from '../core/mirrors';
+import { safeUrl } from '../core/redact';
+import { makeFixedOutputPath } from '../core/store-path';
+import { mapLimit } from './concurrency';
+import type { ServiceContext } from './context';
+import { listMirrored, type MirrorRecord } from './mirror';
+import { defaultSourceName, pinSources, type SourceRequest } from './pin';
+import { nixFilesBelow, scanRecordFetcher, scanText } from './scan';
+import { sourceRequestOf } from './sources';
+
+/**
+ * Upstream: `live` answers, `dead` does not (an error status, no connection), `different` answers
+ * something else (an HTML page for a file, another size), `unchecked` was not asked (assumed live),
+ * `none` has no http(s) URL to ask.
+ */
+export type UpstreamState = 'live' | 'dead' | 'different' | 'unchecked' | 'none';
+
+export interface UpstreamCheck {
+  state: UpstreamState;
+  /** The URL the state is about: the live one, else the last one asked. */
+  url?: string;
+  detail?: string;
+}
+
+/** On the node: pinned, only in our mirror's files (kept by MFS, not pinned), not there, or the node did not answer. */
+export type NodeState = 'pinned' | 'mirrored' | 'absent' | 'unknown';
+
+/** safe: two places or more have it; at-risk: one; lost: none. */
+export type Risk = 'safe' | 'at-risk' | 'lost';
+
+/** One source a .nix file names, and every place it can come from today. */
+export interface SourceHealth {
+  line: number;
+  fetcher: string;
+  /** The store path name (what pinning and Nix call it). */
+  name: string;
+  /** SRI. */
+  hash: string;
+  mode: 'flat' | 'recursive';
+  urls: string[];
+  upstream: UpstreamCheck;
+  store: { path: string; valid: boolean };
+  node: { state: NodeState; cid?: string; detail?: string };
+  places: number;
+  risk: Risk;
+}
+
+/** A file's sources; `problem` when the file could not be read or does not parse (its sources are what the parser recovered). */
+export interface FileHealth {
+  file: string;
+  sources: SourceHealth[];
+  problem?: string;
+}
+
+export interface SourceHealthReport {
+  files: FileHealth[];
+  /** Whether the upstream URLs were asked (else each is `unchecked`). */
+  checked: boolean;
+  total: number;
+  atRisk: number;
+  lost: number;
+}
+
+export interface SourceHealthOptions {
+  /** Ask each upstream URL (a bounded HEAD, then a small GET when HEAD is refused). */
+  check?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+/** URLs asked per source at most: a `mirror://` URL expands to a dozen mirrors, and one live one is enough. */
+const MAX_URLS_CHECKED = 4;
+
+/** Every source the .nix files below `target` (or `target` itself) name, with where each can come from. */
+export async function sourceHealth(ctx: ServiceContext, target: string, options: SourceHealthOptions = {}): Promise<SourceHealthReport> {
+  options.onProgress?.('scanning .nix files…');
+  const files = (await stat(target)).isFile() ? [target] : await nixFilesBelow(target, options.signal);
+  const scanned = await mapLimit(files, 4, (file) => scanFile(file));
+  const named = scanned.filter((f) => f.sources.length > 0 || f.problem);
+  const unique = new Map(named.flatMap((f) => f.sources.map((s): [string, SourceRequest] => [s.hash.toSri(), s])));
+  options.onProgress?.(`looking up ${unique.size} sources in the store and on the node…`);
+  const [places, node] = await Promise.all([storePlaces(ctx, [...unique.values()], options), nodePlaces(ctx)]);
+  const healthOf = (line: number, fetcher: string, source: SourceRequest): SourceHealth => {
+    const sri = source.hash.toSri();
+    const { storePath, valid, upstream } = places.get(sri)!;
+    return withRisk({
+      line,
+      fetcher,
+      name: defaultSourceName(source),
+      hash: sri,
+      mode: source.mode,
+      urls: source.urls,
+      upstream,
+      store: { path: storePath, valid },
+      node: node(sri),
+    });
+  };
+  const report = named.map((f) => ({ file: f.file, problem: f.problem, sources: f.sources.map((s) => healthOf(s.line, s.fetcher, s)) }));
+  const all = report.flatMap((f) => f.sources);
+  return {
+    files: report,
+    checked: Boolean(options.check),
+    total: all.length,
+    atRisk: all.filter((s) => s.risk === 'at-risk').length,
+    lost: all.filter((s) => s.risk === 'lost').length,
+  };
+}
+
+type ScannedSource = SourceRequest & { line: number; fetcher: string };
+
+/** A file's sources with a usable hash and mode, and its problem (unreadable, or a syntax error and where). */
+async function scanFile(file: string): Promise<{ file: string; sources: ScannedSource[]; problem?: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { file, sources: [], problem: `cannot be read: ${(error as Error).message}` };
+  }
+  if (!mayHaveFetchers(text)) return { file, sources: [] };
+  const sources = scanText(file, text).flatMap((record) => {
+    const source = sourceRequestOf(scanRecordFetcher(record));
+    return source ? [{ ...source, line: record.line, fetcher: record.fetcher }] : [];
+  });
+  const errorAt = syntaxErrorOffset(text);
+  const problem =
+    errorAt === undefined ? undefined : `syntax error at line ${text.slice(0, errorAt).split('\n').length}: the sources listed are what could be read`;
+  return { file, sources, problem };
+}
+
+/** Where the first syntax error of a Nix text is, or undefined when it parses cleanly. */
+export function syntaxErrorOffset(text: string): number | undefined {
+  let at: number | undefined;
+  parseNix(text).tree.iterate({
+    enter: (node) => {
+      if (at !== undefined) return false;
+      if (node.type.isError) at = node.from;
+      return undefined;
+    },
+  });
+  return at;
+}
+
+interface StorePlace {
+  storePath: string;
+  valid: boolean;
+  upstream: UpstreamCheck;
+}
+
+/** Each source's fixed-output path and whether it is valid, and its upstream state (asked only with `check`). */
+async function storePlaces(ctx: ServiceContext, sources: SourceRequest[], options: SourceHealthOptions): Promise<Map<string, StorePlace>> {
+  let done = 0;
+  const places = await mapLimit(sources, 8, async (source): Promise<[string, StorePlace]> => {
+    options.signal?.throwIfAborted();
+    const storePath = makeFixedOutputPath({ name: defaultSourceName(source), hash: source.hash, recursive: source.mode === 'recursive' });
+    const valid = await ctx.nix.isValid(storePath);
+    const expectedSize = valid && source.mode === 'flat' ? (await stat(storePath).catch(() => undefined))?.size : undefined;
+    const upstream = options.check
+      ? await checkUpstream(source.urls, { timeoutMs: ctx.kubo.timeoutMs, expectedSize, signal: options.signal })
+      : unchecked(source.urls);
+    if (options.check) options.onProgress?.(`checked ${++done}/${sources.length} upstream URLs`);
+    return [source.hash.toSri(), { storePath, valid, upstream }];
+  });
+  return new Map(places);
+}
+
+/** What the node holds, by SRI hash: one listing of our mirror, then whether each entry is pinned. */
+async function nodePlaces(ctx: ServiceContext): Promise<(sri: string) => SourceHealth['node']> {
+  let records: { record: MirrorRecord; pinned: boolean }[];
+  try {
+    records = await mapLimit(await listMirrored(ctx.kubo, ctx.layout), 8, async (record) => ({ record, pinned: await ctx.kubo.isPinned(record.cid) }));
+  } catch (error) {
+    const detail = `the node did not answer: ${(error as Error).message}`;
+    return () => ({ state: 'unknown', detail });
+  }
+  const byHash = new Map(records.map((r) => [r.record.hash, r]));
+  return (sri) => {
+    const found = byHash.get(sri);
+    return found ? { state: found.pinned ? 'pinned' : 'mirrored', cid: found.record.cid } : { state: 'absent' };
+  };
+}
+
+function httpUrls(urls: string[]): string[] {
+  return urls.flatMap(expandMirrorUrl).filter((u) => /^https?:\/\//i.test(u));
+}
+
+function unchecked(urls: string[]): UpstreamCheck {
+  const [first] = httpUrls(urls);
+  return first ? { state: 'unchecked', url: first } : { state: 'none' };
+}
+
+/** Places that have the source: the store, the node (pinned or in the mirror), and upstream unless known not to. */
+function withRisk(health: Omit<SourceHealth, 'places' | 'risk'>): SourceHealth {
+  const upstream = health.upstream.state === 'live' || health.upstream.state === 'unchecked';
+  const node = health.node.state === 'pinned' || health.node.state === 'mirrored';
+  const places = [upstream, health.store.valid, node].filter(Boolean).length;
+  return { ...health, places, risk: places >= 2 ? 'safe' : places === 1 ? 'at-risk' : 'lost' };
+}
+
+/** The first of a source's URLs that is live, else the state of the last one asked. */
+export async function checkUpstream(urls: string[], limits: { timeoutMs: number; expectedSize?: number; signal?: AbortSignal }): Promise<UpstreamCheck> {
+  const candidates = httpUrls(urls).slice(0, MAX_URLS_CHECKED);
+  let last: UpstreamCheck = { state: 'none' };
+  for (const url of candidates) {
+    last = await checkUrl(url, limits);
+    if (last.state === 'live') return last;
+  }
+  return last;
+}
+
+/** One URL: a HEAD, or a GET of its first byte when the server refuses HEAD; never more than the time limit. */
+export async function checkUrl(url: string, limits: { timeoutMs: number; expectedSize?: number; signal?: AbortSignal }): Promise<UpstreamCheck> {
+  const shown = safeUrl(url);
+  const ask = async (method: 'HEAD' | 'GET') => {
+    const signal = AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), ...(limits.signal ? [limits.signal] : [])]);
+    const response = await fetch(url, { method, redirect: 'follow', signal, headers: method === 'GET' ? { range: 'bytes=0-0' } : {} });
+    await response.body?.cancel();
+    return response;
+  };
+  try {
+    let response = await ask('HEAD');
+    if (response.status === 405 || response.status === 501 || response.status === 403) response = await ask('GET');
+    if (!response.ok) return { state: 'dead', url: shown, detail: `HTTP ${response.status}` };
+    const problem = answerProblem(url, response, limits.expectedSize);
+    return problem ? { state: 'different', url: shown, detail: problem } : { state: 'live', url: shown };
+  } catch (error) {
+    limits.signal?.throwIfAborted();
+    const cause = (error as Error & { cause?: Error }).cause?.message;
+    return {
+      state: 'dead',
+      url: shown,
+      detail: (error as Error).name === 'TimeoutError' ? `no answer within ${limits.timeoutMs} ms` : (cause ?? (error as Error).message),
+    };
+  }
+}
+
+/** Why a 2xx answer is not the source: a web page where a file is expected, or another size than the store's copy. */
+function answerProblem(url: string, response: Response, expectedSize: number | undefined): string | undefined {
+  const type = response.headers.get('content-type') ?? '';
+  if (/^text\/html/i.test(type) && !/\.html?([?#]|$)/i.test(url)) return 'answers a web page, not the file';
+  const range = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
+  const length = response.status === 206 ? range : response.headers.get('content-length');
+  if (expectedSize !== undefined && length !== undefined && length !== null && Number(length) !== expectedSize)
+    return `answers ${length} bytes, the store's copy has ${expectedSize}`;
+  return undefined;
+}
+
+/** What a rescue did: each source pinned (and from where), or not (and why). */
+export interface RescueResult {
+  rescued: { hash: string; name: string; cid: string; from: 'store' | 'upstream' }[];
+  alreadyPinned: { hash: string; name: string; cid: string }[];
+  failed: { hash: string; name: string; error: string }[];
+  cancelled: boolean;
+  rootCid?: string;
+  ipnsName?: string;
+}
+
+/** The sources of a report that only one place or none has. */
+export function atRiskSources(report: SourceHealthReport): SourceHealth[] {
+  const unique = new Map(report.files.flatMap((f) => f.sources.filter((s) => s.risk !== 'safe').map((s): [string, SourceHealth] => [s.hash, s])));
+  return [...unique.values()];
+}
+
+/**
+ * Pins each source into IPFS from wherever it still is: the Nix store when its fixed-output path
+ * is valid there, else its URLs (pinSource's order). Carries on past failures; publishes the root once.
+ */
+export async function rescueSources(
+  ctx: ServiceContext,
+  sources: Pick<SourceHealth, 'hash' | 'mode' | 'urls' | 'name'>[],
+  options: { signal?: AbortSignal; onProgress?: (e: { done: number; total: number; name: string; error?: string }) => void } = {},
+): Promise<RescueResult> {
+  const byHash = new Map(sources.map((s) => [s.hash, s]));
+  const requests = [...byHash.values()].map((s): SourceRequest => ({ urls: s.urls, hash: parseHash(s.hash).hash, mode: s.mode, name: s.name }));
+  const inStore = new Set<string>();
+  await mapLimit(requests, 8, async (r) => {
+    const storePath = makeFixedOutputPath({ name: defaultSourceName(r), hash: r.hash, recursive: r.mode === 'recursive' });
+    if (await ctx.nix.isValid(storePath)) inStore.add(r.hash.toSri());
+  });
+  const result = await pinSources(ctx, requests, {
+    signal: options.signal,
+    onProgress: (e) => options.onProgress?.({ done: e.done, total: e.total, name: defaultSourceName(e.source), error: e.error }),
+  });
+  const named = (hash: string) => byHash.get(hash)?.name ?? hash;
+  return {
+    rescued: result.pinned.map(({ record }) => ({
+      hash: record.hash,
+      name: named(record.hash),
+      cid: record.cid,
+      from: inStore.has(record.hash) ? 'store' : 'upstream',
+    })),
+    alreadyPinned: result.alreadyPinned.map(({ record }) => ({ hash: record.hash, name: named(record.hash), cid: record.cid })),
+    failed: result.failed.map((f) => ({ hash: f.source.hash.toSri(), name: defaultSourceName(f.source), error: f.error })),
+    cancelled: Boolean(options.signal?.aborted),
+    rootCid: result.rootCid,
+    ipnsName: result.ipnsName,
+  };
+}

@@ -1,0 +1,69 @@
+// The health of a workspace's sources: where each can come from today (upstream, the Nix store, the node),
+// which are at risk, and a rescue that pins them from wherever they still are.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startKuboNode } from '../helpers/kubo';
+import { cli } from '../helpers/cli';
+import { nix, tempDir } from '../helpers/nix-env';
+import type { SourceHealthReport, RescueResult } from '../../src/services/source-health';
+
+test('nix-ipfs sources: a dead URL only in the store is at risk; rescue pins it from the store; a malformed file is reported', async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const content = `health ${process.pid} ${Date.now()}\n`;
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  const upstream = createServer((_, res) => res.end(content)).listen(0, '127.0.0.1');
+  await new Promise((r) => upstream.once('listening', r));
+  const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/health-1.0.tar.gz`;
+
+  const workspace = path.join(dir, 'workspace');
+  await mkdir(workspace);
+  await writeFile(path.join(workspace, 'default.nix'), `{ fetchurl }:\nfetchurl {\n  url = "${url}";\n  sha256 = "${sha256}";\n}\n`);
+  await writeFile(path.join(workspace, 'broken.nix'), `{ fetchurl }:\nfetchurl {\n  url = "${url}";\n  sha256 = "${sha256}";\n  = ;\n`);
+  // The source is in the store under the name Nix gives it (the URL's file name), as after a build.
+  const copy = path.join(dir, 'health-1.0.tar.gz');
+  await writeFile(copy, content);
+  const storePath = await nix('nix-store', ['--add-fixed', 'sha256', copy]);
+
+  const sources = async (...flags: string[]) => {
+    const result = await cli(['sources', workspace, '--check', '--json', '--api', node.apiAddr, ...flags]);
+    return { ...result, report: JSON.parse(result.stdout) as SourceHealthReport & { rescue?: RescueResult } };
+  };
+  const defaultNix = (report: SourceHealthReport) => report.files.find((f) => f.file.endsWith('default.nix'))!.sources[0]!;
+
+  const live = await sources();
+  assert.equal(defaultNix(live.report).upstream.state, 'live', live.stdout);
+  assert.deepEqual(defaultNix(live.report).store, { path: storePath, valid: true });
+  assert.equal(defaultNix(live.report).risk, 'safe');
+  const broken = live.report.files.find((f) => f.file.endsWith('broken.nix'));
+  assert.match(broken?.problem ?? '', /syntax error at line 5/, live.stdout);
+  assert.equal(live.code, 1, 'a file with a problem fails the listing');
+
+  await new Promise((r) => upstream.close(r));
+  const dead = await sources();
+  const source = defaultNix(dead.report);
+  assert.equal(source.upstream.state, 'dead', dead.stdout);
+  assert.equal(source.node.state, 'absent');
+  assert.equal(source.risk, 'at-risk');
+  assert.equal(dead.report.atRisk, 2, 'both files name it');
+  const atRiskOnly = await cli(['sources', workspace, '--check', '--at-risk', '--api', node.apiAddr]);
+  assert.match(atRiskOnly.stdout, /health-1\.0\.tar\.gz .* upstream dead .* in store .* AT-RISK/, atRiskOnly.stdout);
+
+  const rescued = await sources('--rescue');
+  assert.deepEqual(
+    rescued.report.rescue?.rescued.map((r) => [r.name, r.from]),
+    [['health-1.0.tar.gz', 'store']],
+    rescued.stdout,
+  );
+  const after = defaultNix(rescued.report);
+  assert.equal(after.node.state, 'pinned');
+  assert.equal(after.risk, 'safe');
+  assert.equal(rescued.report.atRisk, 0);
+  assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(after.node.cid!));
+  assert.equal(await node.cli(['cat', after.node.cid!]), content);
+});
