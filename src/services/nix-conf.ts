@@ -51,6 +51,8 @@ export function nixConfLines(input: NixConfInput): string {
   return [
     '# nix-ipfs: use this Kubo node as a binary cache and a source mirror.',
     ...whereToAdd(input.access),
+    '# The binary cache: build results, and flake inputs pinned with `nix-ipfs pin flake.lock`. Nix looks a locked',
+    "# input (one with a narHash in flake.lock) up here before its URL, so it evaluates when the input's origin is gone.",
     `extra-substituters = ${base}/cache`,
     ...(input.publicKeys.length
       ? [`extra-trusted-public-keys = ${input.publicKeys.join(' ')}`]

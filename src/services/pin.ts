@@ -8,6 +8,7 @@ import { NixHash } from '../core/hash';
 import { cidForFlatHash } from '../core/cid';
 import { expandMirrorUrl, unknownMirrorSite } from '../core/mirrors';
 import { safeUrl } from '../core/redact';
+import type { SecretKey } from '../core/signature';
 import { makeFixedOutputPath } from '../core/store-path';
 import { mapLimit } from './concurrency';
 import { publishRoot, type ServiceContext } from './context';
@@ -24,6 +25,8 @@ export interface SourceRequest {
   mode: 'flat' | 'recursive';
   /** The store path name; defaults to the URL's file name (flat) or `source` (recursive), as nixpkgs does. */
   name?: string;
+  /** A flake input from a flake.lock: Nix's fetchTree brings it into the store when it is missing. */
+  flakeInput?: { id: string; locked: Record<string, unknown> };
 }
 
 export interface PinOutcome {
@@ -36,6 +39,8 @@ export interface PinOptions {
   nocopy?: boolean;
   /** The most a download may bring, and its name for messages (the time limits are the context's --timeout). */
   maxDownload?: { bytes: number; name: string };
+  /** Signs the narinfos of unpacked sources (they are content-addressed, so Nix takes them unsigned too). */
+  secretKey?: SecretKey;
   signal?: AbortSignal;
 }
 
@@ -123,10 +128,11 @@ async function pinRecursive(ctx: ServiceContext, source: SourceRequest, options:
   if (source.hash.algo !== 'sha256') throw new Error(`only sha256 recursive hashes can be pinned, not ${source.hash.algo}`);
   const name = defaultSourceName(source);
   const storePath = makeFixedOutputPath({ name, hash: source.hash, recursive: true });
-  if (!(await ctx.nix.isValid(storePath))) await prefetchUnpacked(ctx, source, name, storePath, options);
+  if (!(await ctx.nix.isValid(storePath)))
+    await (source.flakeInput ? fetchFlakeInput(ctx, source.flakeInput, storePath) : prefetchUnpacked(ctx, source, name, storePath, options));
   // The unpacked tree goes into the binary cache as a content-addressed path (CA: fixed:r:…),
   // which Nix accepts without a signature because its hash is its name.
-  const result = await publish(ctx, [storePath], { signal: options.signal });
+  const result = await publish(ctx, [storePath], { signal: options.signal, secretKey: options.secretKey });
   const [failure] = result.failed;
   if (failure) throw new Error(failure.error);
   const nar = result.paths[0];
@@ -147,6 +153,26 @@ async function pinRecursive(ctx: ServiceContext, source: SourceRequest, options:
 function nixDownloadLimits(timeoutMs: number): string[] {
   const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
   return ['--option', 'stalled-download-timeout', seconds, '--option', 'connect-timeout', seconds, '--option', 'download-attempts', '1'];
+}
+
+/**
+ * Lets Nix fetch a locked flake input the way a flake evaluation does (`builtins.fetchTree` of its
+ * locked attributes: tarball, GitHub, git, path, …); Nix checks the narHash itself.
+ */
+async function fetchFlakeInput(ctx: ServiceContext, input: NonNullable<SourceRequest['flakeInput']>, storePath: string): Promise<void> {
+  // The attributes reach Nix as JSON inside a string literal: nothing in them is evaluated.
+  const json = JSON.stringify(input.locked).replace(/[\\"$]/g, (c) => `\\${c}`);
+  const expr = `(builtins.fetchTree (builtins.fromJSON "${json}")).outPath`;
+  const flags = ['--extra-experimental-features', 'flakes', ...nixDownloadLimits(ctx.kubo.timeoutMs)];
+  let fetched: string;
+  try {
+    fetched = (await ctx.nix.run('nix', ['eval', ...flags, '--impure', '--raw', '--expr', expr])).trim();
+  } catch (error) {
+    const reason = (error as Error).message.replace(/\s*\(use '--show-trace'[^)]*\)\s*$/, '');
+    throw new Error(`input '${input.id}' is not in the local Nix store and Nix could not fetch it: ${reason}`, { cause: error });
+  }
+  if (fetched !== storePath || !(await ctx.nix.isValid(storePath)))
+    throw new Error(`input '${input.id}' was fetched to ${fetched}, not to ${storePath} as its narHash says: lock the flake again`);
 }
 
 /** Lets Nix download and unpack a tarball source (it checks the hash itself). */

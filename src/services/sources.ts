@@ -1,4 +1,5 @@
 import type { Fetcher } from '../core/fetchers/extract';
+import type { LockedInput } from '../core/flake-lock';
 import type { NixHash } from '../core/hash';
 import { mapLimit } from './concurrency';
 import { publishRoot, type ServiceContext } from './context';
@@ -28,4 +29,11 @@ export async function unpinSource(ctx: ServiceContext, hash: NixHash): Promise<M
 export async function mirroredSources(ctx: ServiceContext): Promise<{ record: MirrorRecord; pinned: boolean }[]> {
   const records = await listMirrored(ctx.kubo, ctx.layout);
   return mapLimit(records, 8, async (record) => ({ record, pinned: await ctx.kubo.isPinned(record.cid).catch(() => false) }));
+}
+
+/** The source a locked flake input is: its tree, recursive, fetched by Nix's fetchTree; undefined when it has a problem. */
+export function sourceRequestOfInput(input: LockedInput): SourceRequest | undefined {
+  if (!input.narHash) return undefined;
+  const name = typeof input.locked.name === 'string' ? input.locked.name : 'source';
+  return { urls: [input.origin], hash: input.narHash, mode: 'recursive', name, flakeInput: { id: input.id, locked: input.locked } };
 }

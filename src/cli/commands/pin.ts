@@ -1,16 +1,19 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseFlakeLock } from '../../core/flake-lock';
 import { pinSources, type SourceRequest } from '../../services/pin';
 import { scanRecordFetcher, scanWorkspace } from '../../services/scan';
-import { sourceRequestOf } from '../../services/sources';
+import { sourceRequestOf, sourceRequestOfInput } from '../../services/sources';
 import type { Command } from '../command';
 import { UsageError } from '../command';
-import { nodeOptions, print, serviceContext } from '../context';
+import { nodeOptions, print, readSecretKey, serviceContext } from '../context';
 import { hashArgument } from './cid';
 
 export const pinCommand: Command = {
   name: 'pin',
   summary: 'Pin fetcher sources to IPFS and record them in the hashed mirror',
-  usage: '<file.nix | dir --all> | --url URL --hash HASH [--recursive] [--name NAME] [--nocopy] [--max-size 16G] [--timeout ms] [--json]',
+  usage:
+    '<file.nix | flake.lock | dir --all> | --url URL --hash HASH [--recursive] [--name NAME] [--nocopy] [--key-file sk] [--max-size 16G] [--timeout ms] [--json]',
   options: {
     ...nodeOptions,
     all: { type: 'boolean' },
@@ -21,6 +24,7 @@ export const pinCommand: Command = {
     name: { type: 'string' },
     nocopy: { type: 'boolean' },
     'max-size': { type: 'string' },
+    'key-file': { type: 'string' },
   },
   maxArguments: Infinity,
   async run({ values, positionals }) {
@@ -30,37 +34,52 @@ export const pinCommand: Command = {
       throw new UsageError('--url needs --hash: the hash the download must have (nix-ipfs checks it before anything is pinned)', 2);
     const maxSize = values['max-size'] as string | undefined;
     const maxDownload = maxSize === undefined ? undefined : { bytes: byteSize('--max-size', maxSize), name: `--max-size ${maxSize}` };
-    const sources = values.hash ? [sourceFromFlags(values)] : await sourcesFromFiles(positionals, Boolean(values.all));
-    if (sources.length === 0) throw new UsageError('no fetcher with a usable hash found', 1);
+    const { sources, unusable } = values.hash ? { sources: [sourceFromFlags(values)], unusable: [] } : await sourcesFromFiles(positionals, Boolean(values.all));
+    for (const problem of unusable) if (!values.json) process.stderr.write(`failed: ${problem}\n`);
+    if (sources.length === 0) throw new UsageError(unusable.length ? 'no source could be pinned' : 'no fetcher with a usable hash found', 1);
+    const secretKey = await readSecretKey(values['key-file'] as string | undefined);
     const ctx = serviceContext(values);
     await ctx.kubo.version(); // fail fast, before any download, when the node is down
     const result = await pinSources(ctx, sources, {
       nocopy: Boolean(values.nocopy),
       maxDownload,
+      secretKey,
       onProgress: (e) => {
         if (!values.json)
-          process.stderr.write(`[${e.done}/${e.total}] ${e.error ? 'failed' : 'ok'} ${e.source.hash.toSri()}${e.error ? `: ${e.error}` : ''}\n`);
+          process.stderr.write(`[${e.done}/${e.total}] ${e.error ? 'failed' : 'ok'} ${sourceLabel(e.source)}${e.error ? `: ${e.error}` : ''}\n`);
       },
     });
+    const failures = result.failed.length + unusable.length;
     const summary = [
-      `${result.pinned.length} pinned, ${result.alreadyPinned.length} already pinned, ${result.failed.length} failed`,
+      `${result.pinned.length} pinned, ${result.alreadyPinned.length} already pinned, ${failures} failed`,
       ...result.pinned.map((p) => `pinned: ${p.record.hash} ${p.record.cid} ${p.record.name ?? ''}`),
-      ...result.failed.map((f) => `failed: ${f.source.hash.toSri()}: ${f.error}`),
+      ...result.failed.map((f) => `failed: ${sourceLabel(f.source)}: ${f.error}`),
+      ...unusable.map((problem) => `failed: ${problem}`),
     ];
     print(
       values,
       {
         pinned: result.pinned.map((p) => p.record),
         alreadyPinned: result.alreadyPinned.map((p) => p.record),
-        failed: result.failed.map((f) => ({ hash: f.source.hash.toSri(), urls: f.source.urls, error: f.error })),
+        failed: [
+          ...result.failed.map((f) => ({ hash: f.source.hash.toSri(), urls: f.source.urls, ...inputOf(f.source), error: f.error })),
+          ...unusable.map((error) => ({ error })),
+        ],
         rootCid: result.rootCid,
         ipnsName: result.ipnsName,
       },
       summary.join('\n'),
     );
-    return result.failed.length > 0 ? 1 : 0;
+    return failures > 0 ? 1 : 0;
   },
 };
+
+/** A source in a message: a flake input by its name in the lock, anything else by its hash. */
+function sourceLabel(source: SourceRequest): string {
+  return source.flakeInput ? `input '${source.flakeInput.id}' (${source.urls[0] ?? source.hash.toSri()})` : source.hash.toSri();
+}
+
+const inputOf = (source: SourceRequest) => (source.flakeInput ? { input: source.flakeInput.id } : {});
 
 /** A size such as 1048576, 500M or 4G (powers of 1024). */
 function byteSize(option: string, text: string): number {
@@ -80,18 +99,34 @@ function sourceFromFlags(values: Record<string, unknown>): SourceRequest {
   };
 }
 
-async function sourcesFromFiles(targets: string[], all: boolean): Promise<SourceRequest[]> {
-  if (targets.length === 0) throw new UsageError('name a .nix file, a directory with --all, or --url and --hash', 2);
+/** The sources the files name, and why some named in a flake.lock cannot be pinned (the others go on). */
+async function sourcesFromFiles(targets: string[], all: boolean): Promise<{ sources: SourceRequest[]; unusable: string[] }> {
+  if (targets.length === 0) throw new UsageError('name a .nix file, a flake.lock, a directory with --all, or --url and --hash', 2);
   const sources: SourceRequest[] = [];
+  const unusable: string[] = [];
   for (const target of targets) {
     const info = await stat(target).catch(() => undefined);
     if (!info) throw new UsageError(`${target} does not exist`);
     if (info.isDirectory() && !all) throw new UsageError(`${target} is a directory: add --all to pin every source in it`, 2);
+    if (info.isFile() && path.basename(target).endsWith('.lock')) {
+      let inputs;
+      try {
+        inputs = parseFlakeLock(await readFile(target, 'utf8'));
+      } catch (error) {
+        throw new UsageError(`${target}: ${(error as Error).message}`);
+      }
+      for (const input of inputs) {
+        const source = sourceRequestOfInput(input);
+        if (source) sources.push(source);
+        else unusable.push(`${target}: ${input.problem ?? `input '${input.id}' cannot be pinned`}`);
+      }
+      continue;
+    }
     for (const record of await scanWorkspace(target)) {
       // None for a placeholder or malformed hash, or one not known to be a file's or a tree's.
       const source = sourceRequestOf(scanRecordFetcher(record));
       if (source) sources.push(source);
     }
   }
-  return sources;
+  return { sources, unusable };
 }
