@@ -349,14 +349,18 @@ test('a new user in VS Code', async (t) => {
     await vs.openNixIpfs();
     await vs.openFile('greeting.nix');
     // The view may be re-rendering (it follows the node): a menu that opened on a stale row, or whose
-    // click was lost with it, is closed and opened again until the confirmation is answered.
+    // click was lost with it, is closed and opened again until the confirmation shows.
+    const confirmation = page.locator('.monaco-dialog-box', { hasText: 'Builds whose URL is dead' });
     await eventually("the row's context menu to offer Unpin…, and its confirmation", async () => {
+      if (await confirmation.isVisible()) return true;
       await page.keyboard.press('Escape');
-      await pane('Mirrored Sources').locator('.monaco-list-row', { hasText: 'greeting-1.0.tar.gz' }).click({ button: 'right' });
+      await pane('Mirrored Sources').locator('.monaco-list-row', { hasText: 'greeting-1.0.tar.gz' }).click({ button: 'right', timeout: 5000 });
       await page.locator('.monaco-menu .action-label', { hasText: 'Unpin…' }).click({ timeout: 5000 });
-      await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Unpin' }).click({ timeout: 5000 });
+      await confirmation.waitFor({ timeout: 5000 });
       return true;
     });
+    await confirmation.locator('.monaco-button', { hasText: 'Unpin' }).click();
+    await confirmation.waitFor({ state: 'hidden' });
     await eventually('the lens to say Pin to IPFS again', async () => (await lens('Pin to IPFS').count()) > 0 && (await lens('Pinned ✓').count()) === 0);
     assert.doesNotMatch(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(greetingCid));
   });

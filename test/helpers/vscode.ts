@@ -195,6 +195,8 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
       throw new Error(`no hover appeared over '${text}'`);
     },
     async runCommand(title) {
+      // A context menu left open takes every click until it is closed.
+      if (await page.locator('.context-view .monaco-menu').count()) await page.keyboard.press('Escape');
       await page.locator('.statusbar').click({ position: { x: 600, y: 5 } }); // focus the workbench, not an input
       const palette = page.locator('.quick-input-widget');
       // An input box still open (or closing) would take the keys meant for the palette.
