@@ -25,10 +25,12 @@ import type { PublishResult } from './services/publish';
 import type { ReplicateResult } from './services/replicate';
 import type { SigningKeyStatus } from './services/keys';
 import type { ScanRecord } from './services/scan';
+import type { FileHealth, RescueResult, Risk, SourceHealth, SourceHealthReport } from './services/source-health';
 import type { VerifyReport } from './services/verify';
 
 export type {
   FetchResult,
+  FileHealth,
   FollowingReport,
   FollowStatus,
   KuboStatus,
@@ -38,8 +40,12 @@ export type {
   PublishedEntry,
   PublishResult,
   ReplicateResult,
+  RescueResult,
+  Risk,
   ScanRecord,
   SignatureVerdict,
+  SourceHealth,
+  SourceHealthReport,
   SigningKeyStatus,
   VerifyReport,
 };
@@ -90,6 +96,12 @@ export interface NixConfigResult {
   needsAdministrator: boolean;
 }
 
+/** Which sources the Sources view and Rescue look at: the folders' .nix files (default: the workspace folders); `check` asks the upstream URLs. */
+export interface SourceHealthArgs {
+  folders?: string[];
+  check?: boolean;
+}
+
 /** Argument and result of each `workspace/executeCommand` the server offers. */
 export interface ServerCommandSignatures {
   pinSource: [FetcherRef, PinOutcome];
@@ -105,6 +117,8 @@ export interface ServerCommandSignatures {
   copyCid: [FetcherRef, string];
   replicate: [{ target: string }, ReplicateResult];
   nixConfig: [Record<string, never>, NixConfigResult];
+  sourceHealth: [SourceHealthArgs, SourceHealthReport];
+  rescueSources: [SourceHealthArgs & { hashes?: string[] }, RescueResult];
 }
 
 export type ServerCommandName = keyof ServerCommandSignatures;
@@ -126,6 +140,8 @@ export const ServerCommand = {
   copyCid: 'nixIpfs.server.copyCid',
   replicate: 'nixIpfs.server.replicate',
   nixConfig: 'nixIpfs.server.nixConfig',
+  sourceHealth: 'nixIpfs.server.sourceHealth',
+  rescueSources: 'nixIpfs.server.rescueSources',
 } as const satisfies { [C in ServerCommandName]: `nixIpfs.server.${C}` };
 
 export type ServerCommandId = (typeof ServerCommand)[ServerCommandName];
@@ -231,6 +247,10 @@ export const ClientCommand = {
   itemRevealFetchers: 'nixIpfs.item.revealFetchers',
   itemUnpin: 'nixIpfs.item.unpin',
   itemCopyName: 'nixIpfs.item.copyName',
+  checkSources: 'nixIpfs.checkSources',
+  filterSources: 'nixIpfs.filterSources',
+  rescueSource: 'nixIpfs.rescueSource',
+  rescueAllAtRisk: 'nixIpfs.rescueAllAtRisk',
 } as const;
 
 export type ClientCommandName = keyof typeof ClientCommand;
@@ -241,4 +261,5 @@ export const ClientView = {
   mirrored: 'nixIpfs.mirrored',
   node: 'nixIpfs.node',
   followed: 'nixIpfs.followed',
+  sources: 'nixIpfs.sources',
 } as const;

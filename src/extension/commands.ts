@@ -10,6 +10,7 @@ import type { ServerClient } from './lsp-client';
 import { NixConfDocument } from './nix-conf-document';
 import type { NodeMonitor } from './node-monitor';
 import { readSettings, type Secrets } from './settings';
+import type { SourcesFilter, SourcesNode, SourcesView } from './sources-view';
 import type { FollowedCachesView, FollowedNode, MirroredNode, MirroredSourcesView, NodeRow, PublishedNode, PublishedPathsView } from './views';
 import { stepDone } from './walkthrough';
 
@@ -22,6 +23,7 @@ export interface Ctx {
   published: PublishedPathsView;
   mirrored: MirroredSourcesView;
   followed: FollowedCachesView;
+  sources: SourcesView;
   nixConf: NixConfDocument;
   actions: Actions;
 }
@@ -120,6 +122,16 @@ const COMMANDS: Record<ClientCommandName, Command> = {
     if (ok === 'Unpin') await ctx.server.execute('unpin', { hash: node.record.hash }, 'Unpinning');
   },
   itemRevealFetchers: revealFetchers,
+  checkSources: async (ctx) => {
+    const report = await ctx.server.execute('sourceHealth', { folders: workspaceFolders(), check: true }, 'Checking upstream URLs');
+    ctx.sources.check = true;
+    ctx.sources.show(report);
+  },
+  filterSources,
+  rescueSource,
+  rescueAllAtRisk: async (ctx) => {
+    await ctx.server.execute('rescueSources', { folders: workspaceFolders(), check: ctx.sources.check }, 'Rescuing sources at risk');
+  },
 };
 
 /** The commands' titles as package.json gives them, for the log and for "already running". */
@@ -142,8 +154,8 @@ export function registerCommands(ctx: Ctx): void {
 
 /** Two starts of one command on the same item are the same action; on two items, two actions. */
 function actionKey(id: string, args: unknown[]): string {
-  const item = args[0] as { id?: unknown; entry?: { storePath?: unknown }; record?: { hash?: unknown } } | undefined;
-  return `${id} ${String(item?.entry?.storePath ?? item?.record?.hash ?? (typeof item === 'string' ? item : ''))}`;
+  const item = args[0] as { id?: unknown; entry?: { storePath?: unknown }; record?: { hash?: unknown }; source?: { hash?: unknown } } | undefined;
+  return `${id} ${String(item?.entry?.storePath ?? item?.record?.hash ?? item?.source?.hash ?? (typeof item === 'string' ? item : ''))}`;
 }
 
 /** How the language server's own commands (lenses, quick fixes) are called in the log and in their progress. */
@@ -176,7 +188,7 @@ async function ask(options: vscode.InputBoxOptions): Promise<string> {
   return value.trim();
 }
 
-async function refresh({ monitor, server, published, mirrored, followed }: Ctx): Promise<void> {
+async function refresh({ monitor, server, published, mirrored, followed, sources }: Ctx): Promise<void> {
   await server.refresh();
   const state = await monitor.refresh();
   if (state.kind === 'unconfirmed') {
@@ -186,6 +198,7 @@ async function refresh({ monitor, server, published, mirrored, followed }: Ctx):
   published.refresh();
   mirrored.refresh();
   followed.refresh();
+  sources.refresh();
 }
 
 async function setApiToken(ctx: Ctx): Promise<void> {
@@ -206,8 +219,12 @@ async function setApiToken(ctx: Ctx): Promise<void> {
   await refresh(ctx);
 }
 
+function workspaceFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+}
+
 async function pinAll(ctx: Ctx): Promise<void> {
-  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  const folders = workspaceFolders();
   const result = await ctx.server.execute('pinAll', { folders }, 'Pinning all sources'); // the server logs each failure
   if (result.failed.length === 0 && !result.cancelled && result.pinned + result.alreadyPinned > 0) stepDone('pinned');
 }
@@ -296,6 +313,40 @@ function hashUnderCursor(): string | undefined {
 
 function cidOf(node: PublishedNode | MirroredNode): string | undefined {
   return 'record' in node ? node.record.cid : node.kind === 'path' ? node.entry.narCid : undefined;
+}
+
+const FILTERS: (vscode.QuickPickItem & { filter: SourcesFilter })[] = [
+  { label: 'All sources', filter: 'all' },
+  { label: 'At risk or lost', description: 'one place has it, or none', filter: 'at-risk' },
+  { label: 'Lost', description: 'no place has it', filter: 'lost' },
+];
+
+/** Which sources the Sources view shows: the filter given (from a keybinding or a script), else picked. */
+async function filterSources(ctx: Ctx, given?: unknown): Promise<void> {
+  const filter = FILTERS.find((f) => f.filter === given)?.filter ?? (await vscode.window.showQuickPick(FILTERS, { title: 'Show Which Sources' }))?.filter;
+  if (!filter) return;
+  ctx.sources.filter = filter;
+  if (ctx.sources.report) ctx.sources.show(ctx.sources.report);
+  else ctx.sources.refresh();
+}
+
+/** Pins one source from wherever it still is: the view's row, else one picked from the last listing (those at risk first). */
+async function rescueSource(ctx: Ctx, node?: SourcesNode): Promise<void> {
+  const hash = node?.kind === 'source' ? node.source.hash : await pickSource(ctx);
+  if (!hash) return;
+  await ctx.server.execute('rescueSources', { folders: workspaceFolders(), hashes: [hash] }, 'Rescuing');
+}
+
+async function pickSource(ctx: Ctx): Promise<string | undefined> {
+  const report =
+    ctx.sources.report ?? (await ctx.server.execute('sourceHealth', { folders: workspaceFolders(), check: ctx.sources.check }, 'Looking for the sources'));
+  const rank = { lost: 0, 'at-risk': 1, safe: 2 };
+  const items = report.files
+    .flatMap((f) =>
+      f.sources.map((s) => ({ label: s.name, description: `${s.risk} · ${vscode.workspace.asRelativePath(f.file)}:${s.line}`, detail: s.hash, s })),
+    )
+    .sort((a, b) => rank[a.s.risk] - rank[b.s.risk]);
+  return (await vscode.window.showQuickPick(items, { title: 'Rescue Source: pin it into IPFS from wherever it still is', matchOnDescription: true }))?.s.hash;
 }
 
 /** The .nix files that fetch a mirrored source: opened at once when one does, else a list to pick from. */

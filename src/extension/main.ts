@@ -6,6 +6,7 @@ import { ServerClient, startLanguageClient } from './lsp-client';
 import { NixConfDocument } from './nix-conf-document';
 import { createStatusBar, NodeMonitor, type NodeState } from './node-monitor';
 import { Consent, Secrets } from './settings';
+import { SourcesView } from './sources-view';
 import { FollowedCachesView, MirroredSourcesView, NodeView, PublishedPathsView } from './views';
 import { queueText } from './follow-labels';
 import { openWalkthroughOnce } from './walkthrough';
@@ -29,6 +30,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const followed = new FollowedCachesView(server);
   const followedTree = vscode.window.createTreeView(ClientView.followed, { treeDataProvider: followed });
   followed.onQueue = (pending) => (followedTree.description = pending ? queueText(pending) : '');
+  const sources = new SourcesView(server);
+  const sourcesTree = vscode.window.createTreeView(ClientView.sources, { treeDataProvider: sources });
+  sources.onReport = (description) => (sourcesTree.description = description);
   const nixConf = new NixConfDocument();
   const nodeTree = vscode.window.createTreeView(ClientView.node, { treeDataProvider: new NodeView(monitor) });
   context.subscriptions.push(
@@ -37,13 +41,14 @@ export function activate(context: vscode.ExtensionContext): void {
     nixConf,
     nodeTree,
     followedTree,
+    sourcesTree,
     createStatusBar(monitor),
     vscode.window.registerTreeDataProvider(ClientView.published, published),
     vscode.window.registerTreeDataProvider(ClientView.mirrored, mirrored),
     vscode.workspace.registerTextDocumentContentProvider(NixConfDocument.scheme, nixConf),
     monitor.onDidChange((state) => (nodeTree.description = nodeDescription(state))),
   );
-  const ctx: Ctx = { context, server, secrets, monitor, published, mirrored, followed, nixConf, actions };
+  const ctx: Ctx = { context, server, secrets, monitor, published, mirrored, followed, sources, nixConf, actions };
   registerCommands(ctx);
   followTheNode(ctx);
   client.catch((error: Error) => log.error(`the language server did not start: ${error.message}`));
@@ -59,7 +64,7 @@ function nodeDescription(state: NodeState): string {
 }
 
 /** The views follow the node: refilled when its state changes kind, or when the server changed what it holds. */
-function followTheNode({ context, server, monitor, published, mirrored, followed }: Ctx): void {
+function followTheNode({ context, server, monitor, published, mirrored, followed, sources }: Ctx): void {
   let lastKind = monitor.state.kind;
   context.subscriptions.push(
     monitor.onDidChange((state) => {
@@ -69,6 +74,7 @@ function followTheNode({ context, server, monitor, published, mirrored, followed
       lastKind = state.kind;
       published.refresh();
       mirrored.refresh();
+      sources.refresh();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('nixIpfs')) return;
@@ -79,7 +85,10 @@ function followTheNode({ context, server, monitor, published, mirrored, followed
   );
   void server
     .onNotification(ContentChangedNotification, ({ mirror, cache }) => {
-      if (mirror) mirrored.refresh();
+      if (mirror) {
+        mirrored.refresh();
+        sources.refresh();
+      }
       if (cache) published.refresh();
     })
     .then(

@@ -8,6 +8,7 @@ import type { NixDocuments } from './documents';
 import type { PinState, PinStates } from './pin-state';
 import type { ServerSession } from './session';
 import { sourceCommands } from './source-commands';
+import { sourceHealthCommands } from './source-health-commands';
 
 /** A source hash (SRI) and the state a change just gave it. */
 export type KnownPinState = [sri: string, state: PinState];
@@ -38,7 +39,7 @@ export interface CommandEnv {
 export type CommandHandler<C extends ServerCommandName> = (args: Args, env: CommandEnv) => Promise<CommandResult<C>>;
 export type CommandTable = { [C in ServerCommandName]: { title: string; run: CommandHandler<C> } };
 
-const COMMANDS: CommandTable = { ...sourceCommands, ...cacheCommands };
+const COMMANDS: CommandTable = { ...sourceCommands, ...sourceHealthCommands, ...cacheCommands };
 
 /**
  * Runs a command; every failure reaches the editor as a ResponseError whose message says what

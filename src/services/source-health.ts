@@ -74,10 +74,11 @@ export interface SourceHealthOptions {
 /** URLs asked per source at most: a `mirror://` URL expands to a dozen mirrors, and one live one is enough. */
 const MAX_URLS_CHECKED = 4;
 
-/** Every source the .nix files below `target` (or `target` itself) name, with where each can come from. */
-export async function sourceHealth(ctx: ServiceContext, target: string, options: SourceHealthOptions = {}): Promise<SourceHealthReport> {
+/** Every source the .nix files below the targets (folders or files) name, with where each can come from. */
+export async function sourceHealth(ctx: ServiceContext, targets: string[], options: SourceHealthOptions = {}): Promise<SourceHealthReport> {
   options.onProgress?.('scanning .nix files…');
-  const files = (await stat(target)).isFile() ? [target] : await nixFilesBelow(target, options.signal);
+  const below = async (target: string) => ((await stat(target)).isFile() ? [target] : nixFilesBelow(target, options.signal));
+  const files = (await mapLimit(targets, 4, below)).flat();
   const scanned = await mapLimit(files, 4, (file) => scanFile(file));
   const named = scanned.filter((f) => f.sources.length > 0 || f.problem);
   const unique = new Map(named.flatMap((f) => f.sources.map((s): [string, SourceRequest] => [s.hash.toSri(), s])));

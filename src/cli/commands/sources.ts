@@ -21,13 +21,13 @@ export const sourcesCommand: Command = {
     const ctx = serviceContext(values);
     const check = Boolean(values.check);
     const progress = (message: string) => !values.json && process.stderr.write(`nix-ipfs: ${message}\n`);
-    let report = await sourceHealth(ctx, target, { check });
+    let report = await sourceHealth(ctx, [target], { check });
     let rescue: RescueResult | undefined;
     if (values.rescue) {
       rescue = await rescueSources(ctx, atRiskSources(report), {
         onProgress: (e) => progress(`[${e.done}/${e.total}] ${e.error ? `failed ${e.name}: ${e.error}` : `rescued ${e.name}`}`),
       });
-      report = await sourceHealth(ctx, target, { check });
+      report = await sourceHealth(ctx, [target], { check });
     }
     const shown = values['at-risk'] ? onlyAtRisk(report) : report;
     print(values, rescue ? { ...shown, rescue } : shown, [...reportLines(shown), ...(rescue ? rescueLines(rescue) : [])].join('\n'));
