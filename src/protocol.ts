@@ -105,7 +105,8 @@ export interface SourceHealthArgs {
 /** Argument and result of each `workspace/executeCommand` the server offers. */
 export interface ServerCommandSignatures {
   pinSource: [FetcherRef, PinOutcome];
-  pinAll: [{ folders?: string[] }, PinAllResult];
+  /** Every source in the folders' .nix files, or every one an open document names (a flake.lock: its locked inputs). */
+  pinAll: [{ folders?: string[]; uri?: string }, PinAllResult];
   unpin: [{ hash: string }, MirrorRecord];
   publish: [{ paths: string[]; allowUnsigned?: boolean }, PublishResult];
   publishBuildResult: [{ folder?: string; allowUnsigned?: boolean }, PublishResult];

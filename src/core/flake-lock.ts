@@ -5,6 +5,7 @@
  * the input alive when its origin dies.
  */
 import { ParseError } from './errors';
+import type { Fetcher } from './fetchers/record';
 import { parseHash, type NixHash } from './hash';
 import { makeFixedOutputPath } from './store-path';
 
@@ -119,4 +120,51 @@ function lockedInput(id: string, key: string, node: unknown): LockedInput {
   } catch (error) {
     return { ...base, problem: `input '${id}' has a malformed narHash '${narHashText}': ${(error as Error).message}` };
   }
+}
+
+/** Whether a document is a flake lock file (read as JSON, not as Nix). */
+export function isFlakeLock(uriOrPath: string): boolean {
+  return /(^|[/\\])flake\.lock$/.test(uriOrPath);
+}
+
+/**
+ * The locked inputs of a flake.lock as the fetchers an editor shows: one at each `"narHash"` value,
+ * recursive, named `source` unless the lock says otherwise. A file that is not a flake.lock (yet:
+ * it is being edited) has none.
+ */
+export function flakeLockFetchers(text: string): Fetcher[] {
+  let inputs: LockedInput[];
+  try {
+    inputs = parseFlakeLock(text);
+  } catch {
+    return [];
+  }
+  const fetchers: Fetcher[] = [];
+  const unplaced = inputs.filter((i) => i.narHash);
+  for (const match of text.matchAll(/"narHash"\s*:\s*"([^"\\]*)"/g)) {
+    const value = match[1] ?? '';
+    const at = unplaced.findIndex((i) => i.locked.narHash === value);
+    const [input] = at < 0 ? [] : unplaced.splice(at, 1);
+    if (!input?.narHash) continue;
+    const hashFrom = match.index + match[0].length - 1 - value.length;
+    fetchers.push({
+      fetcher: `flake input (${input.type})`,
+      from: hashFrom,
+      to: hashFrom + value.length,
+      urls: [input.origin],
+      dynamicUrl: false,
+      hashAttr: 'narHash',
+      hash: value,
+      hashFrom,
+      hashTo: hashFrom + value.length,
+      quoted: true,
+      algo: 'sha256',
+      nixHash: input.narHash,
+      placeholder: false,
+      mode: 'recursive',
+      name: typeof input.locked.name === 'string' ? input.locked.name : 'source',
+      flakeInput: { id: input.id, locked: input.locked },
+    });
+  }
+  return fetchers;
 }

@@ -120,6 +120,8 @@ export async function startLanguageClient(
     documentSelector: [
       { scheme: 'file', language: 'nix' },
       { scheme: 'untitled', language: 'nix' },
+      // Its locked inputs: hovers and lenses on their narHash.
+      { scheme: 'file', pattern: '**/flake.lock' },
     ],
     outputChannel: actions.log,
     initializationOptions: {

@@ -2,6 +2,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { chunkedFetchers, chunkNix, editChunked, type ChunkedNix } from '../core/fetchers/chunks';
 import { extractFetchers, parseNix, reparseNix, type Fetcher, type ParsedNix, type TextEdit } from '../core/fetchers/extract';
+import { flakeLockFetchers, isFlakeLock } from '../core/flake-lock';
 
 /**
  * The largest file parsed whole. Hand-written .nix files are far smaller (nixpkgs' largest are under
@@ -23,7 +24,7 @@ interface Entry {
   parsing?: Promise<void>;
 }
 
-/** Open Nix documents, each parsed lazily and incrementally, with its fetchers cached per version. */
+/** Open Nix documents (and flake.lock files), each parsed lazily and incrementally, with its fetchers cached per version. */
 export class NixDocuments {
   private readonly entries = new Map<string, Entry>();
 
@@ -86,7 +87,7 @@ export class NixDocuments {
   }
 
   private startParallelParse(entry: Entry): void {
-    if (!this.parallel) return;
+    if (!this.parallel || isFlakeLock(entry.document.uri)) return;
     const parsing: Promise<void> = this.parallel(entry.document.getText())
       .catch(() => undefined) // a failed worker leaves the file to a whole parse on this thread
       .then((chunked) => {
@@ -101,6 +102,8 @@ export class NixDocuments {
   private parse(entry: Entry): Fetcher[] {
     const edits = entry.pending;
     entry.pending = [];
+    // A flake.lock is JSON: its locked inputs, read afresh (a lock file is small).
+    if (isFlakeLock(entry.document.uri)) return flakeLockFetchers(entry.document.getText());
     if (entry.chunked) {
       entry.chunked = edits.length > 0 ? editChunked(entry.chunked, edits) : entry.chunked;
       if (entry.chunked) return chunkedFetchers(entry.chunked);

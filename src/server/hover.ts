@@ -2,6 +2,7 @@ import type { Hover, Position } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { cidForFlatHash, describeCid, looksLikeCid } from '../core/cid';
 import { hashProblemText, type Fetcher } from '../core/fetchers/extract';
+import { makeFixedOutputPath } from '../core/store-path';
 import type { PinState } from './pin-state';
 
 /** The pin state of a hash, waiting at most as long as a hover may. */
@@ -65,6 +66,12 @@ export function fetcherHover(f: Fetcher, state: PinState | undefined, gatewayUrl
     `Nix base32: \`${hash.toNix32()}\``,
     `base16: \`${hash.toBase16()}\``,
   ];
+  if (f.flakeInput)
+    lines.push(
+      '',
+      `Input \`${f.flakeInput.id}\` from ${f.urls[0] ?? '?'}`,
+      `Store path: \`${makeFixedOutputPath({ name: f.name ?? 'source', hash, recursive: true })}\``,
+    );
   const raw = f.mode === 'flat' ? cidForFlatHash(hash)?.toString() : undefined;
   if (raw) lines.push(`CID: \`${raw}\` (raw block; the file's own CID when it is one block)`);
   lines.push('', f.mode === 'unknown' && state?.kind === 'not-mirrored' ? 'IPFS: not mirrored' : stateLine(state));

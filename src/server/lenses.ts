@@ -23,6 +23,12 @@ export async function codeLenses(
   inStore: (storePath: string) => boolean,
 ): Promise<CodeLens[]> {
   const lenses: CodeLens[] = fillLenses(document, fetchers);
+  const inputs = fetchers.filter((f) => f.flakeInput).length;
+  if (inputs > 0) {
+    const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    const title = `Pin ${inputs === 1 ? 'the flake input' : `all ${inputs} flake inputs`} to IPFS`;
+    lenses.push({ range: top, command: { title, command: ServerCommand.pinAll, arguments: [{ uri: document.uri }] } });
+  }
   for (const f of fetchers) {
     const source = sourceRequestOf(f);
     if (!source) continue;

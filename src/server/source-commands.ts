@@ -6,7 +6,7 @@ import { NixIpfsError, type PinAllResult } from '../protocol';
 import { fetchSource } from '../services/fetch';
 import { publishRoot } from '../services/context';
 import { pinSource, pinSources, type SourceRequest } from '../services/pin';
-import { sourceRequestOf, unpinSource } from '../services/sources';
+import { describeSource, sourceRequestOf, unpinSource } from '../services/sources';
 import { scanRecordFetcher, scanWorkspace } from '../services/scan';
 import type { Args, CommandEnv, CommandTable, KnownPinState } from './commands';
 import { fillCommands } from './fill';
@@ -47,7 +47,7 @@ async function pinOne(args: Args, env: CommandEnv) {
   const source = sourceOf(await fetcherAt(args, env));
   env.progress(source.urls[0] ?? source.hash.toSri());
   const ctx = env.session.services();
-  const outcome = await pinSource(ctx, source, { signal: env.signal });
+  const outcome = await pinSource(ctx, source, { signal: env.signal, secretKey: await env.session.signingKey().catch(() => undefined) });
   await publishRoot(ctx);
   env.changed({ mirror: true, known: [[source.hash.toSri(), { kind: 'pinned', cid: outcome.record.cid, record: outcome.record }]] });
   env.show(
@@ -57,24 +57,33 @@ async function pinOne(args: Args, env: CommandEnv) {
   return outcome;
 }
 
-async function pinAll(args: Args, env: CommandEnv): Promise<PinAllResult> {
-  env.session.requireTrust('Pinning (it may download sources)');
-  env.session.requireConfirmedApi();
+/** The sources of one open document (`uri`: a flake.lock's inputs, a .nix file's fetchers), else of the folders' .nix files. */
+async function sourcesToPin(args: Args, env: CommandEnv): Promise<SourceRequest[]> {
+  const sources = new Map<string, SourceRequest>();
+  const add = (source: SourceRequest | undefined) => source && sources.set(source.hash.toSri(), source);
+  const uri = args.optionalString('uri');
+  if (uri !== undefined) {
+    if (!env.documents.get(uri)) args.invalid(`${uri} is not open in the editor`);
+    for (const fetcher of await env.documents.fetchers(uri)) add(sourceRequestOf(fetcher));
+    return [...sources.values()];
+  }
   const folders = args.optionalStrings('folders') ?? env.workspaceFolders;
   if (folders.length === 0) throw new ResponseError(NixIpfsError.Failed, 'no workspace folder to scan: open a folder with .nix files first');
   env.progress('scanning .nix files…');
-  const sources = new Map<string, SourceRequest>();
-  for (const folder of folders) {
-    for (const record of await scanWorkspace(folder)) {
-      const source = sourceRequestOf(scanRecordFetcher(record));
-      if (source) sources.set(source.hash.toSri(), source);
-    }
-  }
-  const result = await pinSources(env.session.services(), [...sources.values()], {
+  for (const folder of folders) for (const record of await scanWorkspace(folder)) add(sourceRequestOf(scanRecordFetcher(record)));
+  return [...sources.values()];
+}
+
+async function pinAll(args: Args, env: CommandEnv): Promise<PinAllResult> {
+  env.session.requireTrust('Pinning (it may download sources)');
+  env.session.requireConfirmedApi();
+  const sources = await sourcesToPin(args, env);
+  const result = await pinSources(env.session.services(), sources, {
     signal: env.signal,
+    secretKey: await env.session.signingKey().catch(() => undefined),
     onProgress: (e) => {
-      env.progress(`${e.done}/${e.total}${e.error ? ` (failed: ${e.source.hash.toSri().slice(0, 16)}…)` : ''}`, (100 * e.done) / e.total);
-      if (e.error) env.log(`pin ${e.source.hash.toSri()} failed: ${e.error}`);
+      env.progress(`${e.done}/${e.total}${e.error ? ` (failed: ${describeSource(e.source)})` : ''}`, (100 * e.done) / e.total);
+      if (e.error) env.log(`pin ${describeSource(e.source)} failed: ${e.error}`);
     },
   });
   const pinned = [...result.pinned, ...result.alreadyPinned].map(({ record }): KnownPinState => [record.hash, { kind: 'pinned', cid: record.cid, record }]);

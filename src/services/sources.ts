@@ -11,9 +11,15 @@ import type { SourceRequest } from './pin';
  * placeholder or malformed (nothing to check the bytes against), or the file does not say whether
  * the hash is of the file or of the unpacked tree.
  */
-export function sourceRequestOf(fetcher: Pick<Fetcher, 'urls' | 'nixHash' | 'mode' | 'name'>): SourceRequest | undefined {
+export function sourceRequestOf(fetcher: Pick<Fetcher, 'urls' | 'nixHash' | 'mode' | 'name' | 'flakeInput'>): SourceRequest | undefined {
   if (!fetcher.nixHash || (fetcher.mode !== 'flat' && fetcher.mode !== 'recursive')) return undefined;
-  return { urls: fetcher.urls, hash: fetcher.nixHash, mode: fetcher.mode, name: fetcher.name };
+  return {
+    urls: fetcher.urls,
+    hash: fetcher.nixHash,
+    mode: fetcher.mode,
+    name: fetcher.name,
+    ...(fetcher.flakeInput ? { flakeInput: fetcher.flakeInput } : {}),
+  };
 }
 
 /** Removes a mirrored source (its file, its record, its pin) and republishes the root. */
@@ -36,4 +42,9 @@ export function sourceRequestOfInput(input: LockedInput): SourceRequest | undefi
   if (!input.narHash) return undefined;
   const name = typeof input.locked.name === 'string' ? input.locked.name : 'source';
   return { urls: [input.origin], hash: input.narHash, mode: 'recursive', name, flakeInput: { id: input.id, locked: input.locked } };
+}
+
+/** A source in a message: a flake input by its name in the lock and its origin, anything else by its hash. */
+export function describeSource(source: SourceRequest): string {
+  return source.flakeInput ? `input '${source.flakeInput.id}' (${source.urls[0] ?? source.hash.toSri()})` : source.hash.toSri();
 }

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
+import { positionOf, startLsp } from '../helpers/lsp';
 import { cli, run } from '../helpers/cli';
 import { hashBytes } from '../../src/core/hash';
 import { nix, nixKeyPair, noNarinfoCache, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
@@ -143,4 +144,69 @@ test('a flake.lock with an input without narHash and one nothing can fetch: each
   const malformed = await cli(['pin', file, '--api', node.apiAddr], { env });
   assert.equal(malformed.code, 1);
   assert.match(malformed.stderr, /flake\.lock: invalid flake\.lock: it is not JSON/);
+});
+
+test("in the editor: hovering an input's narHash in flake.lock shows its store path and state; the lens pins every input (fetched first when missing), signed, and the hover then shows its CID", async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') };
+  const tag = `${process.pid}-${Date.now()}`;
+  const tree = path.join(dir, 'tree');
+  const repo = path.join(dir, 'repo');
+  await mkdir(tree);
+  await writeFile(path.join(tree, 'file'), `a path input ${tag}\n`);
+  await mkdir(repo);
+  await writeFile(path.join(repo, 'data.txt'), `a git input ${tag}\n`);
+  await git(repo, ['init', '-q']);
+  await git(repo, ['add', '.']);
+  await git(repo, ['commit', '-qm', 'one']);
+  const flake = path.join(dir, 'flake');
+  await mkdir(flake);
+  await writeFile(
+    path.join(flake, 'flake.nix'),
+    `{ inputs.tree = { url = "path:${tree}"; flake = false; }; inputs.gt = { url = "git+file://${repo}"; flake = false; }; outputs = { self, ... }: { }; }\n`,
+  );
+  await nix('nix', [...FLAKES, 'flake', 'lock', flake], env);
+  const lockFile = path.join(flake, 'flake.lock');
+  const text = await readFile(lockFile, 'utf8');
+  const lock = JSON.parse(text);
+  const storePathOf = async (name: string) =>
+    nix('nix-store', ['--print-fixed-path', '--recursive', 'sha256', await nix('nix', ['hash', 'to-base32', lock.nodes[name].locked.narHash]), 'source']);
+  const gitPath = await storePathOf('gt');
+  // The git input leaves the store: the lens must have Nix fetch it before publishing it.
+  assert.equal((await run('nix-store', ['--delete', gitPath], { env })).code, 0);
+
+  const key = await nixKeyPair(dir, `flake-lsp-${tag}`);
+  const lsp = await startLsp(
+    { kuboApi: node.apiAddr, gatewayUrl: node.gatewayUrl, signingKeyFile: key.secretFile, requestTimeoutMs: 5000, hoverTimeoutMs: 5000 },
+    flake,
+    env,
+  );
+  const uri = await lsp.open(lockFile, text);
+  const at = positionOf(text, lock.nodes.gt.locked.narHash, 5);
+  const before = (await lsp.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: at }))!.contents.value;
+  assert.match(before, /recursive .* flake input \(git\)/);
+  assert.ok(before.includes(`Input \`gt\` from git+file://${repo}?rev=${lock.nodes.gt.locked.rev}`), before);
+  assert.ok(before.includes(`Store path: \`${gitPath}\``), before);
+  assert.match(before, /not mirrored yet/);
+
+  type Lens = { command: { title: string; command: string; arguments: unknown[] } };
+  const lenses = await lsp.request<Lens[]>('textDocument/codeLens', { textDocument: { uri } });
+  const pinAll = lenses.find((l) => l.command.title === 'Pin all 2 flake inputs to IPFS');
+  assert.ok(pinAll, JSON.stringify(lenses));
+  assert.equal(lenses.filter((l) => l.command.title.startsWith('Pin to IPFS')).length, 2, JSON.stringify(lenses));
+  const result = await lsp.request<{ pinned: number; failed: unknown[]; ipnsName: string }>('workspace/executeCommand', {
+    command: pinAll.command.command,
+    arguments: pinAll.command.arguments,
+  });
+  assert.deepEqual([result.pinned, result.failed], [2, []], JSON.stringify(result));
+  assert.ok(await nix('nix-store', ['--query', '--hash', gitPath]), 'fetched back into the store');
+
+  const after = (await lsp.request<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: at }))!.contents.value;
+  const [, cid = ''] = /\*\*pinned\*\* on your node ✓ — mirrored as `([a-z0-9]+)`/.exec(after) ?? [];
+  assert.ok(cid, after);
+  assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(cid));
+  const narinfo = await (await fetch(`${node.gatewayUrl}/ipns/${result.ipnsName}/cache/${path.basename(gitPath).slice(0, 32)}.narinfo`)).text();
+  assert.match(narinfo, new RegExp(`^Sig: flake-lsp-${tag}:`, 'm'), narinfo);
+  assert.match(narinfo, /^CA: fixed:r:sha256:/m);
 });

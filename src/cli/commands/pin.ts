@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseFlakeLock } from '../../core/flake-lock';
 import { pinSources, type SourceRequest } from '../../services/pin';
 import { scanRecordFetcher, scanWorkspace } from '../../services/scan';
-import { sourceRequestOf, sourceRequestOfInput } from '../../services/sources';
+import { describeSource, sourceRequestOf, sourceRequestOfInput } from '../../services/sources';
 import type { Command } from '../command';
 import { UsageError } from '../command';
 import { nodeOptions, print, readSecretKey, serviceContext } from '../context';
@@ -46,14 +46,14 @@ export const pinCommand: Command = {
       secretKey,
       onProgress: (e) => {
         if (!values.json)
-          process.stderr.write(`[${e.done}/${e.total}] ${e.error ? 'failed' : 'ok'} ${sourceLabel(e.source)}${e.error ? `: ${e.error}` : ''}\n`);
+          process.stderr.write(`[${e.done}/${e.total}] ${e.error ? 'failed' : 'ok'} ${describeSource(e.source)}${e.error ? `: ${e.error}` : ''}\n`);
       },
     });
     const failures = result.failed.length + unusable.length;
     const summary = [
       `${result.pinned.length} pinned, ${result.alreadyPinned.length} already pinned, ${failures} failed`,
       ...result.pinned.map((p) => `pinned: ${p.record.hash} ${p.record.cid} ${p.record.name ?? ''}`),
-      ...result.failed.map((f) => `failed: ${sourceLabel(f.source)}: ${f.error}`),
+      ...result.failed.map((f) => `failed: ${describeSource(f.source)}: ${f.error}`),
       ...unusable.map((problem) => `failed: ${problem}`),
     ];
     print(
@@ -73,11 +73,6 @@ export const pinCommand: Command = {
     return failures > 0 ? 1 : 0;
   },
 };
-
-/** A source in a message: a flake input by its name in the lock, anything else by its hash. */
-function sourceLabel(source: SourceRequest): string {
-  return source.flakeInput ? `input '${source.flakeInput.id}' (${source.urls[0] ?? source.hash.toSri()})` : source.hash.toSri();
-}
 
 const inputOf = (source: SourceRequest) => (source.flakeInput ? { input: source.flakeInput.id } : {});
 

@@ -66,6 +66,8 @@ export interface Fetcher {
   via?: string;
   /** Why the fetcher or the mode is unknown. */
   why?: string;
+  /** A locked input of a flake.lock (its narHash): Nix's fetchTree of these attributes brings it back. */
+  flakeInput?: { id: string; locked: Record<string, unknown> };
 }
 
 /** What is known of the source a hash names, before the hash itself is read. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFlakeLock } from '../../../src/core/flake-lock';
+import { flakeLockFetchers, isFlakeLock, parseFlakeLock } from '../../../src/core/flake-lock';
 import { hashBytes } from '../../../src/core/hash';
 
 // A lock Nix 2.8 wrote (`nix flake lock`) for a tarball and a git input, with the store paths
@@ -95,4 +95,19 @@ test('a file that is not a flake.lock is refused as a whole, in words', () => {
   assert.throws(() => parseFlakeLock('{"nodes": {}, "root": "root", "version": 7}'), /its root node 'root' is missing/);
   assert.throws(() => parseFlakeLock('{"nodes": {"root": {}}, "version": 3}'), /version 3 is not one Nix writes/);
   assert.deepEqual(parseFlakeLock('{"nodes": {"root": {}}, "root": "root", "version": 7}'), []);
+});
+
+test("in the editor each input is a recursive fetcher at its narHash's text, with what fetchTree needs to bring it back", () => {
+  const text = JSON.stringify(NIX_WROTE, null, 2);
+  const fetchers = flakeLockFetchers(text);
+  assert.deepEqual(
+    fetchers.map((f) => [text.slice(f.hashFrom, f.hashTo), f.mode, f.name, f.fetcher, f.flakeInput?.id]),
+    [
+      ['sha256-du8YLjlu5SvGkUHWxUpp0zGVUElsNb2R44CMQ/Y3fxQ=', 'recursive', 'source', 'flake input (git)', 'gt'],
+      ['sha256-6dE4kfWRC87PAwAGf/AgNWaPkRrk2BkscpFS83WG50Y=', 'recursive', 'source', 'flake input (tarball)', 'tb'],
+    ],
+  );
+  assert.deepEqual(fetchers[0]?.flakeInput?.locked, NIX_WROTE.nodes.gt.locked);
+  assert.deepEqual(flakeLockFetchers(text.slice(0, 100)), [], 'half a lock file (being edited) names nothing');
+  assert.ok(isFlakeLock('file:///src/flake.lock') && !isFlakeLock('file:///src/flake.lock.nix') && !isFlakeLock('file:///src/Cargo.lock'));
 });
