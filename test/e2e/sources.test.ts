@@ -1,0 +1,152 @@
+// The Sources view in a real VS Code (code-server) with a real Kubo node and Nix behind it: a source whose
+// URL died and that only the Nix store still has is shown at risk; Rescue pins it from the store; stock Nix
+// then builds its fetcher through hashed-mirrors with the URL still dead.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { startKuboNode } from '../helpers/kubo';
+import { run } from '../helpers/cli';
+import { startDemoWorkspace } from '../helpers/demo-workspace';
+import { nix, noNarinfoCache, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
+import { startVsCode } from '../helpers/vscode';
+import { cidForFlatHash } from '../../src/core/cid';
+import { NixHash } from '../../src/core/hash';
+
+let onTimeout: (what: string) => Promise<unknown> = async () => undefined;
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await onTimeout(what);
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+test('the Sources view: a dead URL at risk, rescued from the store, built by stock Nix through hashed-mirrors', async (t) => {
+  const node = await startKuboNode();
+  const sample = await startDemoWorkspace();
+  t.after(() => sample.stop());
+  const dir = await tempDir();
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') };
+
+  // A source of this run only, served on loopback while a first build fetches it into the store.
+  const content = `rescued source ${process.pid} ${Date.now()}\n`;
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  const cid = cidForFlatHash(new NixHash('sha256', new Uint8Array(createHash('sha256').update(content).digest())))!.toString();
+  const upstream = createServer((_, res) => res.end(content)).listen(0, '127.0.0.1');
+  await new Promise((r) => upstream.once('listening', r));
+  const name = `rescue-me-${process.pid}.tar.gz`;
+  const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/${name}`;
+  const fetcher = path.join(sample.workspace, 'rescue-me.nix');
+  writeFileSync(
+    fetcher,
+    `# A source whose host goes away.\n{ fetchurl ? import <nix/fetchurl.nix> }:\nfetchurl {\n  url = "${url}";\n  sha256 = "${sha256}";\n}\n`,
+  );
+  const storePath = await nix('nix-build', ['--no-out-link', fetcher, '--option', 'hashed-mirrors', ''], env);
+  await new Promise((r) => upstream.close(r));
+
+  const vs = await startVsCode({
+    workspace: sample.workspace,
+    settings: { 'nixIpfs.kuboApi': node.apiAddr, 'nixIpfs.gatewayUrl': node.gatewayUrl, 'nixIpfs.requestTimeoutMs': 3000 },
+  });
+  t.after(() => vs.stop());
+  const { page } = vs;
+  onTimeout = async (what) => {
+    await vs.screenshot(`failed-sources-${what.replace(/\W+/g, '-')}`);
+    process.stderr.write(`--- the Nix IPFS output log\n${vs.outputLog().split('\n').slice(-60).join('\n')}\n`);
+  };
+  const step = (title: string, body: (st: TestContext) => Promise<unknown>) =>
+    t.test(title, async (st) => {
+      try {
+        await body(st);
+      } catch (error) {
+        await onTimeout(title);
+        throw error;
+      }
+    });
+  // "Mirrored Sources" has "Sources" in its title too: the pane whose title is exactly that.
+  const sourcesPane = page.locator('.pane', { has: page.locator('.pane-header .title', { hasText: /^Sources$/ }) }).first();
+  const sourceRow = async () => (await sourcesPane.locator('.monaco-list-row').allInnerTexts()).find((r) => r.includes(name)) ?? '';
+  /** Runs the palette entry with exactly this title (Enter would take the first fuzzy match: Rescue All At-Risk Sources). */
+  const runExactly = async (title: string) => {
+    await page.locator('.statusbar').click({ position: { x: 600, y: 5 } });
+    const palette = page.locator('.quick-input-widget');
+    await palette.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => page.keyboard.press('Escape'));
+    await page.keyboard.press('F1');
+    await palette.locator('input').fill(`>${title}`, { timeout: 5000 });
+    await palette
+      .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title}$`) }) })
+      .first()
+      .click({ timeout: 10_000 });
+  };
+
+  await step('Check Upstream URLs shows the dead URL at risk: only the Nix store has it', async () => {
+    await vs.openNixIpfs();
+    await sourcesPane.waitFor({ timeout: 30_000 });
+    await eventually('the Sources view to list the source', async () => (await sourceRow()) !== '');
+    // Run again when the palette entry or its progress was lost in a re-render, until the view says dead.
+    await eventually(
+      'the source to show at risk, its URL dead',
+      async () => {
+        if (/at risk · upstream dead, store/.test(await sourceRow())) return true;
+        await vs.runCommand('Nix IPFS: Check Upstream URLs of Sources');
+        await page.waitForTimeout(3000);
+        return /at risk · upstream dead, store/.test(await sourceRow());
+      },
+      120_000,
+    );
+    await vs.screenshot('sources-01-at-risk');
+  });
+
+  await step('Rescue pins it from the store, and the view shows it safe', async () => {
+    const rescued = /safe · upstream dead, store, IPFS/;
+    const picker = page.locator('.quick-input-widget', { hasText: 'Rescue Source: pin it' });
+    // The palette entry, the pick or the view's refresh can be lost in a re-render: start again until the view says safe.
+    await eventually(
+      'Rescue Source to offer the source, and the view to show it safe',
+      async () => {
+        if (rescued.test(await sourceRow())) return true;
+        await runExactly('Nix IPFS: Rescue Source…');
+        await picker.waitFor({ timeout: 30_000 });
+        await picker.locator('input').fill(name);
+        await picker.locator('.monaco-list-row', { hasText: name }).first().waitFor({ timeout: 5000 });
+        await page.keyboard.press('Enter');
+        await picker.waitFor({ state: 'hidden', timeout: 5000 });
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && !rescued.test(await sourceRow())) await page.waitForTimeout(500);
+        return rescued.test(await sourceRow());
+      },
+      150_000,
+    );
+    assert.match(vs.outputLog(), /rescue: 1 pinned \(1 from the Nix store, 0 from upstream\)/);
+    assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(cid));
+    await vs.screenshot('sources-02-rescued');
+  });
+
+  await step('stock Nix builds the fetcher through hashed-mirrors on the gateway, the URL still dead', async (st) => {
+    // nix-daemon ignores an untrusted user's hashed-mirrors (see test/integration/workflows.test.ts).
+    if (untrustedDaemonUser) return st.skip('an untrusted user of nix-daemon cannot set hashed-mirrors');
+    assert.equal((await run('nix-store', ['--delete', storePath])).code, 0, 'the store copy is gone');
+    const withoutMirror = await run('nix-build', ['--no-out-link', fetcher, '--option', 'substituters', '', '--option', 'hashed-mirrors', ''], { env });
+    assert.notEqual(withoutMirror.code, 0, 'the URL must really be dead');
+    const root = (await node.cli(['files', 'stat', '--hash', '/nix-ipfs'])).trim();
+    const mirror = `${node.gatewayUrl}/ipfs/${root}/mirror/`;
+    const built = await run('nix-build', ['--no-out-link', fetcher, '--option', 'substituters', '', '--option', 'hashed-mirrors', mirror, ...noNarinfoCache], {
+      env,
+    });
+    assert.equal(built.code, 0, built.stderr);
+    assert.equal(built.stdout.trim(), storePath);
+  });
+});
