@@ -1,5 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { mayHaveFetchers, parseNix } from '../core/fetchers/extract';
+import { flakeLockFetchers, isFlakeLock, parseFlakeLock } from '../core/flake-lock';
 import { parseHash } from '../core/hash';
 import { expandMirrorUrl } from '../core/mirrors';
 import { safeUrl } from '../core/redact';
@@ -41,6 +43,8 @@ export interface SourceHealth {
   hash: string;
   mode: 'flat' | 'recursive';
   urls: string[];
+  /** A flake.lock's input: its name in the lock and its locked attributes (Nix fetches it by them). */
+  flakeInput?: SourceRequest['flakeInput'];
   upstream: UpstreamCheck;
   store: { path: string; valid: boolean };
   node: { state: NodeState; cid?: string; detail?: string };
@@ -74,11 +78,12 @@ export interface SourceHealthOptions {
 /** URLs asked per source at most: a `mirror://` URL expands to a dozen mirrors, and one live one is enough. */
 const MAX_URLS_CHECKED = 4;
 
-/** Every source the .nix files below the targets (folders or files) name, with where each can come from. */
+/** Every source the .nix files and flake.lock files below the targets (folders or files) name, with where each can come from. */
 export async function sourceHealth(ctx: ServiceContext, targets: string[], options: SourceHealthOptions = {}): Promise<SourceHealthReport> {
   options.onProgress?.('scanning .nix files…');
   const below = async (target: string) => ((await stat(target)).isFile() ? [target] : nixFilesBelow(target, options.signal));
-  const files = (await mapLimit(targets, 4, below)).flat();
+  const nixFiles = (await mapLimit(targets, 4, below)).flat();
+  const files = [...nixFiles, ...(await flakeLocksBeside(targets, nixFiles))];
   const scanned = await mapLimit(files, 4, (file) => scanFile(file));
   const named = scanned.filter((f) => f.sources.length > 0 || f.problem);
   const unique = new Map(named.flatMap((f) => f.sources.map((s): [string, SourceRequest] => [s.hash.toSri(), s])));
@@ -94,6 +99,7 @@ export async function sourceHealth(ctx: ServiceContext, targets: string[], optio
       hash: sri,
       mode: source.mode,
       urls: source.urls,
+      flakeInput: source.flakeInput,
       upstream,
       store: { path: storePath, valid },
       node: node(sri),
@@ -113,22 +119,62 @@ export async function sourceHealth(ctx: ServiceContext, targets: string[], optio
 type ScannedSource = SourceRequest & { line: number; fetcher: string };
 
 /** A file's sources with a usable hash and mode, and its problem (unreadable, or a syntax error and where). */
-async function scanFile(file: string): Promise<{ file: string; sources: ScannedSource[]; problem?: string }> {
+interface ScannedFile {
+  file: string;
+  sources: ScannedSource[];
+  problem?: string;
+}
+
+async function scanFile(file: string): Promise<ScannedFile> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     return { file, sources: [], problem: `cannot be read: ${(error as Error).message}` };
   }
+  if (isFlakeLock(file)) return scanFlakeLock(file, text);
   if (!mayHaveFetchers(text)) return { file, sources: [] };
   const sources = scanText(file, text).flatMap((record) => {
     const source = sourceRequestOf(scanRecordFetcher(record));
     return source ? [{ ...source, line: record.line, fetcher: record.fetcher }] : [];
   });
   const errorAt = syntaxErrorOffset(text);
-  const problem =
-    errorAt === undefined ? undefined : `syntax error at line ${text.slice(0, errorAt).split('\n').length}: the sources listed are what could be read`;
+  const problem = errorAt === undefined ? undefined : `syntax error at line ${lineAt(text, errorAt)}: the sources listed are what could be read`;
   return { file, sources, problem };
+}
+
+/** The flake.lock beside each flake.nix found, and in each target folder. */
+async function flakeLocksBeside(targets: string[], nixFiles: string[]): Promise<string[]> {
+  const folders = new Set([...targets, ...nixFiles.filter((f) => path.basename(f) === 'flake.nix').map(path.dirname)]);
+  const locks = [...folders].map((folder) => path.join(folder, 'flake.lock'));
+  const present = await Promise.all(
+    locks.map((lock) =>
+      access(lock).then(
+        () => !targets.includes(lock),
+        () => false,
+      ),
+    ),
+  );
+  return locks.filter((_, i) => present[i]);
+}
+
+/** A flake.lock's locked inputs, each at the line of its narHash; the inputs that cannot be kept are the file's problem. */
+function scanFlakeLock(file: string, text: string): ScannedFile {
+  let problems: string[];
+  try {
+    problems = parseFlakeLock(text).flatMap((input) => (input.problem ? [input.problem] : []));
+  } catch (error) {
+    return { file, sources: [], problem: (error as Error).message };
+  }
+  const sources = flakeLockFetchers(text).flatMap((fetcher) => {
+    const source = sourceRequestOf(fetcher);
+    return source ? [{ ...source, line: lineAt(text, fetcher.hashFrom), fetcher: fetcher.fetcher }] : [];
+  });
+  return { file, sources, problem: problems.length ? problems.join('; ') : undefined };
+}
+
+function lineAt(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
 }
 
 /** Where the first syntax error of a Nix text is, or undefined when it parses cleanly. */
@@ -188,7 +234,7 @@ function httpUrls(urls: string[]): string[] {
 }
 
 function unchecked(urls: string[]): UpstreamCheck {
-  const [first] = httpUrls(urls);
+  const first = httpUrls(urls)[0] ?? urls[0];
   return first ? { state: 'unchecked', url: first } : { state: 'none' };
 }
 
@@ -203,6 +249,8 @@ function withRisk(health: Omit<SourceHealth, 'places' | 'risk'>): SourceHealth {
 /** The first of a source's URLs that is live, else the state of the last one asked. */
 export async function checkUpstream(urls: string[], limits: { timeoutMs: number; expectedSize?: number; signal?: AbortSignal }): Promise<UpstreamCheck> {
   const candidates = httpUrls(urls).slice(0, MAX_URLS_CHECKED);
+  // A git or github: origin (a flake input) is not asked: counted as there, as without --check.
+  if (candidates.length === 0) return urls.length ? { ...unchecked(urls), detail: 'not an http(s) URL: not checked' } : { state: 'none' };
   let last: UpstreamCheck = { state: 'none' };
   for (const url of candidates) {
     last = await checkUrl(url, limits);
@@ -270,11 +318,17 @@ export function atRiskSources(report: SourceHealthReport): SourceHealth[] {
  */
 export async function rescueSources(
   ctx: ServiceContext,
-  sources: Pick<SourceHealth, 'hash' | 'mode' | 'urls' | 'name'>[],
+  sources: Pick<SourceHealth, 'hash' | 'mode' | 'urls' | 'name' | 'flakeInput'>[],
   options: { signal?: AbortSignal; onProgress?: (e: { done: number; total: number; name: string; error?: string }) => void } = {},
 ): Promise<RescueResult> {
   const byHash = new Map(sources.map((s) => [s.hash, s]));
-  const requests = [...byHash.values()].map((s): SourceRequest => ({ urls: s.urls, hash: parseHash(s.hash).hash, mode: s.mode, name: s.name }));
+  const requests = [...byHash.values()].map((s): SourceRequest => ({
+    urls: s.urls,
+    hash: parseHash(s.hash).hash,
+    mode: s.mode,
+    name: s.name,
+    flakeInput: s.flakeInput,
+  }));
   const inStore = new Set<string>();
   await mapLimit(requests, 8, async (r) => {
     const storePath = makeFixedOutputPath({ name: defaultSourceName(r), hash: r.hash, recursive: r.mode === 'recursive' });

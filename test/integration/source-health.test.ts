@@ -10,9 +10,11 @@ import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { cli } from '../helpers/cli';
 import { nix, tempDir } from '../helpers/nix-env';
+import { parseHash } from '../../src/core/hash';
+import { parsePathInfoJson } from '../../src/core/path-info';
 import type { SourceHealthReport, RescueResult } from '../../src/services/source-health';
 
-test('nix-ipfs sources: a dead URL only in the store is at risk; rescue pins it from the store; a malformed file is reported', async () => {
+test('nix-ipfs sources: a dead URL only in the store is at risk, a flake input too; rescue pins them from the store; a malformed file and a lock input without narHash are reported', async () => {
   const node = await startKuboNode();
   const dir = await tempDir();
   const content = `health ${process.pid} ${Date.now()}\n`;
@@ -29,12 +31,33 @@ test('nix-ipfs sources: a dead URL only in the store is at risk; rescue pins it 
   const copy = path.join(dir, 'health-1.0.tar.gz');
   await writeFile(copy, content);
   const storePath = await nix('nix-store', ['--add-fixed', 'sha256', copy]);
+  // A flake.lock beside: a tarball input the store holds (its host gone), and one locked without a narHash.
+  const tree = path.join(dir, 'input', 'source');
+  await mkdir(tree, { recursive: true });
+  await writeFile(path.join(tree, 'flake.nix'), `{ outputs = _: { tag = "${content.trim()}"; }; }\n`);
+  const inputPath = await nix('nix-store', ['--add-fixed', '--recursive', 'sha256', tree]);
+  const [{ narHash }] = parsePathInfoJson(await nix('nix', ['path-info', '--json', inputPath]));
+  const tarball = (url: string, narHash?: string) => ({
+    locked: { type: 'tarball', url, ...(narHash ? { narHash } : {}) },
+    original: { type: 'tarball', url },
+  });
+  const lock = {
+    nodes: {
+      root: { inputs: { dep: 'dep', unlocked: 'unlocked' } },
+      dep: tarball('http://127.0.0.1:9/dep.tar.gz', parseHash(narHash, 'sha256').hash.toSri()),
+      unlocked: tarball('http://127.0.0.1:9/unlocked.tar.gz'),
+    },
+    root: 'root',
+    version: 7,
+  };
+  await writeFile(path.join(workspace, 'flake.lock'), JSON.stringify(lock, null, 2));
 
   const sources = async (...flags: string[]) => {
     const result = await cli(['sources', workspace, '--check', '--json', '--api', node.apiAddr, ...flags]);
     return { ...result, report: JSON.parse(result.stdout) as SourceHealthReport & { rescue?: RescueResult } };
   };
   const defaultNix = (report: SourceHealthReport) => report.files.find((f) => f.file.endsWith('default.nix'))!.sources[0]!;
+  const flakeLock = (report: SourceHealthReport) => report.files.find((f) => f.file.endsWith('flake.lock'))!;
 
   const live = await sources();
   assert.equal(defaultNix(live.report).upstream.state, 'live', live.stdout);
@@ -43,6 +66,12 @@ test('nix-ipfs sources: a dead URL only in the store is at risk; rescue pins it 
   const broken = live.report.files.find((f) => f.file.endsWith('broken.nix'));
   assert.match(broken?.problem ?? '', /syntax error at line 5/, live.stdout);
   assert.equal(live.code, 1, 'a file with a problem fails the listing');
+  const input = flakeLock(live.report);
+  assert.match(input.problem ?? '', /input 'unlocked' .* has no narHash/);
+  assert.deepEqual(
+    input.sources.map((s) => [s.flakeInput?.id, s.store, s.upstream.state, s.risk]),
+    [['dep', { path: inputPath, valid: true }, 'dead', 'at-risk']],
+  );
 
   await new Promise((r) => upstream.close(r));
   const dead = await sources();
@@ -50,16 +79,20 @@ test('nix-ipfs sources: a dead URL only in the store is at risk; rescue pins it 
   assert.equal(source.upstream.state, 'dead', dead.stdout);
   assert.equal(source.node.state, 'absent');
   assert.equal(source.risk, 'at-risk');
-  assert.equal(dead.report.atRisk, 2, 'both files name it');
+  assert.equal(dead.report.atRisk, 3, 'both .nix files name it, and the flake input');
   const atRiskOnly = await cli(['sources', workspace, '--check', '--at-risk', '--api', node.apiAddr]);
   assert.match(atRiskOnly.stdout, /health-1\.0\.tar\.gz .* upstream dead .* in store .* AT-RISK/, atRiskOnly.stdout);
 
   const rescued = await sources('--rescue');
   assert.deepEqual(
-    rescued.report.rescue?.rescued.map((r) => [r.name, r.from]),
-    [['health-1.0.tar.gz', 'store']],
+    rescued.report.rescue?.rescued.map((r) => [r.name, r.from]).sort(),
+    [
+      ['health-1.0.tar.gz', 'store'],
+      ['source', 'store'],
+    ],
     rescued.stdout,
   );
+  assert.equal(flakeLock(rescued.report).sources[0]?.node.state, 'pinned', 'the flake input is in the IPFS cache');
   const after = defaultNix(rescued.report);
   assert.equal(after.node.state, 'pinned');
   assert.equal(after.risk, 'safe');
