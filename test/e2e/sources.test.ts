@@ -107,6 +107,22 @@ test('the Sources view: a dead URL at risk, rescued from the store, built by sto
       },
       120_000,
     );
+    // For the screenshot: the editor area empty, and the row open on its three places.
+    await vs.runCommand('View: Close All Editors').catch(() => undefined);
+    for (const other of ['Published Paths', 'Mirrored Sources', 'Node', 'Followed Caches']) {
+      const header = page.locator('.pane-header', { has: page.locator('.title', { hasText: new RegExp(`^${other}$`) }) }).first();
+      if ((await header.getAttribute('aria-expanded')) === 'true') await header.click().catch(() => undefined);
+    }
+    await sourcesPane
+      .locator('.monaco-list-row', { hasText: name })
+      .first()
+      .click({ timeout: 5000 })
+      .catch(() => undefined);
+    await sourcesPane
+      .locator('.monaco-list-row', { hasText: 'Nix store' })
+      .first()
+      .waitFor({ timeout: 5000 })
+      .catch(() => undefined);
     await vs.screenshot('sources-01-at-risk');
   });
 
