@@ -103,6 +103,7 @@ function fileItem(file: FileHealth): vscode.TreeItem {
   item.tooltip = file.problem ? `${file.file}: ${file.problem}` : file.file;
   item.iconPath = file.problem ? new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')) : vscode.ThemeIcon.File;
   item.resourceUri = vscode.Uri.file(file.file);
+  item.command = { title: 'Open', command: 'vscode.open', arguments: [vscode.Uri.file(file.file)] };
   item.contextValue = file.problem ? 'sourcesFile.problem' : 'sourcesFile';
   item.id = `sources:${file.file}`;
   return item;

@@ -8,10 +8,10 @@ import { safeUrl } from '../core/redact';
 import { makeFixedOutputPath } from '../core/store-path';
 import { mapLimit } from './concurrency';
 import type { ServiceContext } from './context';
-import { listMirrored, type MirrorRecord } from './mirror';
+import type { MirrorRecord } from './mirror';
 import { defaultSourceName, pinSources, type SourceRequest } from './pin';
 import { nixFilesBelow, scanRecordFetcher, scanText } from './scan';
-import { sourceRequestOf } from './sources';
+import { mirroredSources, sourceRequestOf } from './sources';
 
 /**
  * Upstream: `live` answers, `dead` does not (an error status, no connection), `different` answers
@@ -143,14 +143,14 @@ async function scanFile(file: string): Promise<ScannedFile> {
   return { file, sources, problem };
 }
 
-/** The flake.lock beside each flake.nix found, and in each target folder. */
+/** The flake.lock in each target folder, and beside each flake.nix found. */
 async function flakeLocksBeside(targets: string[], nixFiles: string[]): Promise<string[]> {
-  const folders = new Set([...targets, ...nixFiles.filter((f) => path.basename(f) === 'flake.nix').map(path.dirname)]);
-  const locks = [...folders].map((folder) => path.join(folder, 'flake.lock'));
+  const folders = [...targets, ...nixFiles.filter((f) => path.basename(f) === 'flake.nix').map(path.dirname)];
+  const locks = [...new Set(folders.map((folder) => path.join(folder, 'flake.lock')))];
   const present = await Promise.all(
     locks.map((lock) =>
       access(lock).then(
-        () => !targets.includes(lock),
+        () => true,
         () => false,
       ),
     ),
@@ -217,7 +217,7 @@ async function storePlaces(ctx: ServiceContext, sources: SourceRequest[], option
 async function nodePlaces(ctx: ServiceContext): Promise<(sri: string) => SourceHealth['node']> {
   let records: { record: MirrorRecord; pinned: boolean }[];
   try {
-    records = await mapLimit(await listMirrored(ctx.kubo, ctx.layout), 8, async (record) => ({ record, pinned: await ctx.kubo.isPinned(record.cid) }));
+    records = await mirroredSources(ctx);
   } catch (error) {
     const detail = `the node did not answer: ${(error as Error).message}`;
     return () => ({ state: 'unknown', detail });
@@ -235,7 +235,7 @@ function httpUrls(urls: string[]): string[] {
 
 function unchecked(urls: string[]): UpstreamCheck {
   const first = httpUrls(urls)[0] ?? urls[0];
-  return first ? { state: 'unchecked', url: first } : { state: 'none' };
+  return first ? { state: 'unchecked', url: safeUrl(first) } : { state: 'none' };
 }
 
 /** Places that have the source: the store, the node (pinned or in the mirror), and upstream unless known not to. */
@@ -318,7 +318,7 @@ export function atRiskSources(report: SourceHealthReport): SourceHealth[] {
  */
 export async function rescueSources(
   ctx: ServiceContext,
-  sources: Pick<SourceHealth, 'hash' | 'mode' | 'urls' | 'name' | 'flakeInput'>[],
+  sources: Pick<SourceHealth, 'hash' | 'mode' | 'urls' | 'name' | 'flakeInput' | 'store'>[],
   options: { signal?: AbortSignal; onProgress?: (e: { done: number; total: number; name: string; error?: string }) => void } = {},
 ): Promise<RescueResult> {
   const byHash = new Map(sources.map((s) => [s.hash, s]));
@@ -329,22 +329,19 @@ export async function rescueSources(
     name: s.name,
     flakeInput: s.flakeInput,
   }));
-  const inStore = new Set<string>();
-  await mapLimit(requests, 8, async (r) => {
-    const storePath = makeFixedOutputPath({ name: defaultSourceName(r), hash: r.hash, recursive: r.mode === 'recursive' });
-    if (await ctx.nix.isValid(storePath)) inStore.add(r.hash.toSri());
-  });
   const result = await pinSources(ctx, requests, {
     signal: options.signal,
     onProgress: (e) => options.onProgress?.({ done: e.done, total: e.total, name: defaultSourceName(e.source), error: e.error }),
   });
   const named = (hash: string) => byHash.get(hash)?.name ?? hash;
+  // pinSource takes the bytes from the store when the path is valid there, as the listing found it.
+  const from = (hash: string) => (byHash.get(hash)?.store.valid ? 'store' : 'upstream');
   return {
     rescued: result.pinned.map(({ record }) => ({
       hash: record.hash,
       name: named(record.hash),
       cid: record.cid,
-      from: inStore.has(record.hash) ? 'store' : 'upstream',
+      from: from(record.hash),
     })),
     alreadyPinned: result.alreadyPinned.map(({ record }) => ({ hash: record.hash, name: named(record.hash), cid: record.cid })),
     failed: result.failed.map((f) => ({ hash: f.source.hash.toSri(), name: defaultSourceName(f.source), error: f.error })),

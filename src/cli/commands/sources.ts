@@ -20,12 +20,13 @@ export const sourcesCommand: Command = {
     const target = await directoryOrFileArgument(positionals);
     const ctx = serviceContext(values);
     const check = Boolean(values.check);
-    const progress = (message: string) => !values.json && process.stderr.write(`nix-ipfs: ${message}\n`);
     let report = await sourceHealth(ctx, [target], { check });
     let rescue: RescueResult | undefined;
     if (values.rescue) {
       rescue = await rescueSources(ctx, atRiskSources(report), {
-        onProgress: (e) => progress(`[${e.done}/${e.total}] ${e.error ? `failed ${e.name}: ${e.error}` : `rescued ${e.name}`}`),
+        onProgress: (e) => {
+          if (!values.json) process.stderr.write(`[${e.done}/${e.total}] ${e.error ? `failed ${e.name}: ${e.error}` : `rescued ${e.name}`}\n`);
+        },
       });
       report = await sourceHealth(ctx, [target], { check });
     }
