@@ -9,9 +9,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { cli } from '../helpers/cli';
+import { startLsp } from '../helpers/lsp';
 import { nix, tempDir } from '../helpers/nix-env';
 import { parseHash } from '../../src/core/hash';
 import { parsePathInfoJson } from '../../src/core/path-info';
+import { NixIpfsError } from '../../src/protocol';
 import type { SourceHealthReport, RescueResult } from '../../src/services/source-health';
 
 test('nix-ipfs sources: a dead URL only in the store is at risk, a flake input too; rescue pins them from the store; a malformed file and a lock input without narHash are reported', async () => {
@@ -99,4 +101,60 @@ test('nix-ipfs sources: a dead URL only in the store is at risk, a flake input t
   assert.equal(rescued.report.atRisk, 0);
   assert.match(await node.cli(['pin', 'ls', '--type=recursive']), new RegExp(after.node.cid!));
   assert.equal(await node.cli(['cat', after.node.cid!]), content);
+});
+
+test('through the language server: the listing, Rescue All At Risk with what could not be saved and why, and no URL asked in an untrusted workspace', async () => {
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const kept = `kept ${process.pid} ${Date.now()}\n`;
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const copy = path.join(dir, 'kept-1.0.tar.gz');
+  await writeFile(copy, kept);
+  await nix('nix-store', ['--add-fixed', 'sha256', copy]);
+  const workspace = path.join(dir, 'workspace');
+  await mkdir(workspace);
+  const fetcher = (name: string, hash: string) => `(fetchurl { url = "http://127.0.0.1:9/${name}"; sha256 = "${hash}"; })`;
+  await writeFile(
+    path.join(workspace, 'default.nix'),
+    `{ fetchurl }: [\n  ${fetcher('kept-1.0.tar.gz', sha256(kept))}\n  ${fetcher('gone-1.0.tar.gz', sha256(`gone ${Date.now()}`))}\n]\n`,
+  );
+
+  const untrusted = await startLsp({ kuboApi: node.apiAddr, trusted: false }, workspace);
+  const listed = await untrusted.execute('sourceHealth', {});
+  assert.deepEqual(
+    listed.files[0]?.sources.map((s) => [s.name, s.upstream.state, s.store.valid, s.risk]),
+    [
+      ['kept-1.0.tar.gz', 'unchecked', true, 'safe'],
+      ['gone-1.0.tar.gz', 'unchecked', false, 'at-risk'],
+    ],
+  );
+  for (const refused of [untrusted.execute('sourceHealth', { check: true }), untrusted.execute('rescueSources', {})]) {
+    const error = await refused.then(
+      (value) => assert.fail(`expected a refusal, got ${JSON.stringify(value)}`),
+      (e: { code: number }) => e,
+    );
+    assert.equal(error.code, NixIpfsError.UntrustedWorkspace);
+  }
+
+  const lsp = await startLsp({ kuboApi: node.apiAddr, requestTimeoutMs: 5000 }, workspace);
+  const result = await lsp.execute('rescueSources', { check: true });
+  assert.deepEqual(
+    result.rescued.map((r) => [r.name, r.from]),
+    [['kept-1.0.tar.gz', 'store']],
+  );
+  assert.deepEqual(
+    result.failed.map((f) => f.name),
+    ['gone-1.0.tar.gz'],
+  );
+  assert.match(result.failed[0]!.error, /127\.0\.0\.1:9/, 'why: its URL does not answer');
+  assert.match(lsp.messages.at(-1)!, /1 pinned \(1 from the Nix store, 0 from upstream\), 0 already pinned; could not save 1: gone-1\.0\.tar\.gz: /);
+  assert.deepEqual(lsp.contentChanges.at(-1), { mirror: true, cache: false });
+  const after = await lsp.execute('sourceHealth', { check: true });
+  assert.deepEqual(
+    after.files[0]?.sources.map((s) => [s.name, s.node.state, s.risk]),
+    [
+      ['kept-1.0.tar.gz', 'pinned', 'safe'],
+      ['gone-1.0.tar.gz', 'absent', 'lost'],
+    ],
+  );
 });
