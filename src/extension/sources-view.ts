@@ -35,7 +35,7 @@ const NODE_TEXT: Record<SourceHealth['node']['state'], string> = {
 };
 
 /**
- * Every source the workspace's .nix files name, by file, with where each can come from today
+ * Every source the workspace's .nix files and flake.lock name, by file, with where each can come from today
  * (upstream, the Nix store, the node) and whether it is at risk (one place has it) or lost (none).
  * Upstream URLs are asked only after Check Upstream URLs (and again at each refresh after that).
  */
@@ -45,7 +45,7 @@ export class SourcesView implements vscode.TreeDataProvider<SourcesNode> {
   filter: SourcesFilter = 'all';
   /** Whether listings ask the upstream URLs: from the first Check Upstream URLs on. */
   check = false;
-  /** The last listing, for Rescue's picker and Rescue All. */
+  /** The last listing: Rescue Source's picker and a new filter use it. */
   report?: SourceHealthReport;
   /** Set on each listing: the view's header says how many are at risk, and which filter is on. */
   onReport?: (description: string) => void;
@@ -92,7 +92,7 @@ export class SourcesView implements vscode.TreeDataProvider<SourcesNode> {
 }
 
 function headerText(report: SourceHealthReport, filter: SourcesFilter): string {
-  const shown = filter === 'all' ? '' : ` · showing ${filter === 'lost' ? 'lost' : 'at risk'} only`;
+  const shown = filter === 'all' ? '' : ` · showing ${filter === 'lost' ? 'lost' : 'at risk or lost'} only`;
   return `${report.atRisk} at risk · ${report.lost} lost${report.checked ? '' : ' · URLs not checked'}${shown}`;
 }
 
