@@ -412,10 +412,17 @@ export class Kubo {
 
   /** The IPNS name of a key, creating the key when it does not exist. */
   async ensureKey(name: string): Promise<string> {
-    const keys = await this.call('key/list', (signal) => this.rpc.key.list({ signal }));
-    const existing = keys.find((k) => k.name === name);
+    const listed = async () => (await this.call('key/list', (signal) => this.rpc.key.list({ signal }))).find((k) => k.name === name);
+    const existing = await listed();
     if (existing) return existing.id;
-    return (await this.call('key/gen', (signal) => this.rpc.key.gen(name, { type: 'ed25519', signal }))).id;
+    try {
+      return (await this.call('key/gen', (signal) => this.rpc.key.gen(name, { type: 'ed25519', signal }))).id;
+    } catch (error) {
+      // Two publishes at once on a new node (pinning several sources does that): the other one made it.
+      const made = /already exists/.test((error as Error).message) ? await listed() : undefined;
+      if (made) return made.id;
+      throw error;
+    }
   }
 
   /** Points an IPNS key at a CID; works without peers (`allow-offline`). */

@@ -79,7 +79,7 @@ test('a flake whose tarball and git inputs are gone from their origins and from 
 
   const key = await nixKeyPair(dir, `flake-inputs-${tag}`);
   const pinned = await cli(['pin', path.join(flake, 'flake.lock'), '--key-file', key.secretFile, '--api', node.apiAddr, '--json'], { env });
-  assert.equal(pinned.code, 0, pinned.stderr);
+  assert.equal(pinned.code, 0, pinned.stdout + pinned.stderr);
   const report = JSON.parse(pinned.stdout);
   assert.deepEqual(report.pinned.map((r: { storePath: string }) => r.storePath).sort(), [...storePaths].sort());
   assert.ok(
@@ -93,7 +93,7 @@ test('a flake whose tarball and git inputs are gone from their origins and from 
     assert.match(narinfo, new RegExp(`^Sig: flake-inputs-${tag}:`, 'm'), 'signed with the key given');
   }
   const again = await cli(['pin', path.join(flake, 'flake.lock'), '--api', node.apiAddr, '--json'], { env });
-  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
   assert.equal(JSON.parse(again.stdout).alreadyPinned.length, 2);
 
   // The origins die: the server stops, the repository goes away; the inputs leave the store again.
