@@ -20,6 +20,8 @@ export interface LockedInput {
   locked: Record<string, unknown>;
   /** Where it comes from, for people: a URL, `github:owner/repo/rev`, a path. */
   origin: string;
+  /** Its store path's name: `source` unless the lock says otherwise. */
+  name: string;
   /** With its store path, unless `problem` says why it has none. */
   narHash?: NixHash;
   storePath?: string;
@@ -51,11 +53,6 @@ export function lockedOrigin(locked: Json): string {
     default:
       return text(locked.url) ?? type;
   }
-}
-
-/** The store path Nix gives a locked input: `<name or source>`, recursive, from its narHash. */
-export function lockedStorePath(narHash: NixHash, locked: Json): string {
-  return makeFixedOutputPath({ name: text(locked.name) ?? 'source', hash: narHash, recursive: true });
 }
 
 /**
@@ -110,13 +107,15 @@ function followed(nodes: Json, rootKey: string, names: unknown[]): string | unde
 
 function lockedInput(id: string, key: string, node: unknown): LockedInput {
   const locked = isObject(node) && isObject(node.locked) ? node.locked : undefined;
-  if (!locked) return { id, node: key, type: '?', locked: {}, origin: '?', problem: `input '${id}' has no "locked" attributes: run 'nix flake lock'` };
-  const base = { id, node: key, type: text(locked.type) ?? '?', locked, origin: lockedOrigin(locked) };
+  if (!locked)
+    return { id, node: key, type: '?', locked: {}, origin: '?', name: 'source', problem: `input '${id}' has no "locked" attributes: run 'nix flake lock'` };
+  const base = { id, node: key, type: text(locked.type) ?? '?', locked, origin: lockedOrigin(locked), name: text(locked.name) ?? 'source' };
   const narHashText = text(locked.narHash);
   if (narHashText === undefined) return { ...base, problem: `input '${id}' (${base.origin}) has no narHash: Nix cannot look it up in a cache; lock it again` };
   try {
     const narHash = parseHash(narHashText, 'sha256').hash;
-    return { ...base, narHash, storePath: lockedStorePath(narHash, locked) };
+    // The fixed-output path Nix gives a locked input, and looks up in its substituters.
+    return { ...base, narHash, storePath: makeFixedOutputPath({ name: base.name, hash: narHash, recursive: true }) };
   } catch (error) {
     return { ...base, problem: `input '${id}' has a malformed narHash '${narHashText}': ${(error as Error).message}` };
   }
@@ -162,7 +161,7 @@ export function flakeLockFetchers(text: string): Fetcher[] {
       nixHash: input.narHash,
       placeholder: false,
       mode: 'recursive',
-      name: typeof input.locked.name === 'string' ? input.locked.name : 'source',
+      name: input.name,
       flakeInput: { id: input.id, locked: input.locked },
     });
   }

@@ -40,8 +40,7 @@ export async function mirroredSources(ctx: ServiceContext): Promise<{ record: Mi
 /** The source a locked flake input is: its tree, recursive, fetched by Nix's fetchTree; undefined when it has a problem. */
 export function sourceRequestOfInput(input: LockedInput): SourceRequest | undefined {
   if (!input.narHash) return undefined;
-  const name = typeof input.locked.name === 'string' ? input.locked.name : 'source';
-  return { urls: [input.origin], hash: input.narHash, mode: 'recursive', name, flakeInput: { id: input.id, locked: input.locked } };
+  return { urls: [input.origin], hash: input.narHash, mode: 'recursive', name: input.name, flakeInput: { id: input.id, locked: input.locked } };
 }
 
 /** A source in a message: a flake input by its name in the lock and its origin, anything else by its hash. */
