@@ -95,6 +95,12 @@ test('the Sources view: a dead URL at risk, rescued from the store, built by sto
   await step('Check Upstream URLs shows the dead URL at risk: only the Nix store has it', async () => {
     await vs.openNixIpfs();
     await sourcesPane.waitFor({ timeout: 30_000 });
+    // Collapsed until opened (it scans the workspace): open it.
+    const header = sourcesPane.locator('.pane-header').first();
+    await eventually('the Sources view to open', async () => {
+      if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+      return (await header.getAttribute('aria-expanded')) === 'true';
+    });
     await eventually('the Sources view to list the source', async () => (await sourceRow()) !== '');
     // Run again when the palette entry or its progress was lost in a re-render, until the view says dead.
     await eventually(
