@@ -355,7 +355,9 @@ test('a new user in VS Code', async (t) => {
       if (await confirmation.isVisible()) return true;
       await page.keyboard.press('Escape');
       await pane('Mirrored Sources').locator('.monaco-list-row', { hasText: 'greeting-1.0.tar.gz' }).click({ button: 'right', timeout: 5000 });
-      await page.locator('.monaco-menu .action-label', { hasText: 'Unpin…' }).click({ timeout: 5000 });
+      // A click on a menu item is sometimes not taken (the menu stays open); Enter on it always is.
+      await page.locator('.monaco-menu .action-label', { hasText: 'Unpin…' }).hover({ timeout: 5000 });
+      await page.keyboard.press('Enter');
       await confirmation.waitFor({ timeout: 5000 });
       return true;
     });

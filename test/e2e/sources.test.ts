@@ -79,18 +79,6 @@ test('the Sources view: a dead URL at risk, rescued from the store, built by sto
   // "Mirrored Sources" has "Sources" in its title too: the pane whose title is exactly that.
   const sourcesPane = page.locator('.pane', { has: page.locator('.pane-header .title', { hasText: /^Sources$/ }) }).first();
   const sourceRow = async () => (await sourcesPane.locator('.monaco-list-row').allInnerTexts()).find((r) => r.includes(name)) ?? '';
-  /** Runs the palette entry with exactly this title (Enter would take the first fuzzy match: Rescue All At-Risk Sources). */
-  const runExactly = async (title: string) => {
-    await page.locator('.statusbar').click({ position: { x: 600, y: 5 } });
-    const palette = page.locator('.quick-input-widget');
-    await palette.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => page.keyboard.press('Escape'));
-    await page.keyboard.press('F1');
-    await palette.locator('input').fill(`>${title}`, { timeout: 5000 });
-    await palette
-      .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${title}$`) }) })
-      .first()
-      .click({ timeout: 10_000 });
-  };
 
   await step('Check Upstream URLs shows the dead URL at risk: only the Nix store has it', async () => {
     await vs.openNixIpfs();
@@ -140,7 +128,7 @@ test('the Sources view: a dead URL at risk, rescued from the store, built by sto
       'Rescue Source to offer the source, and the view to show it safe',
       async () => {
         if (rescued.test(await sourceRow())) return true;
-        await runExactly('Nix IPFS: Rescue Source…');
+        await vs.runCommand('Nix IPFS: Rescue Source…');
         await picker.waitFor({ timeout: 30_000 });
         await picker.locator('input').fill(name);
         await picker.locator('.monaco-list-row', { hasText: name }).first().waitFor({ timeout: 5000 });

@@ -197,7 +197,9 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
     async runCommand(title) {
       // A context menu left open takes every click until it is closed.
       if (await page.locator('.context-view .monaco-menu').count()) await page.keyboard.press('Escape');
-      await page.locator('.statusbar').click({ position: { x: 600, y: 5 } }); // focus the workbench, not an input
+      // F1 must reach the workbench: not a walkthrough button or an input that keeps its keys.
+      await page.evaluate('document.activeElement?.blur()');
+      await page.locator('.statusbar').click({ position: { x: 600, y: 5 } });
       const palette = page.locator('.quick-input-widget');
       // An input box still open (or closing) would take the keys meant for the palette.
       await palette.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => page.keyboard.press('Escape'));
@@ -205,9 +207,13 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
         await page.keyboard.press('F1');
         await palette.waitFor({ timeout: 5000 }).catch(() => undefined);
       }
-      await palette.locator('input').fill(`>${title}`);
-      await palette.locator('.monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
-      await page.keyboard.press('Enter');
+      await palette.locator('input').fill(`>${title}`, { timeout: 5000 });
+      // The entry with exactly this title: Enter would run whichever row the fuzzy filter put first.
+      const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+      await palette
+        .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: exact }) })
+        .first()
+        .click({ timeout: 10_000 });
     },
     async viewRows(viewName) {
       const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: viewName }) }).first();
