@@ -208,8 +208,8 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
         await palette.waitFor({ timeout: 5000 }).catch(() => undefined);
       }
       await palette.locator('input').fill(`>${title}`, { timeout: 5000 });
-      // The entry with exactly this title: Enter would run whichever row the fuzzy filter put first.
-      const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+      // The entry with this title (and maybe its '…'): Enter would run whichever row the fuzzy filter put first.
+      const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}…?$`);
       await palette
         .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: exact }) })
         .first()
