@@ -1,28 +1,21 @@
 // A parse worker: scans the .nix files scanWorkspace sends it, one at a time, and parses chunks
 // of big files for the language server's ParsePool.
-import { readFile } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { parseChunks } from '../core/fetchers/chunks';
 import type { ChunkReply, ChunkRequest } from './parse-pool';
-import { scanText, type ScanReply } from './scan';
+import { scanFileForWorker, type ScanRequest } from './scan';
 
-parentPort!.on('message', async (request: string | ChunkRequest) => {
-  if (typeof request !== 'string') {
-    // A parse that throws is a split that does not hold: the server parses the file whole, and reports what that finds.
-    let parsed: ReturnType<typeof parseChunks>;
-    try {
-      parsed = parseChunks(request.text, request.indices);
-    } catch {
-      parsed = undefined;
-    }
-    parentPort!.postMessage({ id: request.id, plan: parsed?.plan, chunks: parsed?.chunks ?? [] } satisfies ChunkReply);
+parentPort!.on('message', async (request: ScanRequest | ChunkRequest) => {
+  if ('file' in request) {
+    parentPort!.postMessage(await scanFileForWorker(request));
     return;
   }
-  let reply: ScanReply;
+  // A parse that throws is a split that does not hold: the server parses the file whole, and reports what that finds.
+  let parsed: ReturnType<typeof parseChunks>;
   try {
-    reply = { records: scanText(request, await readFile(request, 'utf8')) };
-  } catch (error) {
-    reply = { error: `${request}: ${error instanceof Error ? error.message : String(error)}` };
+    parsed = parseChunks(request.text, request.indices);
+  } catch {
+    parsed = undefined;
   }
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage({ id: request.id, plan: parsed?.plan, chunks: parsed?.chunks ?? [] } satisfies ChunkReply);
 });

@@ -6,6 +6,8 @@ import { cidForFlatHash } from '../core/cid';
 import { parseHash } from '../core/hash';
 import { hashProblemOfText, hashProblemText, mayHaveFetchers, scanFetchers, type Fetcher, type HashMode } from '../core/fetchers/extract';
 import { expandMirrorUrl } from '../core/mirrors';
+import { redactSecrets } from '../core/redact';
+import type { Worker } from 'node:worker_threads';
 import { parseWorkersAvailable, startParseWorker } from './parse-pool';
 
 /** One hash found by a workspace scan (the shape of `nix-ipfs scan --json`). */
@@ -76,6 +78,15 @@ export function scanRecordFetcher(r: ScanRecord): Pick<Fetcher, 'urls' | 'dynami
   };
 }
 
+/**
+ * Records as `nix-ipfs scan --json` prints them: each as `JSON.stringify(record, null, 2)`, indented
+ * as an item of the array, separated by `,\n`; URLs' user-info redacted. Made where the records are,
+ * so a worker thread sends text, not objects, and the main thread only writes it.
+ */
+export function scanRecordsJson(records: ScanRecord[]): string {
+  return redactSecrets(records.map((record) => `  ${JSON.stringify(record, null, 2).replaceAll('\n', '\n  ')}`).join(',\n'));
+}
+
 /** Every hash in one .nix file's text. */
 export function scanText(file: string, text: string): ScanRecord[] {
   if (!mayHaveFetchers(text)) return [];
@@ -99,33 +110,67 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
+/** What a scan found, for its summary. */
+export interface ScanCounts {
+  hashes: number;
+  /** Hashes whose mode is unknown. */
+  unknown: number;
+}
+
+/** One file's share of a scan: its records, or (for `--json`) their text and counts. */
+export type FileScan = { records: ScanRecord[] } | ({ json: string } & ScanCounts);
+
+function fileScan(file: string, text: string, asJson: boolean): FileScan {
+  const records = scanText(file, text);
+  return asJson ? { json: scanRecordsJson(records), hashes: records.length, unknown: records.filter((r) => r.mode === 'unknown').length } : { records };
+}
+
 /**
  * Every hash in every .nix file below `target` (or in `target` itself, when it is a file),
  * honouring each directory's .gitignore. Files are parsed on worker threads, one per core.
  */
 export async function scanWorkspace(target: string, options: ScanOptions = {}): Promise<ScanRecord[]> {
+  const perFile = await scanTarget(target, false, options, (scanned) => 'records' in scanned && options.onRecords?.(scanned.records));
+  return perFile.flatMap((scanned) => ('records' in scanned ? scanned.records : []));
+}
+
+/**
+ * `scanWorkspace` for `--json`: writes the records as JSON text (see `scanRecordsJson`), file by
+ * file in the order of the result, made on the worker threads; returns the counts.
+ */
+export async function scanWorkspaceJson(target: string, write: (json: string) => void, options: ScanOptions = {}): Promise<ScanCounts> {
+  const counts = { hashes: 0, unknown: 0 };
+  await scanTarget(target, true, options, (scanned) => {
+    if (!('json' in scanned)) return;
+    counts.hashes += scanned.hashes;
+    counts.unknown += scanned.unknown;
+    if (scanned.json) write(scanned.json);
+  });
+  return counts;
+}
+
+async function scanTarget(target: string, asJson: boolean, options: ScanOptions, onInOrder: (scanned: FileScan) => void): Promise<FileScan[]> {
   const info = await stat(target);
   if (info.isFile()) {
     options.onStart?.(1, 1);
-    const records = scanText(target, await readFile(target, 'utf8'));
-    options.onRecords?.(records);
-    return records;
+    const scanned = fileScan(target, await readFile(target, 'utf8'), asJson);
+    onInOrder(scanned);
+    return [scanned];
   }
   const files = await nixFilesBelow(target, options.signal);
   let done = 0;
   let fetchers = 0;
   // Workers finish out of order: hold a file's records until every file before it is out.
-  const finished = new Map<number, ScanRecord[]>();
+  const finished = new Map<number, FileScan>();
   let next = 0;
-  const perFile = await scanFiles(files, options, (index, records) => {
-    options.onProgress?.(++done, (fetchers += records.length));
-    finished.set(index, records);
+  return scanFiles(files, asJson, options, (index, scanned) => {
+    options.onProgress?.(++done, (fetchers += 'records' in scanned ? scanned.records.length : scanned.hashes));
+    finished.set(index, scanned);
     for (; finished.has(next); next++) {
-      options.onRecords?.(finished.get(next)!);
+      onInOrder(finished.get(next)!);
       finished.delete(next);
     }
   });
-  return perFile.flat();
 }
 
 /** The .nix files below a directory, in a stable order, without what .gitignore files exclude. */
@@ -157,19 +202,23 @@ export async function nixFilesBelow(target: string, signal?: AbortSignal): Promi
 /** Below this many files, starting workers (each loads the grammar) costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 8;
 
+/** Files a worker is sent ahead of the one it works on: it never waits for the main thread to send the next. */
+const FILES_IN_FLIGHT = 2;
+
 async function scanFiles(
   files: string[],
+  asJson: boolean,
   { signal, onStart }: { signal?: AbortSignal; onStart?: (files: number, threads: number) => void },
-  onFile: (index: number, records: ScanRecord[]) => void,
-): Promise<ScanRecord[][]> {
-  const results: ScanRecord[][] = new Array(files.length);
+  onFile: (index: number, scanned: FileScan) => void,
+): Promise<FileScan[]> {
+  const results: FileScan[] = new Array(files.length);
   // From TypeScript sources (the unit tests, the bench's in-process baseline) the scan stays on this thread.
   const threads = parseWorkersAvailable ? Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / MIN_FILES_FOR_WORKERS))) : 1;
   onStart?.(files.length, threads);
   if (threads <= 1) {
     for (const [i, file] of files.entries()) {
       signal?.throwIfAborted();
-      onFile(i, (results[i] = scanText(file, await readFile(file, 'utf8'))));
+      onFile(i, (results[i] = fileScan(file, await readFile(file, 'utf8'), asJson)));
     }
     return results;
   }
@@ -183,13 +232,20 @@ async function scanFiles(
         // Either may settle after this worker's last file, when nobody races it any more.
         failed.catch(() => undefined);
         aborted.catch(() => undefined);
-        while (next < files.length) {
-          const i = next++;
-          const answered = new Promise<ScanReply>((resolve) => worker.once('message', resolve));
-          worker.postMessage(files[i]);
-          const reply = await Promise.race([answered, failed, aborted]);
+        const sendNext = () => {
+          if (next >= files.length) return false;
+          const index = next++;
+          worker.postMessage({ index, file: files[index]!, asJson } satisfies ScanRequest);
+          return true;
+        };
+        const nextReply = replies(worker);
+        let inFlight = 0;
+        while (inFlight < FILES_IN_FLIGHT && sendNext()) inFlight++;
+        for (; inFlight > 0; inFlight--) {
+          const reply = await Promise.race([nextReply(), failed, aborted]);
           if ('error' in reply) throw new Error(reply.error);
-          onFile(i, (results[i] = reply.records));
+          onFile(reply.index, (results[reply.index] = reply.scanned));
+          if (sendNext()) inFlight++;
         }
       }),
     );
@@ -199,5 +255,33 @@ async function scanFiles(
   return results;
 }
 
+/** A worker's replies in the order they come, none lost while the last one is handled. */
+function replies(worker: Worker): () => Promise<ScanReply> {
+  const arrived: ScanReply[] = [];
+  let waiting: ((reply: ScanReply) => void) | undefined;
+  worker.on('message', (reply: ScanReply) => {
+    if (waiting) waiting(reply);
+    else arrived.push(reply);
+    waiting = undefined;
+  });
+  return () => (arrived.length > 0 ? Promise.resolve(arrived.shift()!) : new Promise((resolve) => (waiting = resolve)));
+}
+
+/** What scanWorkspace asks a parse worker: one file, scanned into records or their JSON text. */
+export interface ScanRequest {
+  index: number;
+  file: string;
+  asJson: boolean;
+}
+
 /** What parse-worker.ts answers for one file. */
-export type ScanReply = { records: ScanRecord[] } | { error: string };
+export type ScanReply = { index: number; scanned: FileScan } | { error: string };
+
+/** A file's scan as a worker sends it back. */
+export async function scanFileForWorker(request: ScanRequest): Promise<ScanReply> {
+  try {
+    return { index: request.index, scanned: fileScan(request.file, await readFile(request.file, 'utf8'), request.asJson) };
+  } catch (error) {
+    return { error: `${request.file}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}

@@ -1,5 +1,4 @@
-import { redactSecrets } from '../../core/redact';
-import { scanWorkspace, type ScanRecord } from '../../services/scan';
+import { scanWorkspace, scanWorkspaceJson, type ScanCounts, type ScanRecord } from '../../services/scan';
 import { directoryOrFileArgument, type Command } from '../command';
 import { print } from '../context';
 
@@ -12,16 +11,27 @@ export const scanCommand: Command = {
   async run({ values, positionals }) {
     const target = await directoryOrFileArgument(positionals);
     let summary = '';
-    // --json streams file by file, in the order of the result: no 100 MB string at the end of a big tree.
-    const json = values.json ? jsonArrayWriter() : undefined;
-    const records = await scanWorkspace(target, {
-      onStart: (files, threads) => (summary = `${files} .nix files on ${threads} thread${threads === 1 ? '' : 's'}`),
-      onRecords: json?.write,
-    });
-    if (json) json.end();
-    else print(values, records, records.map(recordLine).join('\n'));
-    const unknown = records.filter((r) => r.mode === 'unknown').length;
-    process.stderr.write(`nix-ipfs: scanned ${summary}: ${records.length} hashes${unknown ? `, ${unknown} not known to be of a file or of a tree` : ''}\n`);
+    const onStart = (files: number, threads: number) => (summary = `${files} .nix files on ${threads} thread${threads === 1 ? '' : 's'}`);
+    let counts: ScanCounts;
+    if (values.json) {
+      // Streamed file by file, in the order of the result: no 100 MB string at the end of a big tree.
+      let first = true;
+      counts = await scanWorkspaceJson(
+        target,
+        (json) => {
+          process.stdout.write(`${first ? '[\n' : ',\n'}${json}`);
+          first = false;
+        },
+        { onStart },
+      );
+      process.stdout.write(first ? '[]\n' : '\n]\n');
+    } else {
+      const records = await scanWorkspace(target, { onStart });
+      print(values, records, records.map(recordLine).join('\n'));
+      counts = { hashes: records.length, unknown: records.filter((r) => r.mode === 'unknown').length };
+    }
+    const { hashes, unknown } = counts;
+    process.stderr.write(`nix-ipfs: scanned ${summary}: ${hashes} hashes${unknown ? `, ${unknown} not known to be of a file or of a tree` : ''}\n`);
     return 0;
   },
 };
@@ -31,22 +41,4 @@ function recordLine(r: ScanRecord): string {
     Boolean,
   );
   return [`${r.file}:${r.line}`, r.via ? `${r.fetcher} via ${r.via}` : r.fetcher, `${r.hashAttr}=${r.sri ?? r.hash}`, ...notes].join('  ');
-}
-
-/** The records as `JSON.stringify(records, null, 2)` prints them, written as they come. */
-function jsonArrayWriter() {
-  let first = true;
-  return {
-    write(records: ScanRecord[]): void {
-      let chunk = '';
-      for (const record of records) {
-        chunk += `${first ? '[\n' : ',\n'}${JSON.stringify(record, null, 2).replace(/^/gm, '  ')}`;
-        first = false;
-      }
-      if (chunk) process.stdout.write(redactSecrets(chunk));
-    },
-    end(): void {
-      process.stdout.write(first ? '[]\n' : '\n]\n');
-    },
-  };
 }

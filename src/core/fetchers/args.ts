@@ -1,8 +1,14 @@
 import type { FetcherArgs } from './kinds';
 import { listItems, unwrap, type Resolved, type Scope, type Value } from './scope';
 
+/** What a fetcher call's claim reads of its arguments. */
+export interface CallArgs extends FetcherArgs {
+  urls(): (string | undefined)[];
+  name(): string | undefined;
+}
+
 /** A set's attributes as a fetcher reads them (inherits and `finalAttrs` followed); each read once. */
-export class Args implements FetcherArgs {
+export class Args implements CallArgs {
   private readonly texts = new Map<string, string | undefined>();
 
   constructor(

@@ -1,10 +1,10 @@
 import { nixParser as parser } from './grammar';
 import { TreeFragment, type SyntaxNode, type Tree } from '@lezer/common';
-import { Args } from './args';
+import { Args, type CallArgs } from './args';
 import { FETCHER_PASSERS, FETCHERS, fetchurl, HASH_ATTRS, HASH_NAME, isHashShaped, isSri, NOT_HASHES, VENDOR_HASHES, type FetcherKind } from './kinds';
 import { hashRecord, type Claim, type Fetcher } from './record';
 import { claimFromShape, outputHashClaim, vendorClaim } from './shapes';
-import { rangesToParse } from './prefilter';
+import { planParse } from './prefilter';
 import { NO_ENV, Scope, same, spine, unwrap, type Resolved, type Value } from './scope';
 import { Tracer, type FoundLiteral } from './trace';
 
@@ -45,13 +45,14 @@ export function parseNix(text: string): ParsedNix {
 
 /**
  * The hashes of a file for a workspace scan, parsing it without the long scripts and lists that
- * hold nothing hash-like (see prefilter.ts), unless what is left does not parse cleanly.
+ * hold nothing hash-like and without the bindings read from their literals (see prefilter.ts),
+ * unless what is left does not parse cleanly.
  */
 export function scanFetchers(text: string): Fetcher[] {
-  const ranges = rangesToParse(text);
+  const { ranges, fetchers } = planParse(text);
   if (ranges) {
     const found = fetchersInTree(text, parser.parse(text, [], ranges));
-    if (found.clean) return found.fetchers;
+    if (found.clean) return fetchers.length === 0 ? found.fetchers : [...found.fetchers, ...fetchers].sort((a, b) => a.hashFrom - b.hashFrom);
   }
   return extractFetchers(parseNix(text));
 }
@@ -184,7 +185,11 @@ function headOf(app: SyntaxNode): SyntaxNode {
 
 function fetcherName(fn: SyntaxNode, scope: Scope): { kind: FetcherKind; display: string } | undefined {
   if (fn.name !== 'Identifier' && fn.name !== 'Select') return undefined;
-  const source = scope.slice(fn).replace(/\s+/g, '');
+  return fetcherOfPath(scope.slice(fn).replace(/\s+/g, ''));
+}
+
+/** The fetcher a function path (`fetchurl`, `pkgs.fetchFromGitHub`, `builtins.fetchurl`) names, without spaces. */
+export function fetcherOfPath(source: string): { kind: FetcherKind; display: string } | undefined {
   const builtin = source === 'builtins.fetchurl' || source === 'builtins.fetchTarball';
   const key = builtin ? source : source.slice(source.lastIndexOf('.') + 1);
   const kind = FETCHERS[key];
@@ -250,6 +255,15 @@ function readCall(call: FetcherCall, scope: Scope, tracer: Tracer, claims: Claim
 }
 
 function callClaim(call: FetcherCall, args: Args, hashAttr: string, literal: FoundLiteral | undefined, inCall: boolean): Claim {
+  const range = inCall || !literal ? call.app : (literal.node.parent ?? literal.node);
+  const claim = literalCallClaim(call, args, hashAttr, range);
+  if (!inCall) claim.priority = INDIRECT;
+  if (literal?.via) claim.via = literal.via;
+  return claim;
+}
+
+/** The claim of a fetcher call on the hash its own `hashAttr` holds, spanning `range`. */
+export function literalCallClaim(call: { fetcher: string; kind: FetcherKind }, args: CallArgs, hashAttr: string, range: { from: number; to: number }): Claim {
   const override = args.text('outputHashMode');
   const mode =
     override === 'recursive' || override === 'nar'
@@ -259,7 +273,6 @@ function callClaim(call: FetcherCall, args: Args, hashAttr: string, literal: Fou
         : typeof call.kind.mode === 'function'
           ? call.kind.mode(args)
           : call.kind.mode;
-  const range = inCall || !literal ? call.app : (literal.node.parent ?? literal.node);
   const claim: Claim = {
     fetcher: call.fetcher,
     mode,
@@ -267,12 +280,11 @@ function callClaim(call: FetcherCall, args: Args, hashAttr: string, literal: Fou
     hashAttr,
     from: range.from,
     to: range.to,
-    priority: inCall ? DIRECT : INDIRECT,
+    priority: DIRECT,
   };
   const name = args.name();
   if (name) claim.name = name;
   if (call.fetcher === 'fetchipfs' && args.text('ipfs')) claim.ipfs = args.text('ipfs');
-  if (literal?.via) claim.via = literal.via;
   const algo = args.text('outputHashAlgo');
   if (algo) claim.outputHashAlgo = algo;
   return claim;

@@ -1,9 +1,13 @@
+import { LiteralGuard, literalBindingFetchers } from './literal-bindings';
+import type { Fetcher } from './record';
+
 /*
  * What a scan need not parse. A quick pass over the text (strings, comments and brackets only)
  * finds long bindings whose value is a string or a list (build scripts, descriptions, dependency
  * lists) with nothing hash-like in them; the grammar then parses the rest as if it were the whole
  * file (Lezer parses a list of ranges), which holds the same hashes and the same names: a binding
- * is kept whenever the set around it binds a hash, so a fetcher's `urls` list stays.
+ * is kept whenever the set around it binds a hash, so a fetcher's `urls` list stays. Bindings of an
+ * attribute set that call fetchers with literals only are read without the grammar (literal-bindings.ts).
  */
 
 /** Below this, a binding costs less to parse than to think about. */
@@ -13,6 +17,8 @@ const HASH_WORD = /hash|Hash|sha1|sha256|sha512|Sha1|Sha256|Sha512|md5/;
 interface Frame {
   /** `{` or `let`: frames whose `name = value;` bindings may be skipped. */
   binds: boolean;
+  /** `{`: an attribute set, whose bindings are read by name only through selects and inherits. */
+  isSet: boolean;
   /** The binding being read: where its name starts and whether its value is a string or list. */
   start: number;
   value: number;
@@ -42,10 +48,25 @@ const CHAR = {
   greater: 62,
 };
 
+/** What a scan parses of a text: the parts to parse (undefined for all of it), and the fetchers of the parts left out. */
+export interface ParsePlan {
+  ranges?: { from: number; to: number }[];
+  /** The fetchers of literal bindings, read without the grammar. */
+  fetchers: Fetcher[];
+}
+
 /** The parts of `text` to parse, in order; undefined when all of it must be. */
 export function rangesToParse(text: string): { from: number; to: number }[] | undefined {
-  const skipped = new Skipper(text).run();
-  if (skipped.length === 0) return undefined;
+  return planParse(text).ranges;
+}
+
+export function planParse(text: string): ParsePlan {
+  const skipper = new Skipper(text);
+  const skipped = skipper.run();
+  return { ranges: skipped.length === 0 ? undefined : complement(text, skipped), fetchers: skipper.fetchers };
+}
+
+function complement(text: string, skipped: { from: number; to: number }[]): { from: number; to: number }[] {
   const ranges: { from: number; to: number }[] = [];
   let at = 0;
   for (const skip of skipped) {
@@ -61,6 +82,8 @@ class Skipper {
   private readonly outermost = this.frame(true);
   private readonly frames: Frame[] = [];
   private readonly skipped: { from: number; to: number }[] = [];
+  readonly fetchers: Fetcher[] = [];
+  private guard: LiteralGuard | undefined;
 
   constructor(private readonly text: string) {}
 
@@ -69,8 +92,8 @@ class Skipper {
     return this.skipped.sort((a, b) => a.from - b.from);
   }
 
-  private frame(binds: boolean): Frame {
-    return { binds, start: -1, value: -1, skippable: [], bindsHash: false };
+  private frame(binds: boolean, isSet = false): Frame {
+    return { binds, isSet, start: -1, value: -1, skippable: [], bindsHash: false };
   }
 
   /** Reads code from `i` to the end, or to the `}` closing an interpolation; returns where it stopped. */
@@ -82,11 +105,14 @@ class Skipper {
       const top = frames.at(-1) ?? this.outermost;
       if (c === CHAR.hash) i = lineEnd(text, i);
       else if (c === CHAR.slash && text.charCodeAt(i + 1) === CHAR.star) i = blockEnd(text, i);
-      else if (c === CHAR.quote) i = this.string(i + 1, false);
-      else if (c === CHAR.apostrophe && text.charCodeAt(i + 1) === CHAR.apostrophe) i = this.string(i + 2, true);
+      else if (c === CHAR.quote) {
+        // A quoted name starts a binding too: `"pkg-1" = fetchurl { … };`.
+        if (top.binds && top.start < 0) top.start = i;
+        i = this.string(i + 1, false);
+      } else if (c === CHAR.apostrophe && text.charCodeAt(i + 1) === CHAR.apostrophe) i = this.string(i + 2, true);
       else if (c === CHAR.braceEnd && inInterpolation && frames.length === base) return i + 1;
       else if (c === CHAR.brace || c === CHAR.bracket || c === CHAR.paren) {
-        frames.push(this.frame(c === CHAR.brace));
+        frames.push(this.frame(c === CHAR.brace, c === CHAR.brace));
         i++;
       } else if (c === CHAR.braceEnd || c === CHAR.bracketEnd || c === CHAR.parenEnd) {
         this.close();
@@ -152,9 +178,21 @@ class Skipper {
       !HASH_WORD.test(text.slice(frame.start, end))
     ) {
       frame.skippable.push({ from: frame.start, to: end });
-    }
+    } else if (frame.isSet && frame.start >= 0 && frame.value >= 0 && isNameStart(text.charCodeAt(frame.value))) this.readLiteral(frame.start, end);
     frame.start = -1;
     frame.value = -1;
+  }
+
+  /** A binding read without the grammar: left out of the parse, with whatever was to be skipped inside it. */
+  private readLiteral(from: number, to: number): void {
+    this.guard ??= new LiteralGuard(this.text);
+    const fetchers = literalBindingFetchers(this.text, from, to, this.guard);
+    if (!fetchers) return;
+    // A binding inside it (`src = fetchFromGitHub { … };`) may have been read already.
+    while ((this.fetchers.at(-1)?.from ?? -1) >= from) this.fetchers.pop();
+    this.fetchers.push(...fetchers);
+    while ((this.skipped.at(-1)?.from ?? -1) >= from) this.skipped.pop();
+    this.skipped.push({ from, to });
   }
 
   private close(): void {
@@ -171,6 +209,10 @@ function isComparisonChar(c: number): boolean {
 /** Letters, digits, `_`, `'`, `-` and `.` (names, attribute paths, numbers). */
 function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 39 || c === 45 || c === 46;
+}
+
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
 
 function isStringOrList(text: string, at: number): boolean {

@@ -94,24 +94,7 @@ export function hashRecord(value: SyntaxNode, claim: Claim, scope: Scope): Fetch
   const isString = value.name === 'String' || value.name === 'IndentedString';
   const quote = value.name === 'String' ? 1 : value.name === 'IndentedString' ? 2 : 0;
   const written = isString ? scope.literal(value) : scope.slice(value);
-  const record: Fetcher = {
-    fetcher: claim.fetcher,
-    from: claim.from,
-    to: claim.to,
-    urls: claim.urls.filter((url): url is string => url !== undefined),
-    dynamicUrl: claim.urls.includes(undefined),
-    hashAttr: claim.hashAttr,
-    hash: written ?? scope.text.slice(value.from + quote, value.to - quote),
-    hashFrom: value.from + quote,
-    hashTo: value.to - quote,
-    quoted: isString,
-    placeholder: false,
-    mode: claim.mode,
-  };
-  if (claim.name !== undefined) record.name = claim.name;
-  if (claim.ipfs !== undefined) record.ipfs = claim.ipfs;
-  if (claim.via !== undefined) record.via = claim.via;
-  if (claim.why !== undefined) record.why = claim.why;
+  const record = recordOf(claim, written ?? scope.text.slice(value.from + quote, value.to - quote), value.from + quote, value.to - quote, isString);
   if (!isString) {
     record.placeholder = /^(lib\.)?fake(Hash|Sha256|Sha512)$/.test(record.hash);
     if (!record.placeholder) record.hashProblem = { kind: 'not-literal' };
@@ -125,12 +108,45 @@ export function hashRecord(value: SyntaxNode, claim: Claim, scope: Scope): Fetch
   return record;
 }
 
+/** The record for a plain string `written` at [hashFrom, hashTo), bound to the claim's own hash attribute. */
+export function literalHashRecord(claim: Claim, written: string, hashFrom: number, hashTo: number): Fetcher {
+  const record = recordOf(claim, written, hashFrom, hashTo, true);
+  readHash(record, written, algoOfBinding(claim, claim.hashAttr, written));
+  return record;
+}
+
+function recordOf(claim: Claim, hash: string, hashFrom: number, hashTo: number, quoted: boolean): Fetcher {
+  const record: Fetcher = {
+    fetcher: claim.fetcher,
+    from: claim.from,
+    to: claim.to,
+    urls: claim.urls.filter((url): url is string => url !== undefined),
+    dynamicUrl: claim.urls.includes(undefined),
+    hashAttr: claim.hashAttr,
+    hash,
+    hashFrom,
+    hashTo,
+    quoted,
+    placeholder: false,
+    mode: claim.mode,
+  };
+  if (claim.name !== undefined) record.name = claim.name;
+  if (claim.ipfs !== undefined) record.ipfs = claim.ipfs;
+  if (claim.via !== undefined) record.via = claim.via;
+  if (claim.why !== undefined) record.why = claim.why;
+  return record;
+}
+
 /** The algorithm a bare digest is in: from the attribute, the name it is bound to, outputHashAlgo, or its length. */
 function algoFor(value: SyntaxNode, claim: Claim, written: string, scope: Scope): HashAlgo | undefined {
+  const bound = value.parent?.name === 'Bind' ? value.parent.firstChild : value.parent?.name === 'Formal' ? value.parent.firstChild : null;
+  return algoOfBinding(claim, bound ? scope.slice(bound).split('.').pop()!.replace(/"/g, '') : undefined, written);
+}
+
+function algoOfBinding(claim: Claim, boundName: string | undefined, written: string): HashAlgo | undefined {
   const fromAttr = HASH_ATTRS[claim.hashAttr] ?? algoOfName(claim.hashAttr);
   if (fromAttr) return fromAttr;
-  const bound = value.parent?.name === 'Bind' ? value.parent.firstChild : value.parent?.name === 'Formal' ? value.parent.firstChild : null;
-  const boundAlgo = bound ? algoOfName(scope.slice(bound).split('.').pop()!.replace(/"/g, '')) : undefined;
+  const boundAlgo = boundName ? algoOfName(boundName) : undefined;
   if (boundAlgo) return boundAlgo;
   if (claim.outputHashAlgo && claim.outputHashAlgo in HASH_ATTRS) return claim.outputHashAlgo as HashAlgo;
   return ({ 52: 'sha256', 64: 'sha256', 103: 'sha512', 128: 'sha512' } as Record<number, HashAlgo>)[written.length];

@@ -1,0 +1,258 @@
+import { literalCallClaim, fetcherOfPath } from './extract';
+import { FETCHER_PASSERS, HASH_ATTRS, HASH_NAME, isHashShaped, isSri, NOT_HASHES, VENDOR_HASHES } from './kinds';
+import { literalHashRecord, type Fetcher } from './record';
+import type { CallArgs } from './args';
+
+/*
+ * The scan's fast path for generated sets (nixpkgs' plugin, package and node lists): thousands of
+ * bindings that call a fetcher with literal strings only, `x = fetchurl { url = "…"; sha256 = "…"; };`,
+ * or a builder around one, `x = buildVimPlugin { pname = "…"; src = fetchFromGitHub { … }; };`.
+ * What such a binding holds depends on nothing else in the file, so it is read here from its text
+ * and left out of the grammar's parse. Anything else (an interpolation, an `inherit`, a comment, a
+ * second hash, a name the file defines or selects) is left to the grammar.
+ */
+
+const HASH_ATTR_NAMES = Object.keys(HASH_ATTRS);
+/** A hash's length as `hashShapedText` in extract.ts allows it. */
+const MIN_HASH = 26;
+const MAX_HASH = 140;
+
+type LiteralValue =
+  { kind: 'string'; value: string; from: number; to: number } | { kind: 'word'; written: string } | { kind: 'list'; items: string[] } | LiteralCall;
+
+interface LiteralCall {
+  kind: 'call';
+  function: string;
+  from: number;
+  to: number;
+  entries: Map<string, LiteralValue>;
+  /** Whether a binding's name is a path (`meta.homepage = …`): a fetcher's arguments hold none. */
+  dotted: boolean;
+}
+
+/** The names by which the rest of a file may reach a binding or define a function, worked out once per file. */
+export class LiteralGuard {
+  /** Undefined when the file reaches bindings by names the guard does not collect (`rec`, `with`, `x.${y}`). */
+  private readonly selected: Set<string> | undefined;
+  private readonly inherited: Set<string>;
+  private readonly defined = new Map<string, boolean>();
+
+  constructor(private readonly text: string) {
+    this.selected = /(?<![\w'-])(rec|with)(?![\w'-])|\.\s*\$\{/.test(text) ? undefined : selectedNames(text);
+    this.inherited = inheritedNames(text);
+  }
+
+  /** Whether a binding of this name, calling these functions, may be read alone. */
+  allows(name: string, functions: string[]): boolean {
+    return !!this.selected && !this.selected.has(name) && !this.inherited.has(name) && functions.every((f) => !this.isDefined(f));
+  }
+
+  /** A function the file defines (`f = …`, `inherit f`) may be a wrapper whose other calls read the hash. */
+  private isDefined(path: string): boolean {
+    const name = path.slice(path.lastIndexOf('.') + 1);
+    let defined = this.defined.get(name);
+    if (defined === undefined) {
+      defined = this.inherited.has(name) || new RegExp(`(?<![\\w'-])${name}\\s*=(?!=)`).test(this.text);
+      this.defined.set(name, defined);
+    }
+    return defined;
+  }
+}
+
+/** Every name selected in the text (`x.name`, `x."name"`, strings included): a superset of those read from a set. */
+function selectedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const [, name = '', quoted] of text.matchAll(/\.\s*(?:([A-Za-z_][\w'-]*)|"([^"\\$]*)")/g)) names.add(quoted ?? name);
+  return names;
+}
+
+function inheritedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const [, inherited = ''] of text.matchAll(/(?<![\w'-])inherit(?![\w'-])([^;]*)/g))
+    for (const [word] of inherited.matchAll(/[A-Za-z_][\w'-]*/g)) names.add(word);
+  return names;
+}
+
+/** The fetchers of `text[from, to)` when it is a binding `name = call;` of literals only; undefined for any other. */
+export function literalBindingFetchers(text: string, from: number, to: number, guard: LiteralGuard): Fetcher[] | undefined {
+  const reader = new Reader(text, from, to);
+  const binding = reader.binding();
+  if (!binding || binding.dotted || binding.value.kind !== 'call' || !reader.atEnd()) return undefined;
+  const calls: LiteralCall[] = [];
+  if (
+    !collectCalls(binding.value, false, calls) ||
+    !guard.allows(
+      binding.name,
+      calls.map((c) => c.function),
+    )
+  )
+    return undefined;
+  const fetchers: Fetcher[] = [];
+  for (const call of calls) {
+    const fetcher = fetcherOfPath(call.function);
+    if (!fetcher) continue;
+    const hashAttr = HASH_ATTR_NAMES.find((name) => call.entries.has(name));
+    const hash = hashAttr ? call.entries.get(hashAttr) : undefined;
+    if (!hashAttr || hash?.kind !== 'string') return undefined;
+    const claim = literalCallClaim({ fetcher: fetcher.display, kind: fetcher.kind }, new LiteralArgs(call.entries), hashAttr, call);
+    fetchers.push(literalHashRecord(claim, hash.value, hash.from, hash.to));
+  }
+  return fetchers.length > 0 ? fetchers : undefined;
+}
+
+/**
+ * The calls in a binding's value, when every hash in it is a fetcher's own (one per fetcher, a
+ * string) and nothing else in it would count as a hash (see `countsAsHash` in extract.ts).
+ */
+function collectCalls(call: LiteralCall, inFetcher: boolean, calls: LiteralCall[]): boolean {
+  const path = call.function;
+  const name = path.slice(path.lastIndexOf('.') + 1);
+  const isFetcher = !!fetcherOfPath(path);
+  if (FETCHER_PASSERS.has(name) || name === 'import' || (path.startsWith('builtins.') && !isFetcher) || inFetcher || (isFetcher && call.dotted)) return false;
+  calls.push(call);
+  let hashes = 0;
+  for (const [key, value] of call.entries) {
+    const isHashAttr = isFetcher && HASH_ATTR_NAMES.includes(key);
+    if (isHashAttr) hashes++;
+    // `recursiveHash = true;` holds no hash; any other value under a hash's name may.
+    else if (VENDOR_HASHES[key] || (HASH_NAME.test(key) && value.kind !== 'word')) return false;
+    if (value.kind === 'call' && !collectCalls(value, isFetcher, calls)) return false;
+    if (value.kind === 'string' && !isHashAttr && countsAsHash(key, value.value)) return false;
+    // A fetcher's lists (`urls`) are left to the grammar.
+    if (value.kind === 'list' && (isFetcher || value.items.some((item) => countsAsHash(key, item)))) return false;
+  }
+  return !isFetcher || hashes === 1;
+}
+
+/** A string that the grammar's reading would count as a hash: SRI anywhere, or hash-shaped under a name not known to hold none. */
+function countsAsHash(key: string, value: string): boolean {
+  return isSri(value) || (value.length >= MIN_HASH && value.length <= MAX_HASH && isHashShaped(value.trim()) && !NOT_HASHES.has(key));
+}
+
+/** A fetcher's arguments from literals: strings, `true`/`false`. */
+class LiteralArgs implements CallArgs {
+  constructor(private readonly entries: Map<string, LiteralValue>) {}
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  text(name: string): string | undefined {
+    const value = this.entries.get(name);
+    return value?.kind === 'string' ? value.value : undefined;
+  }
+
+  written(name: string): string | undefined {
+    const value = this.entries.get(name);
+    return value?.kind === 'word' ? value.written : value?.kind === 'string' ? `"${value.value}"` : undefined;
+  }
+
+  isTrue(name: string): boolean {
+    return this.written(name) === 'true';
+  }
+
+  urls(): (string | undefined)[] {
+    return this.has('url') ? [this.text('url')] : [];
+  }
+
+  name(): string | undefined {
+    const pname = this.text('pname');
+    const version = this.text('version');
+    return this.text('name') ?? (pname && version ? `${pname}-${version}` : undefined);
+  }
+}
+
+const SPACE = /[ \t\r\n]/y;
+const IDENTIFIER = /[A-Za-z_][\w'-]*/y;
+/** A string without escapes or interpolations (`$` alone is text, but rare enough to leave to the grammar). */
+const PLAIN_STRING = /"([^"\\$]*)"/y;
+const WORD = /(?:true|false)(?![\w'-])/y;
+/** A list of plain strings (in a builder's set only: `meta.platforms = [ "x86_64-linux" ];`). */
+const STRING_LIST = /\[(?:[ \t\r\n]*"[^"\\$]*")*[ \t\r\n]*\]/y;
+
+/** A reader of the literal-only bindings above, over text[from, to). */
+class Reader {
+  private at: number;
+
+  constructor(
+    private readonly text: string,
+    from: number,
+    private readonly to: number,
+  ) {
+    this.at = from;
+  }
+
+  atEnd(): boolean {
+    this.space();
+    return this.at === this.to;
+  }
+
+  /** `a.b."c" = value;`: the last name of the path and the value. */
+  binding(): { name: string; dotted: boolean; value: LiteralValue } | undefined {
+    let name = this.key();
+    let dotted = false;
+    for (; name !== undefined && this.eat('.'); dotted = true) name = this.key();
+    if (name === undefined || !this.eat('=') || this.text[this.at] === '=') return undefined;
+    const value = this.value();
+    return value && this.eat(';') ? { name, dotted, value } : undefined;
+  }
+
+  private value(): LiteralValue | undefined {
+    this.space();
+    const from = this.at;
+    const string = this.match(PLAIN_STRING);
+    if (string) return { kind: 'string', value: string[1]!, from: from + 1, to: this.at - 1 };
+    const word = this.match(WORD);
+    if (word) return { kind: 'word', written: word[0] };
+    const list = this.match(STRING_LIST);
+    if (list) return { kind: 'list', items: [...list[0].matchAll(/"([^"]*)"/g)].map(([, item = '']) => item) };
+    return this.call();
+  }
+
+  /** `f { bindings }`, `pkgs.f { bindings }`. */
+  private call(): LiteralCall | undefined {
+    const from = this.at;
+    let path = this.match(IDENTIFIER)?.[0];
+    while (path !== undefined && this.text[this.at] === '.') {
+      this.at++;
+      const part = this.match(IDENTIFIER)?.[0];
+      path = part === undefined ? undefined : `${path}.${part}`;
+    }
+    if (path === undefined || !this.eat('{')) return undefined;
+    const entries = new Map<string, LiteralValue>();
+    let dotted = false;
+    while (!this.eat('}')) {
+      const binding = this.binding();
+      if (!binding || entries.has(binding.name)) return undefined;
+      entries.set(binding.name, binding.value);
+      dotted ||= binding.dotted;
+    }
+    return { kind: 'call', function: path, from, to: this.at, entries, dotted };
+  }
+
+  private key(): string | undefined {
+    this.space();
+    const quoted = this.match(PLAIN_STRING);
+    return quoted ? quoted[1] : this.match(IDENTIFIER)?.[0];
+  }
+
+  private eat(char: string): boolean {
+    this.space();
+    if (this.text[this.at] !== char || this.at >= this.to) return false;
+    this.at++;
+    return true;
+  }
+
+  private space(): void {
+    SPACE.lastIndex = this.at;
+    while (this.at < this.to && SPACE.test(this.text)) this.at = SPACE.lastIndex;
+  }
+
+  private match(pattern: RegExp): RegExpExecArray | undefined {
+    pattern.lastIndex = this.at;
+    const found = pattern.exec(this.text);
+    if (!found || pattern.lastIndex > this.to) return undefined;
+    this.at = pattern.lastIndex;
+    return found;
+  }
+}
