@@ -1,7 +1,7 @@
 // A new user's first run, in a real VS Code (code-server) with a real Kubo node and Nix behind it:
 // the demo workspace, offline. Every step saves a screenshot under test-results/ (docs/screenshots/
 // and the README use them).
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,28 +14,12 @@ import { repoRoot } from '../helpers/cli';
 import { startDemoWorkspace } from '../helpers/demo-workspace';
 import { nixKeyPair, tempDir } from '../helpers/nix-env';
 import { startVsCode } from '../helpers/vscode';
+import { eventually as poll, stepsOf, type OnFailure } from '../helpers/steps';
 import { cidForFlatHash } from '../../src/core/cid';
 import { NixHash } from '../../src/core/hash';
 
 /** How often the extension looks at the node here; lenses must follow within a few of these. */
 const REFRESH_SECONDS = 2;
-let onTimeout: (what: string) => Promise<unknown> = async () => undefined;
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await onTimeout(what);
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 /** The walkthrough's step, by title, and whether VS Code shows it ticked. */
 function walkthroughStep(page: Page, title: string) {
@@ -97,20 +81,10 @@ test('a new user in VS Code', async (t) => {
     250,
   );
   t.after(() => clearInterval(watching));
-  onTimeout = async (what) => {
-    await vs.screenshot(`failed-${what.replace(/\W+/g, '-')}`);
-    process.stderr.write(`--- the Nix IPFS output log\n${vs.outputLog().split('\n').slice(-60).join('\n')}\n`);
-  };
+  const onFailure: OnFailure = (what) => vs.keepEvidence(what);
+  const eventually = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs?: number) => poll(what, probe, { timeoutMs, onFailure });
   /** A step of the walk; a failure leaves a screenshot and the end of the output log. */
-  const step = (name: string, run: (st: TestContext) => Promise<unknown>) =>
-    t.test(name, async (st) => {
-      try {
-        await run(st);
-      } catch (error) {
-        await onTimeout(name);
-        throw error;
-      }
-    });
+  const step = stepsOf(t, onFailure);
   const lens = (title: string) => page.locator('.codelens-decoration a, .contentWidgets a', { hasText: title });
   const nodeRow = async (label: string) => (await vs.viewRows('Node')).find((r) => r.startsWith(label)) ?? '';
   const pane = (name: string) => page.locator('.pane', { has: page.locator('.pane-header', { hasText: name }) }).first();

@@ -1,7 +1,7 @@
 // The Sources view in a real VS Code (code-server) with a real Kubo node and Nix behind it: a source whose
 // URL died and that only the Nix store still has is shown at risk; Rescue pins it from the store; stock Nix
 // then builds its fetcher through hashed-mirrors with the URL still dead.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -13,26 +13,9 @@ import { run } from '../helpers/cli';
 import { startDemoWorkspace } from '../helpers/demo-workspace';
 import { nix, noNarinfoCache, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
 import { startVsCode } from '../helpers/vscode';
+import { eventually as poll, stepsOf, type OnFailure } from '../helpers/steps';
 import { cidForFlatHash } from '../../src/core/cid';
 import { NixHash } from '../../src/core/hash';
-
-let onTimeout: (what: string) => Promise<unknown> = async () => undefined;
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await onTimeout(what);
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 test('the Sources view: a dead URL at risk, rescued from the store, built by stock Nix through hashed-mirrors', async (t) => {
   const node = await startKuboNode();
@@ -63,19 +46,10 @@ test('the Sources view: a dead URL at risk, rescued from the store, built by sto
   });
   t.after(() => vs.stop());
   const { page } = vs;
-  onTimeout = async (what) => {
-    await vs.screenshot(`failed-sources-${what.replace(/\W+/g, '-')}`);
-    process.stderr.write(`--- the Nix IPFS output log\n${vs.outputLog().split('\n').slice(-60).join('\n')}\n`);
-  };
-  const step = (title: string, body: (st: TestContext) => Promise<unknown>) =>
-    t.test(title, async (st) => {
-      try {
-        await body(st);
-      } catch (error) {
-        await onTimeout(title);
-        throw error;
-      }
-    });
+  const onFailure: OnFailure = (what) => vs.keepEvidence(`sources-${what}`);
+  const eventually = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs?: number) => poll(what, probe, { timeoutMs, onFailure });
+  /** A step of the walk; a failure leaves a screenshot and the end of the output log. */
+  const step = stepsOf(t, onFailure);
   // "Mirrored Sources" has "Sources" in its title too: the pane whose title is exactly that.
   const sourcesPane = page.locator('.pane', { has: page.locator('.pane-header .title', { hasText: /^Sources$/ }) }).first();
   const sourceRow = async () => (await sourcesPane.locator('.monaco-list-row').allInnerTexts()).find((r) => r.includes(name)) ?? '';

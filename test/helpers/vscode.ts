@@ -48,6 +48,8 @@ export interface VsCode {
   /** The extension's output channel "Nix IPFS", as VS Code wrote it to its log file. */
   outputLog(): string;
   screenshot(name: string): Promise<string>;
+  /** After a failure: a screenshot named after `what`, and the end of the output log on stderr. */
+  keepEvidence(what: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -228,6 +230,10 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
       const file = path.join(resultsDir, `${name}.png`);
       await page.screenshot({ path: file });
       return file;
+    },
+    async keepEvidence(what) {
+      await vs.screenshot(`failed-${what.replace(/\W+/g, '-')}`);
+      process.stderr.write(`--- the Nix IPFS output log\n${vs.outputLog().split('\n').slice(-60).join('\n')}\n`);
     },
     async notifications() {
       return page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message').allInnerTexts();
