@@ -5,9 +5,10 @@ import { parseChunks } from '../core/fetchers/chunks';
 import type { ChunkReply, ChunkRequest } from './parse-pool';
 import { scanFileForWorker, type ScanRequest } from './scan';
 
-parentPort!.on('message', async (request: ScanRequest | ChunkRequest) => {
+parentPort!.on('message', (request: ScanRequest | ChunkRequest) => {
   if ('file' in request) {
-    parentPort!.postMessage(await scanFileForWorker(request));
+    const { reply, transfer } = scanFileForWorker(request);
+    parentPort!.postMessage(reply, transfer);
     return;
   }
   // A parse that throws is a split that does not hold: the server parses the file whole, and reports what that finds.

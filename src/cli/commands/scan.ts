@@ -19,7 +19,8 @@ export const scanCommand: Command = {
       counts = await scanWorkspaceJson(
         target,
         (json) => {
-          process.stdout.write(`${first ? '[\n' : ',\n'}${json}`);
+          process.stdout.write(first ? '[\n' : ',\n');
+          process.stdout.write(json);
           first = false;
         },
         { onStart },

@@ -73,11 +73,11 @@ function inheritedNames(text: string): Set<string> {
   return names;
 }
 
-/** The fetchers of `text[from, to)` when it is a binding `name = call;` of literals only; undefined for any other. */
-export function literalBindingFetchers(text: string, from: number, to: number, guard: LiteralGuard): Fetcher[] | undefined {
-  const reader = new Reader(text, from, to);
+/** The binding at `from` when it is `name = call;` of literals only: its fetchers and where it ends; undefined for any other. */
+export function literalBinding(text: string, from: number, guard: LiteralGuard): { fetchers: Fetcher[]; end: number } | undefined {
+  const reader = new Reader(text, from, text.length);
   const binding = reader.binding();
-  if (!binding || binding.dotted || binding.value.kind !== 'call' || !reader.atEnd()) return undefined;
+  if (!binding || binding.dotted || binding.value.kind !== 'call') return undefined;
   const calls: LiteralCall[] = [];
   if (
     !collectCalls(binding.value, false, calls) ||
@@ -89,7 +89,7 @@ export function literalBindingFetchers(text: string, from: number, to: number, g
     return undefined;
   const fetchers: Fetcher[] = [];
   for (const call of calls) {
-    const fetcher = fetcherOfPath(call.function);
+    const fetcher = fetcherOf(call.function);
     if (!fetcher) continue;
     const hashAttr = HASH_ATTR_NAMES.find((name) => call.entries.has(name));
     const hash = hashAttr ? call.entries.get(hashAttr) : undefined;
@@ -97,7 +97,7 @@ export function literalBindingFetchers(text: string, from: number, to: number, g
     const claim = literalCallClaim({ fetcher: fetcher.display, kind: fetcher.kind }, new LiteralArgs(call.entries), hashAttr, call);
     fetchers.push(literalHashRecord(claim, hash.value, hash.from, hash.to));
   }
-  return fetchers.length > 0 ? fetchers : undefined;
+  return fetchers.length > 0 ? { fetchers, end: reader.position } : undefined;
 }
 
 /**
@@ -107,7 +107,7 @@ export function literalBindingFetchers(text: string, from: number, to: number, g
 function collectCalls(call: LiteralCall, inFetcher: boolean, calls: LiteralCall[]): boolean {
   const path = call.function;
   const name = path.slice(path.lastIndexOf('.') + 1);
-  const isFetcher = !!fetcherOfPath(path);
+  const isFetcher = !!fetcherOf(path);
   if (FETCHER_PASSERS.has(name) || name === 'import' || (path.startsWith('builtins.') && !isFetcher) || inFetcher || (isFetcher && call.dotted)) return false;
   calls.push(call);
   let hashes = 0;
@@ -126,7 +126,17 @@ function collectCalls(call: LiteralCall, inFetcher: boolean, calls: LiteralCall[
 
 /** A string that the grammar's reading would count as a hash: SRI anywhere, or hash-shaped under a name not known to hold none. */
 function countsAsHash(key: string, value: string): boolean {
-  return isSri(value) || (value.length >= MIN_HASH && value.length <= MAX_HASH && isHashShaped(value.trim()) && !NOT_HASHES.has(key));
+  // Shorter than any hash, SRI included: most strings (names, versions).
+  if (value.trim().length < MIN_HASH) return false;
+  return isSri(value) || (value.length <= MAX_HASH && isHashShaped(value.trim()) && !NOT_HASHES.has(key));
+}
+
+const fetchers = new Map<string, ReturnType<typeof fetcherOfPath>>();
+
+/** `fetcherOfPath`, remembered: a generated set calls the same few functions thousands of times. */
+function fetcherOf(path: string): ReturnType<typeof fetcherOfPath> {
+  if (!fetchers.has(path)) fetchers.set(path, fetcherOfPath(path));
+  return fetchers.get(path);
 }
 
 /** A fetcher's arguments from literals: strings, `true`/`false`. */
@@ -162,15 +172,11 @@ class LiteralArgs implements CallArgs {
   }
 }
 
-const SPACE = /[ \t\r\n]/y;
-const IDENTIFIER = /[A-Za-z_][\w'-]*/y;
-/** A string without escapes or interpolations (`$` alone is text, but rare enough to leave to the grammar). */
-const PLAIN_STRING = /"([^"\\$]*)"/y;
-const WORD = /(?:true|false)(?![\w'-])/y;
-/** A list of plain strings (in a builder's set only: `meta.platforms = [ "x86_64-linux" ];`). */
-const STRING_LIST = /\[(?:[ \t\r\n]*"[^"\\$]*")*[ \t\r\n]*\]/y;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const DOLLAR = 36;
 
-/** A reader of the literal-only bindings above, over text[from, to). */
+/** A reader of the literal-only bindings above, over text[from, to): character by character, as it runs on every binding of a big set. */
 class Reader {
   private at: number;
 
@@ -182,9 +188,8 @@ class Reader {
     this.at = from;
   }
 
-  atEnd(): boolean {
-    this.space();
-    return this.at === this.to;
+  get position(): number {
+    return this.at;
   }
 
   /** `a.b."c" = value;`: the last name of the path and the value. */
@@ -200,22 +205,20 @@ class Reader {
   private value(): LiteralValue | undefined {
     this.space();
     const from = this.at;
-    const string = this.match(PLAIN_STRING);
-    if (string) return { kind: 'string', value: string[1]!, from: from + 1, to: this.at - 1 };
-    const word = this.match(WORD);
-    if (word) return { kind: 'word', written: word[0] };
-    const list = this.match(STRING_LIST);
-    if (list) return { kind: 'list', items: [...list[0].matchAll(/"([^"]*)"/g)].map(([, item = '']) => item) };
-    return this.call();
+    const string = this.string();
+    if (string !== undefined) return { kind: 'string', value: string, from: from + 1, to: this.at - 1 };
+    const word = this.word('true') ?? this.word('false');
+    if (word) return { kind: 'word', written: word };
+    return this.text[from] === '[' ? this.list() : this.call();
   }
 
   /** `f { bindings }`, `pkgs.f { bindings }`. */
   private call(): LiteralCall | undefined {
     const from = this.at;
-    let path = this.match(IDENTIFIER)?.[0];
+    let path = this.identifier();
     while (path !== undefined && this.text[this.at] === '.') {
       this.at++;
-      const part = this.match(IDENTIFIER)?.[0];
+      const part = this.identifier();
       path = part === undefined ? undefined : `${path}.${part}`;
     }
     if (path === undefined || !this.eat('{')) return undefined;
@@ -230,10 +233,49 @@ class Reader {
     return { kind: 'call', function: path, from, to: this.at, entries, dotted };
   }
 
+  /** A list of plain strings (in a builder's set only: `meta.platforms = [ "x86_64-linux" ];`). */
+  private list(): LiteralValue | undefined {
+    this.at++;
+    const items: string[] = [];
+    for (let item = (this.space(), this.string()); item !== undefined; item = (this.space(), this.string())) items.push(item);
+    return this.eat(']') ? { kind: 'list', items } : undefined;
+  }
+
   private key(): string | undefined {
     this.space();
-    const quoted = this.match(PLAIN_STRING);
-    return quoted ? quoted[1] : this.match(IDENTIFIER)?.[0];
+    return this.string() ?? this.identifier();
+  }
+
+  /** A string without escapes or interpolations (`$` alone is text, but rare enough to leave to the grammar). */
+  private string(): string | undefined {
+    const { text } = this;
+    if (text.charCodeAt(this.at) !== QUOTE) return undefined;
+    for (let i = this.at + 1; i < this.to; i++) {
+      const c = text.charCodeAt(i);
+      if (c === BACKSLASH || c === DOLLAR) return undefined;
+      if (c !== QUOTE) continue;
+      const value = text.slice(this.at + 1, i);
+      this.at = i + 1;
+      return value;
+    }
+    return undefined;
+  }
+
+  private identifier(): string | undefined {
+    const { text } = this;
+    const from = this.at;
+    if (!isNameStart(text.charCodeAt(from))) return undefined;
+    let end = from + 1;
+    while (end < this.to && isNameChar(text.charCodeAt(end))) end++;
+    this.at = end;
+    return text.slice(from, end);
+  }
+
+  private word(word: string): string | undefined {
+    const end = this.at + word.length;
+    if (end > this.to || !this.text.startsWith(word, this.at) || isNameChar(this.text.charCodeAt(end))) return undefined;
+    this.at = end;
+    return word;
   }
 
   private eat(char: string): boolean {
@@ -244,15 +286,16 @@ class Reader {
   }
 
   private space(): void {
-    SPACE.lastIndex = this.at;
-    while (this.at < this.to && SPACE.test(this.text)) this.at = SPACE.lastIndex;
+    for (let c = this.text.charCodeAt(this.at); this.at < this.to && (c === 32 || c === 10 || c === 9 || c === 13); c = this.text.charCodeAt(this.at))
+      this.at++;
   }
+}
 
-  private match(pattern: RegExp): RegExpExecArray | undefined {
-    pattern.lastIndex = this.at;
-    const found = pattern.exec(this.text);
-    if (!found || pattern.lastIndex > this.to) return undefined;
-    this.at = pattern.lastIndex;
-    return found;
-  }
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+/** `[\w'-]`: letters, digits, `_`, `'` and `-`. */
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57) || c === 39 || c === 45;
 }

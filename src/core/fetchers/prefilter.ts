@@ -1,4 +1,4 @@
-import { LiteralGuard, literalBindingFetchers } from './literal-bindings';
+import { LiteralGuard, literalBinding } from './literal-bindings';
 import type { Fetcher } from './record';
 
 /*
@@ -126,7 +126,7 @@ class Skipper {
         !isComparisonChar(text.charCodeAt(i - 1))
       ) {
         top.value = nextToken(text, i + 1);
-        i++;
+        i = (top.isSet && isNameStart(text.charCodeAt(top.value)) && this.readLiteral(top)) || i + 1;
       } else if (c === CHAR.semicolon && top.binds) {
         this.endBinding(top, i + 1);
         i++;
@@ -178,21 +178,21 @@ class Skipper {
       !HASH_WORD.test(text.slice(frame.start, end))
     ) {
       frame.skippable.push({ from: frame.start, to: end });
-    } else if (frame.isSet && frame.start >= 0 && frame.value >= 0 && isNameStart(text.charCodeAt(frame.value))) this.readLiteral(frame.start, end);
+    }
     frame.start = -1;
     frame.value = -1;
   }
 
-  /** A binding read without the grammar: left out of the parse, with whatever was to be skipped inside it. */
-  private readLiteral(from: number, to: number): void {
+  /** The binding of `frame` read without the grammar and left out of the parse: where it ends, or 0 when it is not one to read so. */
+  private readLiteral(frame: Frame): number {
     this.guard ??= new LiteralGuard(this.text);
-    const fetchers = literalBindingFetchers(this.text, from, to, this.guard);
-    if (!fetchers) return;
-    // A binding inside it (`src = fetchFromGitHub { … };`) may have been read already.
-    while ((this.fetchers.at(-1)?.from ?? -1) >= from) this.fetchers.pop();
-    this.fetchers.push(...fetchers);
-    while ((this.skipped.at(-1)?.from ?? -1) >= from) this.skipped.pop();
-    this.skipped.push({ from, to });
+    const read = literalBinding(this.text, frame.start, this.guard);
+    if (!read) return 0;
+    this.fetchers.push(...read.fetchers);
+    this.skipped.push({ from: frame.start, to: read.end });
+    frame.start = -1;
+    frame.value = -1;
+    return read.end;
   }
 
   private close(): void {
