@@ -38,7 +38,7 @@ export class LiteralGuard {
   private readonly defined = new Map<string, boolean>();
 
   constructor(private readonly text: string) {
-    this.selected = /(?<![\w'-])(rec|with)(?![\w'-])|\.\s*\$\{/.test(text) ? undefined : selectedNames(text);
+    this.selected = reachesByOtherNames(text) ? undefined : selectedNames(text);
     this.inherited = inheritedNames(text);
   }
 
@@ -57,6 +57,13 @@ export class LiteralGuard {
     }
     return defined;
   }
+}
+
+/** Whether the file may reach a binding by names the guard does not collect: `rec`, `with`, `x.${y}`. */
+function reachesByOtherNames(text: string): boolean {
+  // The plain searches first: the pattern's look-behind is slow on a big file.
+  const mayHave = text.includes('rec') || text.includes('with') || text.includes('${');
+  return mayHave && /(?<![\w'-])(rec|with)(?![\w'-])|\.\s*\$\{/.test(text);
 }
 
 /** Every name selected in the text (`x.name`, `x."name"`, strings included): a superset of those read from a set. */
