@@ -1,13 +1,13 @@
-// A parse worker: scans the .nix files scanWorkspace sends it, one at a time, and parses chunks
+// A parse worker: scans the .nix files scanWorkspace sends it, a batch at a time, and parses chunks
 // of big files for the language server's ParsePool.
 import { parentPort } from 'node:worker_threads';
 import { parseChunks } from '../core/fetchers/chunks';
 import type { ChunkReply, ChunkRequest } from './parse-pool';
-import { scanFileForWorker, type ScanRequest } from './scan';
+import { scanFilesForWorker, type ScanRequest } from './scan';
 
 parentPort!.on('message', (request: ScanRequest | ChunkRequest) => {
-  if ('file' in request) {
-    const { reply, transfer } = scanFileForWorker(request);
+  if ('files' in request) {
+    const { reply, transfer } = scanFilesForWorker(request);
     parentPort!.postMessage(reply, transfer);
     return;
   }

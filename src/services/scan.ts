@@ -206,8 +206,10 @@ export async function nixFilesBelow(target: string, signal?: AbortSignal): Promi
 /** Below this many files, starting workers (each loads the grammar) costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 8;
 
-/** Files a worker is sent ahead of the one it works on: it never waits for the main thread to send the next. */
-const FILES_IN_FLIGHT = 2;
+/** Batches a worker is sent ahead of the one it works on: it never waits for the main thread to send the next. */
+const BATCHES_IN_FLIGHT = 2;
+/** Files per message at most: each message costs a worker a fraction of a millisecond, as much as a small file. */
+const MAX_BATCH = 16;
 
 async function scanFiles(
   files: string[],
@@ -227,6 +229,8 @@ async function scanFiles(
     return results;
   }
   const workers = Array.from({ length: threads }, startParseWorker);
+  // Some eight batches per worker, so that they finish close together.
+  const batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(files.length / (threads * 8))));
   let next = 0;
   try {
     await Promise.all(
@@ -238,17 +242,18 @@ async function scanFiles(
         aborted.catch(() => undefined);
         const sendNext = () => {
           if (next >= files.length) return false;
-          const index = next++;
-          worker.postMessage({ index, file: files[index]!, asJson } satisfies ScanRequest);
+          const first = next;
+          next = Math.min(files.length, next + batch);
+          worker.postMessage({ first, files: files.slice(first, next), asJson } satisfies ScanRequest);
           return true;
         };
         const nextReply = replies(worker);
         let inFlight = 0;
-        while (inFlight < FILES_IN_FLIGHT && sendNext()) inFlight++;
+        while (inFlight < BATCHES_IN_FLIGHT && sendNext()) inFlight++;
         for (; inFlight > 0; inFlight--) {
           const reply = await Promise.race([nextReply(), failed, aborted]);
           if ('error' in reply) throw new Error(reply.error);
-          onFile(reply.index, (results[reply.index] = reply.scanned));
+          for (const [i, scanned] of reply.scanned.entries()) onFile(reply.first + i, (results[reply.first + i] = scanned));
           if (sendNext()) inFlight++;
         }
       }),
@@ -271,26 +276,35 @@ function replies(worker: Worker): () => Promise<ScanReply> {
   return () => (arrived.length > 0 ? Promise.resolve(arrived.shift()!) : new Promise((resolve) => (waiting = resolve)));
 }
 
-/** What scanWorkspace asks a parse worker: one file, scanned into records or their JSON text. */
+/** What scanWorkspace asks a parse worker: files (the result's from `first` on), scanned into records or their JSON text. */
 export interface ScanRequest {
-  index: number;
-  file: string;
+  first: number;
+  files: string[];
   asJson: boolean;
 }
 
-/** What parse-worker.ts answers for one file. */
-export type ScanReply = { index: number; scanned: FileScan } | { error: string };
+/** What parse-worker.ts answers for a batch of files. */
+export type ScanReply = { first: number; scanned: FileScan[] } | { error: string };
 
-/** A file's scan as a worker sends it back. */
-export function scanFileForWorker(request: ScanRequest): { reply: ScanReply; transfer: ArrayBuffer[] } {
-  try {
-    // A worker does one file at a time: reading it synchronously costs less than the promise machinery.
-    const scanned = fileScan(request.file, readFileSync(request.file, 'utf8'), request.asJson);
-    if (!('json' in scanned) || typeof scanned.json !== 'string') return { reply: { index: request.index, scanned }, transfer: [] };
-    // Sent as bytes: moved to the main thread, not copied, and written to stdout as they are.
-    const json = new TextEncoder().encode(scanned.json);
-    return { reply: { index: request.index, scanned: { ...scanned, json } }, transfer: [json.buffer] };
-  } catch (error) {
-    return { reply: { error: `${request.file}: ${error instanceof Error ? error.message : String(error)}` }, transfer: [] };
+/** A batch's scans as a worker sends them back. */
+export function scanFilesForWorker(request: ScanRequest): { reply: ScanReply; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const scanned: FileScan[] = [];
+  for (const file of request.files) {
+    try {
+      // A worker does one file at a time: reading it synchronously costs less than the promise machinery.
+      const scan = fileScan(file, readFileSync(file, 'utf8'), request.asJson);
+      if (!('json' in scan) || typeof scan.json !== 'string') {
+        scanned.push(scan);
+        continue;
+      }
+      // Sent as bytes: moved to the main thread, not copied, and written to stdout as they are.
+      const json = new TextEncoder().encode(scan.json);
+      scanned.push({ ...scan, json });
+      transfer.push(json.buffer);
+    } catch (error) {
+      return { reply: { error: `${file}: ${error instanceof Error ? error.message : String(error)}` }, transfer: [] };
+    }
   }
+  return { reply: { first: request.first, scanned }, transfer };
 }
