@@ -109,8 +109,6 @@ export function scanText(file: string, text: string): ScanRecord[] {
 export interface ScanOptions {
   onStart?: (files: number, threads: number) => void;
   onProgress?: (files: number, fetchers: number) => void;
-  /** Each file's records as soon as the files before it are done: in the order of the result. */
-  onRecords?: (records: ScanRecord[]) => void;
   signal?: AbortSignal;
 }
 
@@ -134,7 +132,7 @@ function fileScan(file: string, text: string, asJson: boolean): FileScan {
  * honouring each directory's .gitignore. Files are parsed on worker threads, one per core.
  */
 export async function scanWorkspace(target: string, options: ScanOptions = {}): Promise<ScanRecord[]> {
-  const perFile = await scanTarget(target, false, options, (scanned) => 'records' in scanned && options.onRecords?.(scanned.records));
+  const perFile = await scanTarget(target, false, options, () => undefined);
   return perFile.flatMap((scanned) => ('records' in scanned ? scanned.records : []));
 }
 
@@ -153,6 +151,7 @@ export async function scanWorkspaceJson(target: string, write: (json: string | U
   return counts;
 }
 
+/** Each file's scan, in order; `onInOrder` has each as soon as every file before it is done (the JSON streams so). */
 async function scanTarget(target: string, asJson: boolean, options: ScanOptions, onInOrder: (scanned: FileScan) => void): Promise<FileScan[]> {
   const info = await stat(target);
   if (info.isFile()) {
