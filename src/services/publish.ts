@@ -211,12 +211,21 @@ async function publishBatchOrEach(ctx: ServiceContext, batch: PathInfo[], listin
     const giveUp = error instanceof KuboUnreachableError || (batch.length === 1 && retries === 0);
     if (giveUp) return batch.map((info) => ({ storePath: info.path, error: (error as Error).message }));
     // Another publisher may have added some of these files meanwhile: look again, then retry path by path.
-    Object.assign(listing, await listCache(ctx));
+    learnNewNames(listing, await listCache(ctx));
     if (batch.length === 1) return publishBatchOrEach(ctx, batch, listing, secretKey, retries - 1);
     const outcomes: Outcome[] = [];
     for (const info of batch) outcomes.push(...(await publishBatchOrEach(ctx, [info], listing, secretKey)));
     return outcomes;
   }
+}
+
+/**
+ * Adds to `listing` the names another publisher wrote since it was made. The CIDs already in it
+ * stay: this run wrote or checked those bytes, so only they are known to carry its signature
+ * (another publisher may have replaced them since; the next signed publish sees a new CID then).
+ */
+function learnNewNames(listing: CacheListing, fresh: CacheListing): void {
+  for (const kind of ['narinfos', 'nars'] as const) for (const [name, cid] of fresh[kind]) if (!listing[kind].has(name)) listing[kind].set(name, cid);
 }
 
 /**

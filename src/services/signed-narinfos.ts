@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stateDir } from './state-files';
+import { stateDir, writeFileDurably } from './state-files';
 
 /**
  * The CIDs of narinfos seen to carry a valid signature by one key, kept between runs. A CID names
@@ -41,9 +41,7 @@ export class SignedNarinfos {
   async save(): Promise<void> {
     if (!this.changed) return;
     await mkdir(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    await writeFile(temporary, [...this.cids].join('\n') + '\n');
-    await rename(temporary, this.file);
+    await writeFileDurably(this.file, [...this.cids].join('\n') + '\n');
     this.changed = false;
   }
 }

@@ -153,3 +153,42 @@ test('a signed re-publish reads only the narinfos it has not seen signed: the 3 
   await publish(ctx, [paths[29].info.path], { secretKey });
   assert.equal(ctx.kubo.reads, 0, 're-signed narinfos are remembered too');
 });
+
+test('a race: a narinfo another publisher replaced unsigned while this signed publish ran is not remembered as signed', async () => {
+  process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'nix-ipfs-state-'));
+  const secretKey = parseSecretKey(generateKeyPair('batches-key-2').secret);
+  const paths = await Promise.all(Array.from({ length: 20 }, (_, i) => storePath(i, `race ${i}\n`)));
+  const ctx = context(paths);
+  const narinfo = (p: StorePath) => `/nix-ipfs/cache/${p.info.path.slice(11, 43)}.narinfo`;
+  const unsigned = (text: string) => new TextEncoder().encode(text.replace(/^Sig: .*\n/m, ''));
+  // When the second batch's narinfos go in, the other publisher has replaced one of the first batch's
+  // unsigned, and written one of the second's first: the batch fails, and this publish looks again.
+  let narinfoAdds = 0;
+  const addToMfsDirectory = ctx.kubo.addToMfsDirectory.bind(ctx.kubo);
+  ctx.kubo.addToMfsDirectory = async (dir, files) => {
+    if (dir === '/nix-ipfs/cache' && ++narinfoAdds === 2) {
+      await ctx.kubo.mfsWrite(narinfo(paths[0]), unsigned(new TextDecoder().decode(await ctx.kubo.mfsRead(narinfo(paths[0])))));
+      await ctx.kubo.mfsWrite(narinfo(paths[19]), new TextEncoder().encode('StorePath: written by the other publisher\n'));
+    }
+    return addToMfsDirectory(dir, files);
+  };
+  assert.equal((await publish(ctx, [paths[19].info.path], { secretKey })).failed.length, 0);
+
+  const again = await publish(ctx, [paths[19].info.path], { secretKey });
+  assert.deepEqual(
+    again.paths.filter((p) => p.status === 're-signed').map((p) => p.storePath),
+    [paths[0].info.path],
+    'the narinfo the other publisher replaced is read and signed again',
+  );
+});
+
+test('two signed publishes at once in one process both remember what they signed', async () => {
+  process.env.XDG_STATE_HOME = mkdtempSync(join(tmpdir(), 'nix-ipfs-state-'));
+  const secretKey = parseSecretKey(generateKeyPair('batches-key-3').secret);
+  const [one, two] = await Promise.all([storePath(1, 'one\n'), storePath(2, 'two\n')]);
+  const results = await Promise.all([publish(context([one]), [one.info.path], { secretKey }), publish(context([two]), [two.info.path], { secretKey })]);
+  assert.deepEqual(
+    results.map((r) => r.failed),
+    [[], []],
+  );
+});
