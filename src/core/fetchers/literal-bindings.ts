@@ -119,10 +119,11 @@ function collectCalls(call: LiteralCall, inFetcher: boolean, calls: LiteralCall[
   calls.push(call);
   let hashes = 0;
   for (const [key, value] of call.entries) {
-    const isHashAttr = isFetcher && HASH_ATTR_NAMES.includes(key);
+    const kind = keyKind(key);
+    const isHashAttr = isFetcher && kind === 'hash attribute';
     if (isHashAttr) hashes++;
     // `recursiveHash = true;` holds no hash; any other value under a hash's name may.
-    else if (VENDOR_HASHES[key] || (HASH_NAME.test(key) && value.kind !== 'word')) return false;
+    else if (kind === 'vendor hash' || (kind !== 'other' && value.kind !== 'word')) return false;
     if (value.kind === 'call' && !collectCalls(value, isFetcher, calls)) return false;
     if (value.kind === 'string' && !isHashAttr && countsAsHash(key, value.value)) return false;
     // A fetcher's lists (`urls`) are left to the grammar.
@@ -136,6 +137,19 @@ function countsAsHash(key: string, value: string): boolean {
   // Shorter than any hash, SRI included: most strings (names, versions).
   if (value.trim().length < MIN_HASH) return false;
   return isSri(value) || (value.length <= MAX_HASH && isHashShaped(value.trim()) && !NOT_HASHES.has(key));
+}
+
+type KeyKind = 'hash attribute' | 'vendor hash' | 'hash name' | 'other';
+const keyKinds = new Map<string, KeyKind>();
+
+/** What a binding's name says of its value, remembered: a generated set repeats a few names thousands of times. */
+function keyKind(key: string): KeyKind {
+  let kind = keyKinds.get(key);
+  if (kind === undefined) {
+    kind = HASH_ATTR_NAMES.includes(key) ? 'hash attribute' : VENDOR_HASHES[key] ? 'vendor hash' : HASH_NAME.test(key) ? 'hash name' : 'other';
+    keyKinds.set(key, kind);
+  }
+  return kind;
 }
 
 const fetchers = new Map<string, ReturnType<typeof fetcherOfPath>>();
@@ -180,8 +194,6 @@ class LiteralArgs implements CallArgs {
 }
 
 const QUOTE = 34;
-const BACKSLASH = 92;
-const DOLLAR = 36;
 
 /** A reader of the literal-only bindings above, over text[from, to): character by character, as it runs on every binding of a big set. */
 class Reader {
@@ -257,15 +269,12 @@ class Reader {
   private string(): string | undefined {
     const { text } = this;
     if (text.charCodeAt(this.at) !== QUOTE) return undefined;
-    for (let i = this.at + 1; i < this.to; i++) {
-      const c = text.charCodeAt(i);
-      if (c === BACKSLASH || c === DOLLAR) return undefined;
-      if (c !== QUOTE) continue;
-      const value = text.slice(this.at + 1, i);
-      this.at = i + 1;
-      return value;
-    }
-    return undefined;
+    const end = text.indexOf('"', this.at + 1);
+    if (end < 0 || end >= this.to) return undefined;
+    const value = text.slice(this.at + 1, end);
+    if (value.includes('\\') || value.includes('$')) return undefined;
+    this.at = end + 1;
+    return value;
   }
 
   private identifier(): string | undefined {
