@@ -26,6 +26,15 @@ async function git(cwd: string, args: string[]): Promise<void> {
   assert.equal(result.code, 0, result.stderr);
 }
 
+/** A git repository of one commit holding `data.txt` with `text`: a git input. */
+async function gitRepo(repo: string, text: string): Promise<void> {
+  await mkdir(repo);
+  await writeFile(path.join(repo, 'data.txt'), text);
+  await git(repo, ['init', '-q']);
+  await git(repo, ['add', '.']);
+  await git(repo, ['commit', '-qm', 'one']);
+}
+
 test('a flake whose tarball and git inputs are gone from their origins and from the store evaluates again from IPFS after nix-ipfs pin flake.lock', async () => {
   const node = await startKuboNode();
   const dir = await tempDir();
@@ -38,11 +47,7 @@ test('a flake whose tarball and git inputs are gone from their origins and from 
   await nix('tar', ['-C', path.join(dir, 'tarball'), '-czf', path.join(dir, 'pkg.tar.gz'), 'pkg-1.0']);
   const origin = await serveFile(await readFile(path.join(dir, 'pkg.tar.gz')));
   const repo = path.join(dir, 'repo');
-  await mkdir(repo);
-  await writeFile(path.join(repo, 'data.txt'), `hello from git ${tag}\n`);
-  await git(repo, ['init', '-q']);
-  await git(repo, ['add', '.']);
-  await git(repo, ['commit', '-qm', 'one']);
+  await gitRepo(repo, `hello from git ${tag}\n`);
 
   const flake = path.join(dir, 'flake');
   await mkdir(flake);
@@ -155,11 +160,7 @@ test("in the editor: hovering an input's narHash in flake.lock shows its store p
   const repo = path.join(dir, 'repo');
   await mkdir(tree);
   await writeFile(path.join(tree, 'file'), `a path input ${tag}\n`);
-  await mkdir(repo);
-  await writeFile(path.join(repo, 'data.txt'), `a git input ${tag}\n`);
-  await git(repo, ['init', '-q']);
-  await git(repo, ['add', '.']);
-  await git(repo, ['commit', '-qm', 'one']);
+  await gitRepo(repo, `a git input ${tag}\n`);
   const flake = path.join(dir, 'flake');
   await mkdir(flake);
   await writeFile(
