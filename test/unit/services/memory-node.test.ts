@@ -18,23 +18,8 @@ import { pinSource } from '../../../src/services/pin';
 import { publish } from '../../../src/services/publish';
 import { mirroredSources, unpinSource } from '../../../src/services/sources';
 import { MemoryKubo } from '../../helpers/memory-kubo';
+import { StandInNix } from '../../helpers/stand-in-nix';
 import { singleFileNar } from '../../helpers/single-file-nar';
-
-/** Nix with an empty store (nothing is valid) and the given paths to publish. */
-class StandInNix extends Nix {
-  constructor(private readonly paths: { info: PathInfo; nar: Uint8Array }[] = []) {
-    super();
-  }
-  override async isValid(): Promise<boolean> {
-    return false;
-  }
-  override async pathInfo(): Promise<PathInfo[]> {
-    return this.paths.map((p) => p.info);
-  }
-  override async *dump(path: string): AsyncIterable<Uint8Array> {
-    yield this.paths.find((p) => p.info.path === path)!.nar;
-  }
-}
 
 function memoryContext(nix: Nix = new StandInNix()): ServiceContext & { kubo: MemoryKubo } {
   return { kubo: new MemoryKubo(), nix, layout: new Layout('/nix-ipfs'), keyName: 'nix-ipfs', concurrency: 2 };

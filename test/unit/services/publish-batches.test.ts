@@ -6,34 +6,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, parseSecretKey } from '../../../src/core/signature';
-import type { PathInfo } from '../../../src/core/path-info';
 import type { MfsFile } from '../../../src/kubo/client';
-import { Nix } from '../../../src/nix/cli';
 import { Layout, type ServiceContext } from '../../../src/services/context';
 import { publish } from '../../../src/services/publish';
 import { MemoryKubo } from '../../helpers/memory-kubo';
+import { StandInNix, type StandInPath } from '../../helpers/stand-in-nix';
 import { singleFileNar } from '../../helpers/single-file-nar';
-
-interface StorePath {
-  info: PathInfo;
-  nar: Uint8Array;
-  /** What the store yields instead of the NAR: other bytes, or a read error. */
-  broken?: 'corrupt' | 'unreadable';
-}
-
-class StandInNix extends Nix {
-  constructor(readonly paths: StorePath[]) {
-    super();
-  }
-  override async pathInfo(): Promise<PathInfo[]> {
-    return this.paths.map((p) => p.info);
-  }
-  override async *dump(path: string): AsyncIterable<Uint8Array> {
-    const found = this.paths.find((p) => p.info.path === path)!;
-    if (found.broken === 'unreadable') throw new Error(`EACCES: permission denied, open '${path}'`);
-    yield found.broken === 'corrupt' ? new Uint8Array(found.nar).fill(7, 40) : found.nar;
-  }
-}
 
 /** Counts the files each batch request carries, and the narinfos read. */
 class CountingKubo extends MemoryKubo {
@@ -53,14 +31,14 @@ class CountingKubo extends MemoryKubo {
   }
 }
 
-async function storePath(i: number, text = `path ${i}\n`, references: string[] = []): Promise<StorePath> {
+async function storePath(i: number, text = `path ${i}\n`, references: string[] = []): Promise<StandInPath> {
   const { nar, narHash, narSize } = await singleFileNar(text);
   const nix32 = '0123456789abcdfghijklmnpqrsvwxyz';
   const hashPart = [...i.toString(32).padStart(32, '0')].map((digit) => nix32[parseInt(digit, 32)]).join('');
   return { info: { path: `/nix/store/${hashPart}-p${i}`, narHash, narSize, references, signatures: [] }, nar };
 }
 
-function context(paths: StorePath[]): ServiceContext & { kubo: CountingKubo } {
+function context(paths: StandInPath[]): ServiceContext & { kubo: CountingKubo } {
   return { kubo: new CountingKubo(), nix: new StandInNix(paths), layout: new Layout('/nix-ipfs'), keyName: 'nix-ipfs', concurrency: 2 };
 }
 
@@ -159,7 +137,7 @@ test('a race: a narinfo another publisher replaced unsigned while this signed pu
   const secretKey = parseSecretKey(generateKeyPair('batches-key-2').secret);
   const paths = await Promise.all(Array.from({ length: 20 }, (_, i) => storePath(i, `race ${i}\n`)));
   const ctx = context(paths);
-  const narinfo = (p: StorePath) => `/nix-ipfs/cache/${p.info.path.slice(11, 43)}.narinfo`;
+  const narinfo = (p: StandInPath) => `/nix-ipfs/cache/${p.info.path.slice(11, 43)}.narinfo`;
   const unsigned = (text: string) => new TextEncoder().encode(text.replace(/^Sig: .*\n/m, ''));
   // When the second batch's narinfos go in, the other publisher has replaced one of the first batch's
   // unsigned, and written one of the second's first: the batch fails, and this publish looks again.
@@ -168,7 +146,7 @@ test('a race: a narinfo another publisher replaced unsigned while this signed pu
   ctx.kubo.addToMfsDirectory = async (dir, files) => {
     if (dir === '/nix-ipfs/cache' && ++narinfoAdds === 2) {
       await ctx.kubo.mfsWrite(narinfo(paths[0]), unsigned(new TextDecoder().decode(await ctx.kubo.mfsRead(narinfo(paths[0])))));
-      await ctx.kubo.mfsWrite(narinfo(paths[19]), new TextEncoder().encode('StorePath: written by the other publisher\n'));
+      await ctx.kubo.mfsWrite(narinfo(paths[19]), new TextEncoder().encode('StandInPath: written by the other publisher\n'));
     }
     return addToMfsDirectory(dir, files);
   };

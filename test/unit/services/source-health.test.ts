@@ -9,21 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NixHash } from '../../../src/core/hash';
-import { Nix } from '../../../src/nix/cli';
 import { Layout, type ServiceContext } from '../../../src/services/context';
 import { pinSource } from '../../../src/services/pin';
 import { atRiskSources, checkUrl, sourceHealth, syntaxErrorOffset } from '../../../src/services/source-health';
 import { MemoryKubo } from '../../helpers/memory-kubo';
-
-/** Nix whose store holds exactly the given paths. */
-class StandInNix extends Nix {
-  constructor(private readonly valid = new Set<string>()) {
-    super();
-  }
-  override async isValid(storePath: string): Promise<boolean> {
-    return this.valid.has(storePath);
-  }
-}
+import { StandInNix } from '../../helpers/stand-in-nix';
 
 async function serve(t: import('node:test').TestContext) {
   const server = createServer((req, res) => {
@@ -89,7 +79,7 @@ test('a source is at risk when one place has it, lost when none, safe when two; 
   const first = await sourceHealth(ctx, [dir]);
   const storeFile = first.files[0]!.sources[0]!.store.path;
   assert.match(storeFile, /^\/nix\/store\/[0-9a-z]{32}-store\.tar\.gz$/);
-  ctx.nix = new StandInNix(new Set([storeFile]));
+  ctx.nix = new StandInNix([], new Set([storeFile]));
 
   const report = await sourceHealth(ctx, [dir], { check: true });
   assert.deepEqual(
