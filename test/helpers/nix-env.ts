@@ -56,3 +56,9 @@ export async function nixKeyPair(dir: string, name: string): Promise<{ secretFil
 
 /** Options that make stock Nix forget nothing between attempts (no cached narinfo hits or misses). */
 export const noNarinfoCache = ['--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0'];
+
+/** Stock Nix copies a closure from a binary cache URL into a store of its own, signatures required. */
+export function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: string, trustedKey: string, env: NodeJS.ProcessEnv = process.env) {
+  const options = ['--option', 'trusted-public-keys', trustedKey, '--option', 'require-sigs', 'true', ...noNarinfoCache];
+  return run('nix', ['copy', '--from', cacheUrl, '--to', storeDir, storePath, ...options], { env });
+}

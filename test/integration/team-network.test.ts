@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode, type KuboNode, type KuboNodeOptions } from '../helpers/kubo';
 import { cli, repoRoot, run } from '../helpers/cli';
-import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
+import { buildClosure, nix, nixCopyFrom, nixKeyPair, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
 
 /** Loopback nodes only find each other through the DHT when it keeps loopback addresses; few connections each. */
 const LOOPBACK_TEAM_CONFIG = {
@@ -42,25 +42,6 @@ async function eventually(what: string, check: () => Promise<boolean>, tries = 6
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   assert.fail(`${what}: still not so after ${tries} tries`);
-}
-
-/** Stock Nix copies a closure from a binary cache URL into a store of its own, signatures required. */
-function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: string, trustedKey: string) {
-  return run('nix', [
-    'copy',
-    '--from',
-    cacheUrl,
-    '--to',
-    storeDir,
-    storePath,
-    '--option',
-    'trusted-public-keys',
-    trustedKey,
-    '--option',
-    'require-sigs',
-    'true',
-    ...noNarinfoCache,
-  ]);
 }
 
 async function closureIn(storeDir: string, storePath: string): Promise<string[]> {

@@ -9,29 +9,7 @@ import { writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { cli, run } from '../helpers/cli';
-import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
-
-async function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: string, trustedKey: string, env: NodeJS.ProcessEnv) {
-  return run(
-    'nix',
-    [
-      'copy',
-      '--from',
-      cacheUrl,
-      '--to',
-      storeDir,
-      storePath,
-      '--option',
-      'trusted-public-keys',
-      trustedKey,
-      '--option',
-      'require-sigs',
-      'true',
-      ...noNarinfoCache,
-    ],
-    { env },
-  );
-}
+import { buildClosure, nix, nixCopyFrom, nixKeyPair, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
 
 /** Whether the store holds the path as valid (registered), which is what Nix would use. */
 async function storeHas(storeDir: string, storePath: string): Promise<boolean> {
