@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { writeNar } from '../core/nar';
 import { parsePathInfoJson, type PathInfo } from '../core/path-info';
 import { narNodeFromPath } from './nar-fs';
+import { stoppedWithUs } from './children';
 
 export interface NixOptions {
   /** Directory holding `nix`/`nix-store`, or empty to use PATH. */
@@ -43,7 +44,7 @@ export class Nix {
     const what = commandName(name, args);
     // The `nix` command is experimental before Nix 2.x-something: enable it for our calls only.
     if (name === 'nix') args = ['--extra-experimental-features', 'nix-command', ...args];
-    const child = spawn(this.bin(name), args, { env: this.options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = stoppedWithUs(spawn(this.bin(name), args, { env: this.options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] }));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -84,10 +85,12 @@ export class Nix {
       yield* writeNar(await narNodeFromPath(path));
       return;
     }
-    const child = spawn(this.bin('nix-store'), [...this.storeArgs(), '--dump', path], {
-      env: this.options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = stoppedWithUs(
+      spawn(this.bin('nix-store'), [...this.storeArgs(), '--dump', path], {
+        env: this.options.env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     const err: Buffer[] = [];
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const exited = exitCode(child, 'nix-store');

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { stoppedWithUs } from './children';
 
 /** A program nix-ipfs runs (tar, unzip, git, nix-build) failed; `stderr` is what it said. */
 export class ToolError extends Error {
@@ -24,13 +25,14 @@ const MAX_OUTPUT = 256 * 1024 * 1024;
 /** Runs a program to completion; its stdout, or a ToolError with its stderr. */
 export function runTool(program: string, args: string[], options: ToolOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(program, args, { ...options, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) => {
+    const child = execFile(program, args, { ...options, maxBuffer: MAX_OUTPUT, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);
       if (options.signal?.aborted) return reject(options.signal.reason instanceof Error ? options.signal.reason : new Error('cancelled'));
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return reject(new ToolError(`${program} was not found: install it (it is needed to fill this hash)`, ''));
       reject(new ToolError(`${program} ${args[0] ?? ''} failed: ${lastLines(stderr) || error.message}`, stderr));
     });
+    stoppedWithUs(child);
   });
 }
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { diskSpace, DiskSpaceError, megabytes, writeNewFile } from '../nix/disk';
+import { onExit } from '../on-exit';
 
 /** The temporary folder's disk is full, or would be: the message says where and what to do. */
 export class ScratchFullError extends Error {
@@ -11,8 +12,11 @@ export class ScratchFullError extends Error {
 
 /** Temporary folders in use right now: removed on every way out, signals included. */
 const live = new Set<string>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-let watching = false;
+
+function removeLeftovers(): void {
+  for (const dir of live) rmSync(dir, { recursive: true, force: true });
+  live.clear();
+}
 
 /**
  * Runs `work` in a fresh temporary folder that is always removed afterwards, also when the
@@ -20,7 +24,7 @@ let watching = false;
  * and what to do (the folder is gone, so nothing is half-left).
  */
 export async function withScratchDir<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
-  watchExits();
+  onExit(removeLeftovers);
   const dir = await mkdtemp(path.join(tmpdir(), prefix)).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'ENOSPC' ? diskFull(tmpdir()) : error;
   });
@@ -32,28 +36,6 @@ export async function withScratchDir<T>(prefix: string, work: (dir: string) => P
   } finally {
     await rm(dir, { recursive: true, force: true });
     live.delete(dir);
-  }
-}
-
-/** The one place that cleans up after a signal or an exit: synchronous, because nothing else runs then. */
-function watchExits(): void {
-  if (watching) return;
-  watching = true;
-  const removeLeftovers = () => {
-    for (const dir of live) rmSync(dir, { recursive: true, force: true });
-    live.clear();
-  };
-  process.on('exit', removeLeftovers);
-  for (const signal of SIGNALS) {
-    process.on(signal, function onSignal() {
-      removeLeftovers();
-      // Alone, this listener has replaced the default action: restore it and die of the signal.
-      // Another listener (the language server's) decides for itself.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
-    });
   }
 }
 

@@ -342,6 +342,18 @@ test('pin --url --recursive, which Nix downloads and unpacks, ends at --timeout 
   assert.match(silent.stdout + silent.stderr, /could not be fetched/);
 });
 
+/** Whether a process whose command line holds `text` is running. */
+const running = async (text: string) => (await run('pgrep', ['-f', text])).code === 0;
+
+test('SIGTERM while Nix downloads for pin --url --recursive stops Nix too', limit, async () => {
+  const hash = hashBytes('sha256', randomBytes(32)); // unique to this run: it names Nix's process
+  const args = ['pin', '--url', `${downloads}/silent`, '--hash', hash.toSri(), '--recursive', '--api', node.apiAddr, '--timeout', '60000'];
+  const ended = await interrupt(args, await privateTmp(), () => running(hash.toNix32()), 'SIGTERM');
+  assert.equal(ended.signal, 'SIGTERM', ended.stderr);
+  for (let tries = 0; tries < 50 && (await running(hash.toNix32())); tries++) await sleep(100);
+  assert.equal(await running(hash.toNix32()), false, 'nix-prefetch-url was left running');
+});
+
 test('pin --url stops an endless download at --max-size, and refuses an announced size above it at once', limit, async () => {
   const endless = await pinUrl('/endless', '--max-size', '1M');
   assert.equal(endless.code, 1, endless.stderr);
