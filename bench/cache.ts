@@ -133,22 +133,8 @@ async function substituteBench(closure: BenchClosure, published: { node: KuboNod
     from('nginx', nginxUrl),
     from('file', `file://${published.fileCache}`),
   ]);
-  const nginx = `nginx ${ms(median(times.nginx))}`;
-  rows.push({
-    area: 'Substitute',
-    measure: `nix copy --from <gateway>/ipns/<name>/cache, ${closure.paths.length} paths (median of 3)`,
-    value: ms(median(times.gateway)),
-    baseline: nginx,
-    ratio: median(times.nginx) / median(times.gateway),
-    target: '≥ 0.9×',
-  });
-  rows.push({
-    area: 'Substitute',
-    measure: 'for context: the same from file:// (no HTTP at all), against nginx',
-    value: ms(median(times.file)),
-    baseline: nginx,
-    ratio: median(times.nginx) / median(times.file),
-  });
+  rows.push(againstNginx(`nix copy --from <gateway>/ipns/<name>/cache, ${closure.paths.length} paths (median of 3)`, times.gateway, times.nginx, '≥ 0.9×'));
+  rows.push(againstNginx('for context: the same from file:// (no HTTP at all), against nginx', times.file, times.nginx));
   await requestCeiling(closure, published, nginxUrl);
 }
 
@@ -166,13 +152,7 @@ async function requestCeiling(closure: BenchClosure, published: { node: KuboNode
   for (const [what, gatewayFile, nginxFile] of files) {
     const ours = await requestTimes(() => `${gateway}/${gatewayFile}`, 200);
     const theirs = await requestTimes(() => `${nginxUrl}/${nginxFile}`, 200);
-    rows.push({
-      area: 'Substitute',
-      measure: `ceiling: ${what} already on disk, GET 200 times over one connection (median)`,
-      value: ms(median(ours)),
-      baseline: `nginx ${ms(median(theirs))}`,
-      ratio: median(theirs) / median(ours),
-    });
+    rows.push(againstNginx(`ceiling: ${what} already on disk, GET 200 times over one connection (median)`, ours, theirs));
   }
 }
 
@@ -233,32 +213,17 @@ async function peerBench(closure: BenchClosure, nginxUrl: string): Promise<void>
     times.nginx.push(timeSync(() => nixCopyFrom(nginxUrl, closure.top, `peer-nginx-${i}`)));
   }
   for (const publisher of publishers) await publisher.node.dispose();
-  const nginx = `nginx ${ms(median(times.nginx))}`;
   const replicated = times.replicate.map((t, i) => t + times.afterReplicate[i]);
-  rows.push({
-    area: 'Substitute',
-    measure: 'same, through a second node that fetches every block from the first (bitswap)',
-    value: ms(median(times.peer)),
-    baseline: nginx,
-    ratio: median(times.nginx) / median(times.peer),
-    target: '≥ 0.2×',
-  });
-  rows.push({
-    area: 'Substitute',
-    measure: 'same, the first node with Internal.Bitswap.WantHaveReplaceSize = 1 MiB',
-    value: ms(median(times.tunedPeer)),
-    baseline: nginx,
-    ratio: median(times.nginx) / median(times.tunedPeer),
-    target: '≥ 0.2×',
-  });
-  rows.push({
-    area: 'Substitute',
-    measure: `same, the second node running nix-ipfs replicate first (${ms(median(times.replicate))}), then nix copy (${ms(median(times.afterReplicate))})`,
-    value: ms(median(replicated)),
-    baseline: nginx,
-    ratio: median(times.nginx) / median(replicated),
-    target: '≥ 0.7×',
-  });
+  rows.push(againstNginx('same, through a second node that fetches every block from the first (bitswap)', times.peer, times.nginx, '≥ 0.2×'));
+  rows.push(againstNginx('same, the first node with Internal.Bitswap.WantHaveReplaceSize = 1 MiB', times.tunedPeer, times.nginx, '≥ 0.2×'));
+  rows.push(
+    againstNginx(
+      `same, the second node running nix-ipfs replicate first (${ms(median(times.replicate))}), then nix copy (${ms(median(times.afterReplicate))})`,
+      replicated,
+      times.nginx,
+      '≥ 0.7×',
+    ),
+  );
 }
 
 /**
@@ -326,4 +291,9 @@ export async function smallPathsBench(count: number): Promise<void> {
     ratio: median(baseline) / median(ours),
     target: '≥ 0.5×',
   });
+}
+
+/** A Substitute row: nix-ipfs's median time against nginx's in the same run (above 1×, nix-ipfs is faster). */
+function againstNginx(measure: string, ours: number[], nginx: number[], target?: string) {
+  return { area: 'Substitute', measure, value: ms(median(ours)), baseline: `nginx ${ms(median(nginx))}`, ratio: median(nginx) / median(ours), target };
 }

@@ -46,6 +46,22 @@ in derivation { name = "nix-ipfs-app"; system = builtins.currentSystem; builder 
   return { app, dep };
 }
 
+/**
+ * Builds `count` paths `<name>-<i>`, unique to this run (each runs `fill` first, e.g. to write random bytes to
+ * $out), and `<name>` that references them all; returns `<name>`'s store path.
+ */
+export async function buildWideClosure(dir: string, name: string, count: number, fill = ''): Promise<string> {
+  const tag = `${process.pid}-${Date.now()}`;
+  const file = path.join(dir, `${name}.nix`);
+  const part = `${fill ? `${fill}; ` : ''}echo ${tag}-\${toString i} >> $out`;
+  await writeFile(
+    file,
+    `let parts = builtins.genList (i: derivation { name = "${name}-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "${part}" ]; }) ${count};
+in derivation { name = "${name}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo \${toString parts} > $out" ]; }\n`,
+  );
+  return nix('nix-build', ['--no-out-link', file]);
+}
+
 /** A binary-cache key pair made by Nix itself. */
 export async function nixKeyPair(dir: string, name: string): Promise<{ secretFile: string; publicKey: string }> {
   const secretFile = path.join(dir, `${name}.sk`);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { cli, run } from '../helpers/cli';
 import { startFaultProxy } from '../helpers/fault-proxy';
-import { buildClosure, nix, nixKeyPair, noNarinfoCache, tempDir } from '../helpers/nix-env';
+import { buildClosure, buildWideClosure, nix, nixKeyPair, noNarinfoCache, tempDir } from '../helpers/nix-env';
 import { positionOf, startLsp } from '../helpers/lsp';
 import { parseNarInfo } from '../../src/core/narinfo';
 import { parsePublicKey, verifySignatures } from '../../src/core/signature';
@@ -17,14 +17,7 @@ test('Kubo killed with SIGKILL in the middle of publishing 51 paths: a re-run co
   const dir = await tempDir();
   const env = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') };
   const node = await startKuboNode({ dir: path.join(dir, 'repo') });
-  const tag = `${process.pid}-${Date.now()}`;
-  const file = path.join(dir, 'many.nix');
-  await writeFile(
-    file,
-    `let parts = builtins.genList (i: derivation { name = "part-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "/usr/bin/head -c 200000 /dev/urandom > $out; echo ${tag}-\${toString i} >> $out" ]; }) 50;
-in derivation { name = "many"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo \${toString parts} > $out" ]; }\n`,
-  );
-  const top = await nix('nix-build', ['--no-out-link', file]);
+  const top = await buildWideClosure(dir, 'part', 50, '/usr/bin/head -c 200000 /dev/urandom > $out');
   const key = await nixKeyPair(dir, 'fault-test-1');
 
   // Kill the node in the middle, whatever the speed: past the first checkpoint (publish flushes MFS
@@ -169,14 +162,7 @@ test('a tampered narinfo served by the cache is reported invalid by verify, per 
 test('two publishers at once into one cache, one signing and one not: a signed publish after them leaves every narinfo signed', async () => {
   const dir = await tempDir();
   const node = await startKuboNode();
-  const tag = `${process.pid}-${Date.now()}`;
-  const file = path.join(dir, 'race.nix');
-  await writeFile(
-    file,
-    `let parts = builtins.genList (i: derivation { name = "race-\${toString i}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ${tag}-\${toString i} > $out" ]; }) 40;
-in derivation { name = "race"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo \${toString parts} > $out" ]; }\n`,
-  );
-  const top = await nix('nix-build', ['--no-out-link', file]);
+  const top = await buildWideClosure(dir, 'race', 40);
   const key = await nixKeyPair(dir, 'race-test-1');
   const [signed, unsigned] = await Promise.all([
     cli(['publish', top, '--api', node.apiAddr, '--key-file', key.secretFile, '--json']),

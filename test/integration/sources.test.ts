@@ -90,19 +90,10 @@ test("--nocopy adds a store file by reference through Kubo's filestore", async (
   await writeFile(file, content);
   await nix('nix-store', ['--add-fixed', 'sha256', file]);
   const sha256 = createHash('sha256').update(content).digest('hex');
-  const pinned = await cli([
-    'pin',
-    '--url',
-    'http://127.0.0.1:9/dead',
-    '--hash',
-    `sha256:${sha256}`,
-    '--name',
-    'by-reference.txt',
-    '--nocopy',
-    '--api',
-    node.apiAddr,
-    '--json',
-  ]);
+  // The URL is dead: the bytes can only come from the store file, by reference.
+  const pinByReference = (api: string, ...extra: string[]) =>
+    cli(['pin', '--url', 'http://127.0.0.1:9/dead', '--hash', `sha256:${sha256}`, '--name', 'by-reference.txt', '--nocopy', '--api', api, ...extra]);
+  const pinned = await pinByReference(node.apiAddr, '--json');
   assert.equal(pinned.code, 0, pinned.stderr);
   const { cid } = JSON.parse(pinned.stdout).pinned[0];
   // Listed relative to the filestore root (/nix): the blocks point into the store file.
@@ -110,33 +101,11 @@ test("--nocopy adds a store file by reference through Kubo's filestore", async (
   assert.equal(await node.cli(['cat', cid]), content);
 
   const plain = await startKuboNode();
-  const refused = await cli([
-    'pin',
-    '--url',
-    'http://127.0.0.1:9/dead',
-    '--hash',
-    `sha256:${sha256}`,
-    '--name',
-    'by-reference.txt',
-    '--nocopy',
-    '--api',
-    plain.apiAddr,
-  ]);
+  const refused = await pinByReference(plain.apiAddr);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /Experimental\.FilestoreEnabled true/);
   const outside = await startKuboNode({ config: { 'Experimental.FilestoreEnabled': true } });
-  const elsewhere = await cli([
-    'pin',
-    '--url',
-    'http://127.0.0.1:9/dead',
-    '--hash',
-    `sha256:${sha256}`,
-    '--name',
-    'by-reference.txt',
-    '--nocopy',
-    '--api',
-    outside.apiAddr,
-  ]);
+  const elsewhere = await pinByReference(outside.apiAddr);
   assert.equal(elsewhere.code, 1);
   assert.match(elsewhere.stderr, /IPFS_PATH=\/nix\/ipfs/);
 });
