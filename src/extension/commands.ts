@@ -124,13 +124,12 @@ const COMMANDS: Record<ClientCommandName, Command> = {
   itemRevealFetchers: revealFetchers,
   checkSources: async (ctx) => {
     const report = await ctx.server.execute('sourceHealth', { folders: workspaceFolders(), check: true }, 'Checking upstream URLs');
-    ctx.sources.check = true;
     ctx.sources.show(report);
   },
   filterSources,
   rescueSource,
   rescueAllAtRisk: async (ctx) => {
-    await ctx.server.execute('rescueSources', { folders: workspaceFolders(), check: ctx.sources.check }, 'Rescuing sources at risk');
+    await ctx.server.execute('rescueSources', { folders: workspaceFolders() }, 'Rescuing sources at risk');
   },
 };
 
@@ -338,8 +337,7 @@ async function rescueSource(ctx: Ctx, node?: SourcesNode): Promise<void> {
 }
 
 async function pickSource(ctx: Ctx): Promise<string | undefined> {
-  const report =
-    ctx.sources.report ?? (await ctx.server.execute('sourceHealth', { folders: workspaceFolders(), check: ctx.sources.check }, 'Looking for the sources'));
+  const report = ctx.sources.report ?? (await ctx.server.execute('sourceHealth', { folders: workspaceFolders() }, 'Looking for the sources'));
   const rank = { lost: 0, 'at-risk': 1, safe: 2 };
   const items = report.files
     .flatMap((f) =>

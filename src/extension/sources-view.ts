@@ -37,14 +37,12 @@ const NODE_TEXT: Record<SourceHealth['node']['state'], string> = {
 /**
  * Every source the workspace's .nix files and flake.lock name, by file, with where each can come from today
  * (upstream, the Nix store, the node) and whether it is at risk (one place has it) or lost (none).
- * Upstream URLs are asked only after Check Upstream URLs (and again at each refresh after that).
+ * Upstream URLs are asked only by Check Upstream URLs; the listings after it show what they answered then.
  */
 export class SourcesView implements vscode.TreeDataProvider<SourcesNode> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   filter: SourcesFilter = 'all';
-  /** Whether listings ask the upstream URLs: from the first Check Upstream URLs on. */
-  check = false;
   /** The last listing: Rescue Source's picker and a new filter use it. */
   report?: SourceHealthReport;
   /** Set on each listing: the view's header says how many are at risk, and which filter is on. */
@@ -79,7 +77,7 @@ export class SourcesView implements vscode.TreeDataProvider<SourcesNode> {
     if (node) return [];
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
     if (folders.length === 0) return [];
-    const report = this.pending ?? (await this.server.execute('sourceHealth', { folders, check: this.check }));
+    const report = this.pending ?? (await this.server.execute('sourceHealth', { folders }));
     this.pending = undefined;
     this.report = report;
     this.onReport?.(headerText(report, this.filter));

@@ -5,6 +5,7 @@ import { isInsecureRemoteApi } from '../kubo/endpoint';
 import { NixIpfsError } from '../protocol';
 import { createServiceContext, Layout, type ServiceContext } from '../services/context';
 import { loadSigningKey, signingKeyStatus, trustedKeys, type SigningKeyStatus } from '../services/keys';
+import type { UpstreamCheck } from '../services/source-health';
 import {
   DEFAULT_SESSION,
   DEFAULT_SETTINGS,
@@ -27,6 +28,8 @@ export class ServerSession {
   private context: ServiceContext | undefined;
   /** Commands under way, by command and argument: the same one asked again joins it (server/commands.ts). */
   readonly running = new Map<string, Promise<unknown>>();
+  /** What the upstream URLs answered at the last Check, by SRI: the Sources listings in between show it. */
+  readonly upstreamAnswers = new Map<string, UpstreamCheck>();
   /** The node's state at the last status request, to notice it going away or coming back. */
   private nodeKind: string | undefined;
 

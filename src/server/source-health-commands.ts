@@ -19,7 +19,12 @@ async function listing(args: Args, env: CommandEnv): Promise<SourceHealthReport>
   const check = args.optionalBoolean('check') ?? false;
   // Asking a URL tells its host that this workspace names it.
   if (check) env.session.requireTrust('Checking upstream URLs');
-  return sourceHealth(env.session.services(), foldersOf(args, env), { check, signal: env.signal, onProgress: (message) => env.progress(message) });
+  return sourceHealth(env.session.services(), foldersOf(args, env), {
+    check,
+    answers: env.session.upstreamAnswers,
+    signal: env.signal,
+    onProgress: (message) => env.progress(message),
+  });
 }
 
 async function health(args: Args, env: CommandEnv): Promise<SourceHealthReport> {

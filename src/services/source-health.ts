@@ -61,7 +61,7 @@ export interface FileHealth {
 
 export interface SourceHealthReport {
   files: FileHealth[];
-  /** Whether the upstream URLs were asked (else each is `unchecked`). */
+  /** Whether the upstream states come from asking the URLs, now or at an earlier check (else each is `unchecked`). */
   checked: boolean;
   total: number;
   atRisk: number;
@@ -71,6 +71,11 @@ export interface SourceHealthReport {
 export interface SourceHealthOptions {
   /** Ask each upstream URL (a bounded HEAD, then a small GET when HEAD is refused). */
   check?: boolean;
+  /**
+   * What the upstream URLs answered, by SRI hash: written by a listing that checks, read by one that does not
+   * (a view refreshed after a pin shows the last answers instead of asking every URL again).
+   */
+  answers?: Map<string, UpstreamCheck>;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
@@ -109,7 +114,7 @@ export async function sourceHealth(ctx: ServiceContext, targets: string[], optio
   const all = report.flatMap((f) => f.sources);
   return {
     files: report,
-    checked: Boolean(options.check),
+    checked: Boolean(options.check) || all.some((source) => options.answers?.has(source.hash)),
     total: all.length,
     atRisk: all.filter((s) => s.risk === 'at-risk').length,
     lost: all.filter((s) => s.risk === 'lost').length,
@@ -204,11 +209,12 @@ async function storePlaces(ctx: ServiceContext, sources: SourceRequest[], option
     const storePath = makeFixedOutputPath({ name: defaultSourceName(source), hash: source.hash, recursive: source.mode === 'recursive' });
     const valid = await ctx.nix.isValid(storePath);
     const expectedSize = valid && source.mode === 'flat' ? (await stat(storePath).catch(() => undefined))?.size : undefined;
-    const upstream = options.check
-      ? await checkUpstream(source.urls, { timeoutMs: ctx.kubo.timeoutMs, expectedSize, signal: options.signal })
-      : unchecked(source.urls);
-    if (options.check) options.onProgress?.(`checked ${++done}/${sources.length} upstream URLs`);
-    return [source.hash.toSri(), { storePath, valid, upstream }];
+    const sri = source.hash.toSri();
+    if (!options.check) return [sri, { storePath, valid, upstream: options.answers?.get(sri) ?? unchecked(source.urls) }];
+    const upstream = await checkUpstream(source.urls, { timeoutMs: ctx.kubo.timeoutMs, expectedSize, signal: options.signal });
+    options.answers?.set(sri, upstream);
+    options.onProgress?.(`checked ${++done}/${sources.length} upstream URLs`);
+    return [sri, { storePath, valid, upstream }];
   });
   return new Map(places);
 }

@@ -157,4 +157,14 @@ test('through the language server: the listing, Rescue All At Risk with what cou
       ['gone-1.0.tar.gz', 'absent', 'lost'],
     ],
   );
+  // A listing that does not ask (the view refreshed after a pin) shows what the URLs answered at the check.
+  const refreshed = await lsp.execute('sourceHealth', {});
+  assert.equal(refreshed.checked, true);
+  assert.deepEqual(
+    refreshed.files[0]?.sources.map((s) => [s.name, s.upstream.state, s.risk]),
+    [
+      ['kept-1.0.tar.gz', 'dead', 'safe'],
+      ['gone-1.0.tar.gz', 'dead', 'lost'],
+    ],
+  );
 });
