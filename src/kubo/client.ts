@@ -1,3 +1,4 @@
+import { stat, unlink } from 'node:fs/promises';
 import { request } from 'node:http';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -6,6 +7,7 @@ import { CID } from 'multiformats/cid';
 import { redactSecrets } from '../core/redact';
 import { authorizationFor } from './credentials';
 import { apiBaseUrl, parseKuboApi } from './endpoint';
+import { keyFilePath } from './keystore';
 
 export interface KuboOptions {
   /** Multiaddr (`/ip4/127.0.0.1/tcp/5001`) or URL of the RPC API; `user:password@` in a URL is sent as basic auth. */
@@ -415,14 +417,37 @@ export class Kubo {
     const listed = async () => (await this.call('key/list', (signal) => this.rpc.key.list({ signal }))).find((k) => k.name === name);
     const existing = await listed();
     if (existing) return existing.id;
+    const generate = async () => (await this.call('key/gen', (signal) => this.rpc.key.gen(name, { type: 'ed25519', signal }))).id;
     try {
-      return (await this.call('key/gen', (signal) => this.rpc.key.gen(name, { type: 'ed25519', signal }))).id;
+      return await generate();
     } catch (error) {
+      if (!/already exists/.test((error as Error).message)) throw error;
       // Two publishes at once on a new node (pinning several sources does that): the other one made it.
-      const made = /already exists/.test((error as Error).message) ? await listed() : undefined;
+      const made = await listed();
       if (made) return made.id;
-      throw error;
+      await this.removeEmptyKeyFile(name);
+      return generate();
     }
+  }
+
+  /**
+   * Kubo creates a key's file before writing it, so a full disk leaves an empty file that `key list`
+   * skips and `key gen` and `key rm` refuse. An empty file holds no key, so removing it loses nothing;
+   * anything else is left for the user, named.
+   */
+  private async removeEmptyKeyFile(name: string): Promise<void> {
+    const { repoPath } = await this.call('repo/stat', (signal) => this.rpc.repo.stat({ signal }));
+    const file = keyFilePath(repoPath, name);
+    const size = await stat(file).then(
+      (found) => found.size,
+      () => undefined,
+    );
+    if (size === 0) return unlink(file);
+    throw new KuboError(
+      `Kubo has a key named '${name}' that it cannot read: ${file}` +
+        (size === undefined ? ' (on the machine that runs Kubo)' : ` (${size} bytes)`) +
+        ` is damaged, perhaps by a full disk. Move that file away and run again; the IPNS name it held is lost unless you have a copy of the file.`,
+    );
   }
 
   /** Points an IPNS key at a CID; works without peers (`allow-offline`). */

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { startKuboNode } from '../helpers/kubo';
 import { Kubo, KuboUnreachableError, KuboTimeoutError } from '../../src/kubo/client';
+import { keyFilePath } from '../../src/kubo/keystore';
 
 async function* chunks(...parts: string[]): AsyncIterable<Uint8Array> {
   for (const part of parts) yield new TextEncoder().encode(part);
@@ -37,6 +39,25 @@ test('Kubo adapter: add a stream, pin, MFS write/read/link/list, IPNS', async ()
   assert.equal(new Set(raced).size, 1, raced.join(' '));
   assert.equal(await kubo.publishName(root.cid, 'nix-ipfs'), name);
   assert.equal(await kubo.resolve(`/ipns/${name}`), root.cid);
+});
+
+test('Kubo adapter: a key file a full disk left empty is replaced; a damaged one is named and kept', async () => {
+  const node = await startKuboNode();
+  const kubo = new Kubo({ api: node.apiAddr });
+  // What Kubo leaves when the disk fills between creating a key's file and writing it.
+  const empty = keyFilePath(node.ipfsPath, 'left-empty');
+  await writeFile(empty, '');
+  const name = await kubo.ensureKey('left-empty');
+  assert.equal(await kubo.ensureKey('left-empty'), name);
+  assert.ok((await readFile(empty)).length > 0, 'the new key is written where the empty file was');
+
+  const damaged = keyFilePath(node.ipfsPath, 'cut-short');
+  await writeFile(damaged, 'not a key');
+  await assert.rejects(kubo.ensureKey('cut-short'), (error: Error) => {
+    assert.match(error.message, /key named 'cut-short' that it cannot read: .*key_.* \(9 bytes\) is damaged.*Move that file away and run again/);
+    return true;
+  });
+  assert.equal(await readFile(damaged, 'utf8'), 'not a key', 'a file that might hold a key is never removed');
 });
 
 test('Kubo adapter: a closed port fails fast with an actionable message', async () => {
