@@ -25,7 +25,7 @@ export interface KuboNode {
   dispose(): Promise<void>;
 }
 
-const cli = (args: string[]) => sh(process.execPath, [path.join(root, 'dist/cli.js'), ...args]);
+const cli = (args: string[]) => sh(process.execPath, [path.join(root, 'dist/cli.mjs'), ...args]);
 
 /** Nix substitutes `top` from a cache URL into a fresh store, with nothing remembered from an earlier run. */
 function nixCopyFrom(url: string, top: string, label: string): void {
@@ -252,7 +252,7 @@ export async function dedupBench(): Promise<void> {
   for (const chunker of ['size-262144', 'rabin', 'buzhash']) {
     const node = await startKuboNode();
     const before = JSON.parse(await node.cli(['repo', 'stat', '--size-only', '--enc=json'])).RepoSize as number;
-    sh(process.execPath, [path.join(root, 'dist/cli.js'), 'publish', ...paths, '--api', node.apiAddr, '--chunker', chunker, '--json']);
+    sh(process.execPath, [path.join(root, 'dist/cli.mjs'), 'publish', ...paths, '--api', node.apiAddr, '--chunker', chunker, '--json']);
     await node.cli(['repo', 'gc', '--silent']);
     const after = JSON.parse(await node.cli(['repo', 'stat', '--size-only', '--enc=json'])).RepoSize as number;
     await node.dispose();

@@ -153,7 +153,7 @@ function scanAndNix(tree: string): { ours: { ms: number; peakKb: number }[]; nix
   const ours: { ms: number; peakKb: number }[] = [];
   const nix: { ms: number; peakKb: number }[] = [];
   for (let i = 0; i < RUNS; i++) {
-    ours.push(run(process.execPath, [path.join(root, 'dist/cli.js'), 'scan', tree, '--json']));
+    ours.push(run(process.execPath, [path.join(root, 'dist/cli.mjs'), 'scan', tree, '--json']));
     nix.push(run('nix-instantiate', ['--parse', ...files]));
   }
   return { ours, nix, bytes: Number(sh('du', ['-sb', tree]).split('\t')[0]), files: files.length };
@@ -163,7 +163,7 @@ export async function scanBench(): Promise<void> {
   log('scan: a tree of generated and nixpkgs-shaped .nix files vs nix-instantiate --parse');
   const { ours, nix, bytes, files } = scanAndNix(scanTree('tree', true));
   const handWritten = scanAndNix(scanTree('hand-written', false));
-  const cli = path.join(root, 'dist/cli.js');
+  const cli = path.join(root, 'dist/cli.mjs');
   const tiny = path.join(work, 'tiny.nix');
   writeFileSync(tiny, '{ fetchurl }: fetchurl { url = "https://example.org/a.tar.gz"; sha256 = "0ayhp9v4m4rdhjmnl2bq3cibrbqqkgjbl3s7yk2nhlh8vj3ay16g"; }\n');
   const startUp = median(Array.from({ length: RUNS }, () => run(process.execPath, [cli, 'scan', tiny, '--json']).ms));

@@ -1,7 +1,7 @@
 // `npm run bench [-- lsp|cache|scale|fuzz ...]`: every figure as a ratio against a baseline measured in the
 // same run on the same machine (it is shared and noisy). Writes bench/RESULTS.md and bench/ratios.svg;
 // with some sections, only their rows change. Not part of npm test.
-import { existsSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { editorBench, scanBench } from './lsp';
@@ -42,8 +42,15 @@ function chart(table: string[]): string {
 }
 
 function bundleSizes(): void {
-  for (const bundle of ['extension.js', 'server.js', 'cli.js']) {
-    const size = statSync(path.join(root, 'dist', bundle)).size;
+  const dist = path.join(root, 'dist');
+  const cliFiles = readdirSync(dist).filter((f) => /^cli[.-].*\.mjs$/.test(f));
+  const bundles: [string, string[]][] = [
+    ['extension.js', ['extension.js']],
+    ['server.js', ['server.js']],
+    [`cli.mjs and its ${cliFiles.length - 1} chunks`, cliFiles],
+  ];
+  for (const [bundle, files] of bundles) {
+    const size = files.reduce((sum, f) => sum + statSync(path.join(dist, f)).size, 0);
     rows.push({
       area: 'Bundle',
       measure: `dist/${bundle} (production, minified)`,

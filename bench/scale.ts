@@ -14,7 +14,7 @@ function measuredCli(args: string[]): { ms: number; peakMiB: number; stdout: str
   let stdout = '';
   const t = timeSync(
     () =>
-      (stdout = sh('/usr/bin/time', ['-f', '%M', '-o', report, process.execPath, path.join(root, 'dist/cli.js'), ...args], {
+      (stdout = sh('/usr/bin/time', ['-f', '%M', '-o', report, process.execPath, path.join(root, 'dist/cli.mjs'), ...args], {
         ...process.env,
         XDG_STATE_HOME: path.join(work, 'state'),
       })),

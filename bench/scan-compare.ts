@@ -1,4 +1,4 @@
-// Checks that a change to the scan keeps its output: `node --import tsx bench/scan-compare.ts OLD/cli.js NEW/cli.js [dir|file …]`
+// Checks that a change to the scan keeps its output: `node --import tsx bench/scan-compare.ts OLD/cli.mjs NEW/cli.mjs [dir|file …]`
 // runs `scan --json` (and the text form) of both bundles on each target (test/fixtures and examples/ by default;
 // add the bench's tree, e.g. a copy kept from `npm run bench -- lsp`) and exits 1 when any output differs.
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 
 const [before, after, ...given] = process.argv.slice(2);
-if (!before || !after) throw new Error('usage: bench/scan-compare.ts OLD/cli.js NEW/cli.js [dir|file …]');
+if (!before || !after) throw new Error('usage: bench/scan-compare.ts OLD/cli.mjs NEW/cli.mjs [dir|file …]');
 const targets = given.length > 0 ? given : [path.join(root, 'test/fixtures'), path.join(root, 'examples')];
 
 /** Everything the scan prints: stdout, then the summary on stderr. */

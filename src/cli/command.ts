@@ -1,10 +1,16 @@
 import { stat } from 'node:fs/promises';
 import type { ParseArgsConfig } from 'node:util';
+import { redactSecrets } from '../core/redact';
 
-/** One `nix-ipfs <name>` subcommand. `run` returns the process exit code. */
-export interface Command {
+/** One `nix-ipfs <name>` subcommand as `--help` lists it; `load` brings its modules only when it runs. */
+export interface CommandEntry {
   name: string;
   summary: string;
+  load(): Promise<Command>;
+}
+
+/** What a subcommand takes and does. `run` returns the process exit code. */
+export interface Command {
   /** Usage lines printed by `--help`, after `nix-ipfs <name>`. */
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
@@ -31,4 +37,10 @@ export async function directoryOrFileArgument(positionals: string[]): Promise<st
   if (!info) throw new UsageError(`${target} does not exist: name a directory or a .nix file`);
   if (!info.isDirectory() && !info.isFile()) throw new UsageError(`${target} is neither a directory nor a file: name a directory or a .nix file`);
   return target;
+}
+
+/** A command's result: `--json` prints the JSON, otherwise the text; secrets are redacted either way. */
+export function print(values: Record<string, unknown>, json: unknown, text: string): void {
+  const output = values.json ? JSON.stringify(json, null, 2) + '\n' : text.endsWith('\n') || !text ? text : text + '\n';
+  process.stdout.write(redactSecrets(output));
 }

@@ -1,4 +1,4 @@
-import { redactSecrets, safeUrl } from '../core/redact';
+import { safeUrl } from '../core/redact';
 import { parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../core/signature';
 import { defaultKuboApi } from '../kubo/endpoint';
 import { createServiceContext, Layout, type ServiceContext } from '../services/context';
@@ -99,9 +99,4 @@ export function publicKeyOption(source: string, text: string): PublicKey {
   } catch (error) {
     throw new UsageError(`${source}: ${(error as Error).message}`);
   }
-}
-
-export function print(values: Values, json: unknown, text: string): void {
-  const output = values.json ? JSON.stringify(json, null, 2) + '\n' : text.endsWith('\n') || !text ? text : text + '\n';
-  process.stdout.write(redactSecrets(output));
 }

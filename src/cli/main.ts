@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { redactSecrets } from '../core/redact';
-import { UsageError, type Command } from './command';
+import { UsageError, type Command, type CommandEntry } from './command';
 import { commands } from './commands';
 
 function help(): string {
@@ -15,9 +15,9 @@ function help(): string {
   ].join('\n');
 }
 
-function commandHelp(command: Command): string {
+function commandHelp(entry: CommandEntry, command: Command): string {
   const options = Object.entries(command.options).map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`);
-  return [`Usage: nix-ipfs ${command.name} ${command.usage}`, '', command.summary, '', 'Options:', ...options, '  --help'].join('\n');
+  return [`Usage: nix-ipfs ${entry.name} ${command.usage}`, '', entry.summary, '', 'Options:', ...options, '  --help'].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -30,8 +30,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) throw new UsageError(`unknown command '${name}'\n\n${help()}`, 2);
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) throw new UsageError(`unknown command '${name}'\n\n${help()}`, 2);
+  const command = await entry.load();
   const parsed = parseArgs({
     args: rest,
     options: { ...command.options, help: { type: 'boolean', short: 'h' } },
@@ -39,17 +40,17 @@ async function main(argv: string[]): Promise<number> {
     strict: true,
   });
   if (parsed.values.help) {
-    process.stdout.write(commandHelp(command) + '\n');
+    process.stdout.write(commandHelp(entry, command) + '\n');
     return 0;
   }
   const extra = parsed.positionals.slice(command.maxArguments);
-  if (extra.length > 0) throw new UsageError(tooManyArguments(command, extra), 2);
+  if (extra.length > 0) throw new UsageError(tooManyArguments(entry.name, command, extra), 2);
   return command.run({ values: parsed.values as Record<string, unknown>, positionals: parsed.positionals });
 }
 
-function tooManyArguments(command: Command, extra: string[]): string {
+function tooManyArguments(name: string, command: Command, extra: string[]): string {
   const takes = command.maxArguments === 0 ? 'no arguments' : `at most ${command.maxArguments === 1 ? 'one argument' : `${command.maxArguments} arguments`}`;
-  return `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `'${a}'`).join(' ')}: nix-ipfs ${command.name} takes ${takes} besides its options (quote a value that holds spaces)\nUsage: nix-ipfs ${command.name} ${command.usage}`;
+  return `unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((a) => `'${a}'`).join(' ')}: nix-ipfs ${name} takes ${takes} besides its options (quote a value that holds spaces)\nUsage: nix-ipfs ${name} ${command.usage}`;
 }
 
 declare const VERSION: string;

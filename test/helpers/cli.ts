@@ -24,7 +24,7 @@ export function run(cmd: string, args: string[], options: { env?: NodeJS.Process
   });
 }
 
-/** Runs the built CLI (dist/cli.js, built by `npm test` before the suites). */
+/** Runs the built CLI (dist/cli.mjs, built by `npm test` before the suites). */
 export function cli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  return run(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args], options);
+  return run(process.execPath, [path.join(repoRoot, 'dist/cli.mjs'), ...args], options);
 }

@@ -252,7 +252,7 @@ test('a 64 MB flat source fetches whole (reading it takes time linear in its siz
 
 /** Starts the CLI, waits until `ready` holds for its TMPDIR, sends `signal`, and waits for it to end. */
 async function interrupt(args: string[], tmp: string, ready: (entries: string[]) => Promise<boolean>, signal: NodeJS.Signals) {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args], {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.mjs'), ...args], {
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

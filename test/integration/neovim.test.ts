@@ -16,7 +16,7 @@ import { ServerCommand } from '../../src/protocol';
 
 const driver = path.join(repoRoot, 'test/helpers/neovim-lsp.lua');
 const fixture = path.join(repoRoot, 'test/fixtures/nix/neovim.nix');
-const server = [process.execPath, path.join(repoRoot, 'dist/cli.js'), 'lsp', '--stdio'];
+const server = [process.execPath, path.join(repoRoot, 'dist/cli.mjs'), 'lsp', '--stdio'];
 const hex = '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03';
 const sri = 'sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=';
 const cid = 'bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am';

@@ -246,7 +246,7 @@ test("4. follow keeps a replica of a teammate's cache through the network, relea
   await eventually('the follower picks up the new version', async () => JSON.parse((await follow()).stdout)[0]?.root === v4.rootCid, 10);
 
   // The long-running follower (what a teammate runs as a service) picks up a publish on its own.
-  const worker = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'follow', '--interval', '1', '--api', follower.apiAddr, '--state-dir', state], {
+  const worker = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.mjs'), 'follow', '--interval', '1', '--api', follower.apiAddr, '--state-dir', state], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -1,10 +1,7 @@
 import { checkHashes } from '../../services/check';
-import { directoryOrFileArgument, type Command } from '../command';
-import { print } from '../context';
+import { directoryOrFileArgument, type Command, print } from '../command';
 
 export const checkCommand: Command = {
-  name: 'check',
-  summary: 'Find stale hashes (the source changed since git HEAD, the hash did not), placeholders and malformed hashes; exit 1 when any',
   usage: '<dir | file.nix> [--json]',
   options: { json: { type: 'boolean' } },
   maxArguments: 1,

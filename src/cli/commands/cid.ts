@@ -1,8 +1,7 @@
 import { cidForFlatHash } from '../../core/cid';
 import { isHashAlgo, parseHash, type HashAlgo } from '../../core/hash';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { print } from '../context';
+import { UsageError, print } from '../command';
 
 /**
  * Parses a hash for the CLI. An SRI (sha512-…) or prefixed (sha512:…) hash names its own algorithm;
@@ -24,8 +23,6 @@ export function hashArgument(text: string | undefined, type: unknown): ReturnTyp
 }
 
 export const cidCommand: Command = {
-  name: 'cid',
-  summary: 'Print the IPFS CID (CIDv1 raw) of a file with this sha256 or sha512 hash, in any Nix encoding',
   usage: '<hash> [--type sha256|sha512 (for a bare digest)] [--json]',
   options: { json: { type: 'boolean' }, type: { type: 'string' } },
   maxArguments: 1,
@@ -39,8 +36,6 @@ export const cidCommand: Command = {
 };
 
 export const hashCommand: Command = {
-  name: 'hash',
-  summary: 'Convert a hash between Nix encodings (SRI, Nix base32, base16, base64)',
   usage: '<hash> --to sri|base32|base16|base64 [--type sha256|sha512 (for a bare digest)]',
   options: { to: { type: 'string' }, type: { type: 'string' } },
   maxArguments: 1,

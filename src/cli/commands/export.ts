@@ -5,12 +5,10 @@ import { teamContext, type TeamContext } from '../../services/network';
 import { rootPath } from '../../services/replicate';
 import { stateDir } from '../../services/state-files';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, print, serviceContext, type Values } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, serviceContext, type Values } from '../context';
 
 export const exportCommand: Command = {
-  name: 'export',
-  summary: 'Write a signed closure (or the whole published cache with --all) to a CAR file for a machine without network',
   usage: '<store-path | result-link>... <out.car> | --all <out.car>   [--from <followed name | cid | /ipns/name>] [--state-dir DIR]',
   options: { ...nodeOptions, all: { type: 'boolean' }, from: { type: 'string' }, 'state-dir': { type: 'string' } },
   maxArguments: Infinity,

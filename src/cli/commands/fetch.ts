@@ -1,12 +1,10 @@
 import { fetchSource } from '../../services/fetch';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, print, serviceContext } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, serviceContext } from '../context';
 import { hashArgument } from './cid';
 
 export const fetchCommand: Command = {
-  name: 'fetch',
-  summary: 'Fetch a source from IPFS by its hash, verify it, and add it to the Nix store',
   usage: '<hash> [--recursive] [--name NAME] [--type sha256] [--timeout ms] [--json]',
   options: { ...nodeOptions, recursive: { type: 'boolean' }, name: { type: 'string' }, type: { type: 'string' } },
   maxArguments: 1,

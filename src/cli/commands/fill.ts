@@ -6,12 +6,10 @@ import { fillablePlaceholders } from '../../core/fill-plan';
 import { resolveBuildTarget, targetFromText, type BuildTarget } from '../../services/build-targets';
 import { fillHashes, type FillResult } from '../../services/fill';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, positiveInt, print, serviceContext, type Values } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, positiveInt, serviceContext, type Values } from '../context';
 
 export const fillCommand: Command = {
-  name: 'fill',
-  summary: 'Fill placeholder hashes (lib.fakeHash, "", all-zero) in a .nix file with the real ones, in place',
   usage: "<file.nix> [--line N | --all] [--dry-run] [--build 'FILE.nix -A ATTR' | --build DIR#ATTR | --build 'callPackage NIXPKGS'] [--pin] [--json]",
   options: {
     ...nodeOptions,

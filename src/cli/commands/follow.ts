@@ -5,15 +5,13 @@ import { reconnectPeers, teamContext, type TeamContext } from '../../services/ne
 import { rootPath } from '../../services/replicate';
 import { stateDir } from '../../services/state-files';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, print, readSecretKey, serviceContext, type Values } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, readSecretKey, serviceContext, type Values } from '../context';
 import { countOption } from './post-build-hook';
 
 const stateOption = { 'state-dir': { type: 'string' } } as const;
 
 export const followCommand: Command = {
-  name: 'follow',
-  summary: "Keep a replica of teammates' published caches (IPNS names) on your node, and publish your queued builds",
   usage: [
     '[<ipns-name>...] [--keep N] [--keep-days D] [--interval S] [--once] [--key-file sk] [--state-dir DIR]',
     '       names are added to the followed list; without --once it keeps going (resolve every --interval seconds, default 60)',
@@ -54,8 +52,6 @@ export const followCommand: Command = {
 };
 
 export const unfollowCommand: Command = {
-  name: 'unfollow',
-  summary: 'Stop following caches and release what was pinned for them (--keep-pins keeps it)',
   usage: '<ipns-name>... [--keep-pins] [--state-dir DIR]',
   options: { ...nodeOptions, ...stateOption, 'keep-pins': { type: 'boolean' } },
   maxArguments: Infinity,
@@ -78,8 +74,6 @@ export const unfollowCommand: Command = {
 };
 
 export const followingCommand: Command = {
-  name: 'following',
-  summary: 'The followed caches: current root, lag, bytes held, last error; and builds waiting to be published',
   usage: '[--json] [--state-dir DIR] [--api …]',
   options: { ...nodeOptions, ...stateOption },
   maxArguments: 0,

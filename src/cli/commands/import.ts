@@ -2,12 +2,10 @@ import { existsSync } from 'node:fs';
 import { importCar } from '../../services/car';
 import { teamContext } from '../../services/network';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { gatewayUrl, nodeOptions, print, serviceContext } from '../context';
+import { UsageError, print } from '../command';
+import { gatewayUrl, nodeOptions, serviceContext } from '../context';
 
 export const importCommand: Command = {
-  name: 'import',
-  summary: "Import a CAR file from 'nix-ipfs export' into your Kubo node (pinned) and print where Nix finds its cache",
   usage: '<in.car> [--gateway URL] [--api …] [--json]',
   options: nodeOptions,
   maxArguments: 1,

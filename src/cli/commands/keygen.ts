@@ -6,8 +6,6 @@ import type { Command } from '../command';
 import { UsageError } from '../command';
 
 export const keygenCommand: Command = {
-  name: 'keygen',
-  summary: 'Generate a Nix binary-cache signing key pair (same format as nix-store --generate-binary-cache-key)',
   usage: '<key-name> <secret-key-file> <public-key-file> [--force]',
   options: { force: { type: 'boolean' } },
   maxArguments: 3,

@@ -3,8 +3,6 @@ import { startServer } from '../../server/server';
 import type { Command } from '../command';
 
 export const lspCommand: Command = {
-  name: 'lsp',
-  summary: 'Run the language server (hovers, code lenses, diagnostics for .nix files) for any editor',
   usage: '--stdio',
   options: { stdio: { type: 'boolean' } },
   maxArguments: 0,

@@ -14,13 +14,11 @@ import {
   type JoinPlan,
 } from '../../services/network';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, print, serviceContext, type Values } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, serviceContext, type Values } from '../context';
 import { readSecretFile } from '../secrets';
 
 export const networkCommand: Command = {
-  name: 'network',
-  summary: "Set up a team's private IPFS network: init (a swarm key), join (configure your Kubo), reconnect",
   usage: [
     'init [key-file] [--force]   (a new swarm key, default ./swarm.key, and what each teammate runs)',
     '       nix-ipfs network join <key-file> [--peer <multiaddr>]... [--repo DIR] [--yes]   (put a Kubo repository on the network)',

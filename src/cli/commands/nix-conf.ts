@@ -2,12 +2,10 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { formatPublicKey, publicKeyOf } from '../../core/signature';
 import { nixConfInput, nixConfLines } from '../../services/nix-conf';
-import { UsageError, type Command } from '../command';
-import { gatewayUrl, nodeOptions, print, publicKeyOption, readSecretKey, serviceContext } from '../context';
+import { UsageError, type Command, print } from '../command';
+import { gatewayUrl, nodeOptions, publicKeyOption, readSecretKey, serviceContext } from '../context';
 
 export const nixConfCommand: Command = {
-  name: 'nix-conf',
-  summary: 'Print the nix.conf lines that make stock Nix substitute and fetch through your Kubo gateway',
   usage: '[--key-file sk | --public-key name:base64] [--gateway URL] [--post-build-hook FILE]',
   options: { ...nodeOptions, 'key-file': { type: 'string' }, 'public-key': { type: 'string', multiple: true }, 'post-build-hook': { type: 'string' } },
   maxArguments: 0,

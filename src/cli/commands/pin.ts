@@ -5,13 +5,11 @@ import { pinSources, type SourceRequest } from '../../services/pin';
 import { scanRecordFetcher, scanWorkspace } from '../../services/scan';
 import { describeSource, sourceRequestOf, sourceRequestOfInput } from '../../services/sources';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, print, readSecretKey, serviceContext } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, readSecretKey, serviceContext } from '../context';
 import { hashArgument } from './cid';
 
 export const pinCommand: Command = {
-  name: 'pin',
-  summary: 'Pin fetcher sources to IPFS and record them in the hashed mirror',
   usage:
     '<file.nix | flake.lock | dir --all> | --url URL --hash HASH [--recursive] [--name NAME] [--nocopy] [--key-file sk] [--max-size 16G] [--timeout ms] [--json]',
   options: {

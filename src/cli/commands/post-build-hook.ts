@@ -4,12 +4,10 @@ import path from 'node:path';
 import { derivationOutputs, drainQueue, enqueue, queueDir, type DrainResult } from '../../services/build-queue';
 import { stateDir } from '../../services/state-files';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, print, readSecretKey, serviceContext, type Values } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, readSecretKey, serviceContext, type Values } from '../context';
 
 export const postBuildHookCommand: Command = {
-  name: 'post-build-hook',
-  summary: "Publish every build: run by Nix's post-build-hook it queues the built paths and returns at once; --drain publishes the queue",
   usage: [
     '  (run by Nix: queues $OUT_PATHS)',
     '       nix-ipfs post-build-hook --write-script FILE   (the executable to name in nix.conf: post-build-hook = FILE)',

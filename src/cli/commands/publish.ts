@@ -2,12 +2,10 @@ import { realpath } from 'node:fs/promises';
 import type { Nix } from '../../nix/cli';
 import { publish } from '../../services/publish';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { gatewayUrl, nodeOptions, print, readSecretKey, serviceContext } from '../context';
+import { UsageError, print } from '../command';
+import { gatewayUrl, nodeOptions, readSecretKey, serviceContext } from '../context';
 
 export const publishCommand: Command = {
-  name: 'publish',
-  summary: 'Publish store paths and their closures as a Nix binary cache in IPFS',
   usage: '<store-path | result-link | file.nix>... [--key-file sk] [--api …] [--json]',
   options: { ...nodeOptions, 'key-file': { type: 'string' } },
   maxArguments: Infinity,

@@ -1,11 +1,9 @@
 import { replicate } from '../../services/replicate';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, positiveInt, print, serviceContext } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, positiveInt, serviceContext } from '../context';
 
 export const replicateCommand: Command = {
-  name: 'replicate',
-  summary: "Fetch and pin another machine's published cache (CID, /ipns/ name or gateway URL) on your node",
   usage: '<cid | /ipfs/cid | /ipns/name | gateway URL> [--timeout ms (without a new block)] [--max-time ms (in all)] [--api …] [--json]',
   options: { ...nodeOptions, 'max-time': { type: 'string' } },
   maxArguments: 1,

@@ -1,10 +1,7 @@
 import { scanWorkspace, scanWorkspaceJson, type ScanCounts, type ScanRecord } from '../../services/scan';
-import { directoryOrFileArgument, type Command } from '../command';
-import { print } from '../context';
+import { directoryOrFileArgument, type Command, print } from '../command';
 
 export const scanCommand: Command = {
-  name: 'scan',
-  summary: 'List every hash in the .nix files below a directory, with its fetcher and mode where known (honours .gitignore)',
   usage: '<dir | file.nix> [--json]',
   options: { json: { type: 'boolean' } },
   maxArguments: 1,

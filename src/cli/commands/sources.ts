@@ -7,12 +7,10 @@ import {
   type SourceHealth,
   type SourceHealthReport,
 } from '../../services/source-health';
-import { directoryOrFileArgument, type Command } from '../command';
-import { nodeOptions, print, serviceContext } from '../context';
+import { directoryOrFileArgument, type Command, print } from '../command';
+import { nodeOptions, serviceContext } from '../context';
 
 export const sourcesCommand: Command = {
-  name: 'sources',
-  summary: 'List every source the .nix files name and where it can come from today (upstream, Nix store, IPFS); rescue those at risk',
   usage: '<dir | file.nix> [--check] [--at-risk] [--rescue] [--json]',
   options: { ...nodeOptions, check: { type: 'boolean' }, 'at-risk': { type: 'boolean' }, rescue: { type: 'boolean' } },
   maxArguments: 1,

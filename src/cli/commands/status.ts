@@ -1,11 +1,10 @@
+import { print } from '../command';
 import { listMirrored } from '../../services/mirror';
 import { listPublished } from '../../services/cache-index';
 import type { Command } from '../command';
-import { gatewayUrl, nodeOptions, print, serviceContext } from '../context';
+import { gatewayUrl, nodeOptions, serviceContext } from '../context';
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: 'Show the Kubo node, the published store paths and the mirrored sources',
   usage: '[--api …] [--json]',
   options: nodeOptions,
   maxArguments: 0,

@@ -1,11 +1,9 @@
 import { verify } from '../../services/verify';
 import type { Command } from '../command';
-import { UsageError } from '../command';
-import { nodeOptions, print, publicKeyOption, serviceContext } from '../context';
+import { UsageError, print } from '../command';
+import { nodeOptions, publicKeyOption, serviceContext } from '../context';
 
 export const verifyCommand: Command = {
-  name: 'verify',
-  summary: "Check a published path's signatures against trusted keys and its NAR against its hash",
   usage: '<store-path | narinfo-URL | /ipfs/…/<hash>.narinfo | narinfo-CID> [--trusted-key name:base64]... [--no-nix-keys] [--timeout ms] [--json]',
   options: { ...nodeOptions, 'trusted-key': { type: 'string', multiple: true }, 'no-nix-keys': { type: 'boolean' } },
   maxArguments: 1,
