@@ -149,7 +149,7 @@ async function scanFile(file: string): Promise<ScannedFile> {
 }
 
 /** The flake.lock in each target folder, and beside each flake.nix found. */
-async function flakeLocksBeside(targets: string[], nixFiles: string[]): Promise<string[]> {
+export async function flakeLocksBeside(targets: string[], nixFiles: string[]): Promise<string[]> {
   const folders = [...targets, ...nixFiles.filter((f) => path.basename(f) === 'flake.nix').map(path.dirname)];
   const locks = [...new Set(folders.map((folder) => path.join(folder, 'flake.lock')))];
   const present = await Promise.all(

@@ -145,6 +145,11 @@ test('a flake.lock with an input without narHash and one nothing can fetch: each
     /failed: input 'lost' \(http:\/\/127\.0\.0\.1:9\/gone\.tar\.gz\): input 'lost' is not in the local Nix store and Nix could not fetch it/,
   );
 
+  // A folder with --all pins the flake.lock beside its flake.nix too.
+  const folder = await cli(['pin', dir, '--all', '--api', node.apiAddr, '--timeout', '3000'], { env });
+  assert.equal(folder.code, 1, folder.stdout + folder.stderr);
+  assert.match(folder.stdout, /^0 pinned, 1 already pinned, 2 failed$/m);
+
   await writeFile(file, '{ "nodes": ');
   const malformed = await cli(['pin', file, '--api', node.apiAddr], { env });
   assert.equal(malformed.code, 1);

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseFlakeLock } from '../../core/flake-lock';
+import { parseFlakeLock, type LockedInput } from '../../core/flake-lock';
 import { pinSources, type SourceRequest } from '../../services/pin';
-import { scanRecordFetcher, scanWorkspace } from '../../services/scan';
+import { nixFilesBelow, scanRecordFetcher, scanWorkspace } from '../../services/scan';
+import { flakeLocksBeside } from '../../services/source-health';
 import { describeSource, sourceRequestOf, sourceRequestOfInput } from '../../services/sources';
 import type { Command } from '../command';
 import { UsageError, print } from '../command';
@@ -92,27 +93,27 @@ function sourceFromFlags(values: Record<string, unknown>): SourceRequest {
   };
 }
 
-/** The sources the files name, and why some named in a flake.lock cannot be pinned (the others go on). */
+/**
+ * The sources the files name, and why some named in a flake.lock cannot be pinned (the others go on).
+ * A folder with --all brings its .nix files and the flake.lock files the Sources view lists for it.
+ */
 async function sourcesFromFiles(targets: string[], all: boolean): Promise<{ sources: SourceRequest[]; unusable: string[] }> {
   if (targets.length === 0) throw new UsageError('name a .nix file, a flake.lock, a directory with --all, or --url and --hash', 2);
   const sources: SourceRequest[] = [];
   const unusable: string[] = [];
+  const addLock = async (lock: string) => {
+    for (const input of await lockInputs(lock)) {
+      const source = sourceRequestOfInput(input);
+      if (source) sources.push(source);
+      else unusable.push(`${lock}: ${input.problem ?? `input '${input.id}' cannot be pinned`}`);
+    }
+  };
   for (const target of targets) {
     const info = await stat(target).catch(() => undefined);
     if (!info) throw new UsageError(`${target} does not exist`);
     if (info.isDirectory() && !all) throw new UsageError(`${target} is a directory: add --all to pin every source in it`, 2);
     if (info.isFile() && path.basename(target).endsWith('.lock')) {
-      let inputs;
-      try {
-        inputs = parseFlakeLock(await readFile(target, 'utf8'));
-      } catch (error) {
-        throw new UsageError(`${target}: ${(error as Error).message}`);
-      }
-      for (const input of inputs) {
-        const source = sourceRequestOfInput(input);
-        if (source) sources.push(source);
-        else unusable.push(`${target}: ${input.problem ?? `input '${input.id}' cannot be pinned`}`);
-      }
+      await addLock(target);
       continue;
     }
     for (const record of await scanWorkspace(target)) {
@@ -120,6 +121,15 @@ async function sourcesFromFiles(targets: string[], all: boolean): Promise<{ sour
       const source = sourceRequestOf(scanRecordFetcher(record));
       if (source) sources.push(source);
     }
+    if (info.isDirectory()) for (const lock of await flakeLocksBeside([target], await nixFilesBelow(target))) await addLock(lock);
   }
   return { sources, unusable };
+}
+
+async function lockInputs(file: string): Promise<LockedInput[]> {
+  try {
+    return parseFlakeLock(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${file}: ${(error as Error).message}`);
+  }
 }
