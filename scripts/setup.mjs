@@ -53,6 +53,8 @@ const DEBIAN_PACKAGES = {
     ['xz-utils', 'xz'],
     ['zip', 'zip'],
     ['unzip', 'unzip'],
+    // The tests' "other machine" (a plain-HTTP API off loopback) is a network namespace of their own.
+    ['iproute2', 'ip'],
   ],
   neovim: [['neovim', 'nvim']],
   // Chromium drives VS Code; code-server's native modules build against the -dev libraries.

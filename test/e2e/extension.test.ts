@@ -5,11 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { startKuboNode } from '../helpers/kubo';
-import { startFaultProxy } from '../helpers/fault-proxy';
+import { startOtherMachine } from '../helpers/other-machine';
 import { repoRoot } from '../helpers/cli';
 import { startDemoWorkspace } from '../helpers/demo-workspace';
 import { nixKeyPair, tempDir } from '../helpers/nix-env';
@@ -342,24 +341,21 @@ test('a new user in VS Code', async (t) => {
   });
 
   await step('a plain-HTTP Kubo API on another machine asks before first use', async (st) => {
-    const address = Object.values(networkInterfaces())
-      .flat()
-      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
-    if (!address) return st.skip('this machine has no non-loopback IPv4 address');
-    const remote = await startFaultProxy(node.apiUrl, { kind: 'pass' }, address);
+    const remote = await startOtherMachine(node.apiUrl);
+    if (typeof remote === 'string') return st.skip(remote);
     // Set in the workspace's .vscode/settings.json, as a cloned project could.
     const workspaceSettings = path.join(sample.workspace, '.vscode', 'settings.json');
     mkdirSync(path.dirname(workspaceSettings), { recursive: true });
     writeFileSync(workspaceSettings, JSON.stringify({ 'nixIpfs.kuboApi': remote.url }));
     await page.waitForTimeout(5000); // a few status-bar refreshes and hovers' worth of chances to leak
-    assert.equal(remote.requests(), 0, 'nothing (and no token) is sent before the user agrees');
+    assert.equal(remote.connections(), 0, 'nothing (and no token) is sent before the user agrees');
     await vs.runCommand('Nix IPFS: Show Nix Configuration for This Node');
     const dialog = page.locator('.monaco-dialog-box', { hasText: 'plain HTTP on another machine' });
     await dialog.waitFor({ timeout: 30_000 });
     await vs.screenshot('14-plain-http-prompt');
-    assert.equal(remote.requests(), 0);
+    assert.equal(remote.connections(), 0);
     await dialog.locator('.monaco-button', { hasText: 'Use It' }).click();
-    await eventually('requests through the remote API', async () => remote.requests() > 0);
+    await eventually('requests through the remote API', async () => remote.connections() > 0);
     await eventually('the status bar to say connected', async () =>
       /connected/i.test((await page.locator('.statusbar-item', { hasText: 'IPFS' }).first().getAttribute('aria-label')) ?? ''),
     );

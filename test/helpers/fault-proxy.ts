@@ -21,7 +21,6 @@ export type Fault =
 export async function startFaultProxy(
   target: string,
   fault: Fault,
-  host = '127.0.0.1',
 ): Promise<{ url: string; multiaddr: string; setFault(f: Fault): void; requests(): number; mostAtOnce(): number; holding(): Promise<void> }> {
   const upstream = new URL(target);
   let current = fault;
@@ -65,7 +64,7 @@ export async function startFaultProxy(
     );
     forward.on('error', () => res.destroy());
     req.pipe(forward);
-  }).listen(0, host);
+  }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   after(() => {
     stalled.forEach((r) => r.socket.destroy());
@@ -74,8 +73,8 @@ export async function startFaultProxy(
   });
   const port = (server.address() as import('node:net').AddressInfo).port;
   return {
-    url: `http://${host}:${port}`,
-    multiaddr: `/ip4/${host}/tcp/${port}`,
+    url: `http://127.0.0.1:${port}`,
+    multiaddr: `/ip4/127.0.0.1/tcp/${port}`,
     setFault: (f) => (current = f),
     requests: () => requests,
     mostAtOnce: () => mostAtOnce,
