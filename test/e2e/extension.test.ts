@@ -56,7 +56,7 @@ test('a new user in VS Code', async (t) => {
   const dir = await tempDir();
   const key = await nixKeyPair(dir, 'e2e-test-1');
   const greetingTarball = readFileSync(path.join(repoRoot, 'examples/upstream/greeting-1.0.tar.gz'));
-  const greetingCid = cidForFlatHash(new NixHash('sha256', new Uint8Array(createHash('sha256').update(greetingTarball).digest())))!.toString();
+  const greetingCid = cidForFlatHash(new NixHash('sha256', new Uint8Array(createHash('sha256').update(greetingTarball).digest())))!;
   const vs = await startVsCode({
     workspace: sample.workspace,
     settings: {

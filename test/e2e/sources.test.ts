@@ -27,7 +27,7 @@ test('the Sources view: a dead URL at risk, rescued from the store, built by sto
   // A source of this run only, served on loopback while a first build fetches it into the store.
   const content = `rescued source ${process.pid} ${Date.now()}\n`;
   const sha256 = createHash('sha256').update(content).digest('hex');
-  const cid = cidForFlatHash(new NixHash('sha256', new Uint8Array(createHash('sha256').update(content).digest())))!.toString();
+  const cid = cidForFlatHash(new NixHash('sha256', new Uint8Array(createHash('sha256').update(content).digest())))!;
   const upstream = createServer((_, res) => res.end(content)).listen(0, '127.0.0.1');
   await new Promise((r) => upstream.once('listening', r));
   const name = `rescue-me-${process.pid}.tar.gz`;

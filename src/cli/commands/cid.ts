@@ -30,7 +30,7 @@ export const cidCommand: Command = {
     const hash = hashArgument(positionals[0], values.type);
     const cid = cidForFlatHash(hash);
     if (!cid) throw new UsageError(`${hash.algo} hashes have no CID: only sha256 and sha512 are IPFS multihashes Nix also uses`);
-    print(values, { algo: hash.algo, sri: hash.toSri(), base32: hash.toNix32(), base16: hash.toBase16(), cid: cid.toString() }, cid.toString());
+    print(values, { algo: hash.algo, sri: hash.toSri(), base32: hash.toNix32(), base16: hash.toBase16(), cid }, cid);
     return 0;
   },
 };
