@@ -27,12 +27,13 @@ function withHashes(reply: ChunkReply): ChunkReply {
   return reply;
 }
 
-/** A generated set big enough to be split, in the shapes of nixpkgs' plugin and package lists. */
-const WARM_UP = `{ buildVimPlugin, fetchFromGitHub, fetchurl }:\n{\n${Array.from({ length: 4000 }, (_, i) =>
-  i % 2 === 0
-    ? `  p-${i} = buildVimPlugin { pname = "p-${i}"; version = "1.${i}"; src = fetchFromGitHub { owner = "o"; repo = "p-${i}"; rev = "v1.${i}"; sha256 = "${'1'.repeat(52)}"; }; };\n`
-    : `  "q-${i}" = fetchurl { url = "https://example.org/q-${i}.tgz"; hash = "sha256-${'Q'.repeat(43)}="; };\n`,
-).join('')}}\n`;
+/** A generated set big enough to be split, in the shapes of nixpkgs' plugin and package lists; made when a pool starts (~10 ms, which every start of the CLI paid as a constant). */
+const warmUpText = () =>
+  `{ buildVimPlugin, fetchFromGitHub, fetchurl }:\n{\n${Array.from({ length: 4000 }, (_, i) =>
+    i % 2 === 0
+      ? `  p-${i} = buildVimPlugin { pname = "p-${i}"; version = "1.${i}"; src = fetchFromGitHub { owner = "o"; repo = "p-${i}"; rev = "v1.${i}"; sha256 = "${'1'.repeat(52)}"; }; };\n`
+      : `  "q-${i}" = fetchurl { url = "https://example.org/q-${i}.tgz"; hash = "sha256-${'Q'.repeat(43)}="; };\n`,
+  ).join('')}}\n`;
 
 /** Parse workers run from the bundles only: from TypeScript sources (tsx) Node 20 cannot start a .ts worker. */
 export const parseWorkersAvailable = !import.meta.url.endsWith('.ts');
@@ -72,7 +73,7 @@ export class ParsePool {
       return worker;
     });
     // A first parse runs the grammar cold, at half speed: run one now, on every thread, not on the user's first big file.
-    void this.parse(WARM_UP).catch(() => undefined);
+    void this.parse(warmUpText()).catch(() => undefined);
   }
 
   get size(): number {
