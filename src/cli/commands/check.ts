@@ -1,5 +1,5 @@
 import { checkHashes } from '../../services/check';
-import { directoryOrFileArgument, type Command, print } from '../command';
+import { directoryOrFileArgument, print, type Command } from '../command';
 
 export const checkCommand: Command = {
   usage: '<dir | file.nix> [--json]',

@@ -1,7 +1,6 @@
 import { cidForFlatHash } from '../../core/cid';
 import { isHashAlgo, parseHash, type HashAlgo } from '../../core/hash';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 
 /**
  * Parses a hash for the CLI. An SRI (sha512-…) or prefixed (sha512:…) hash names its own algorithm;

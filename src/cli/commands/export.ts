@@ -4,8 +4,7 @@ import { followStateFile, readFollowState } from '../../services/follow';
 import { teamContext, type TeamContext } from '../../services/network';
 import { rootPath } from '../../services/replicate';
 import { stateDir } from '../../services/state-files';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, serviceContext, type Values } from '../context';
 
 export const exportCommand: Command = {

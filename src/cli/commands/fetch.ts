@@ -1,6 +1,5 @@
 import { fetchSource } from '../../services/fetch';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, serviceContext } from '../context';
 import { hashArgument } from './cid';
 

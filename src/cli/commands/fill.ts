@@ -5,8 +5,7 @@ import { extractFetchers, parseNix } from '../../core/fetchers/extract';
 import { fillablePlaceholders } from '../../core/fill-plan';
 import { resolveBuildTarget, targetFromText, type BuildTarget } from '../../services/build-targets';
 import { fillHashes, type FillResult } from '../../services/fill';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, positiveInt, serviceContext, type Values } from '../context';
 
 export const fillCommand: Command = {

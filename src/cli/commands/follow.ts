@@ -4,8 +4,7 @@ import { addFollows, followingReport, followRound, followStateFile, readFollowSt
 import { reconnectPeers, teamContext, type TeamContext } from '../../services/network';
 import { rootPath } from '../../services/replicate';
 import { stateDir } from '../../services/state-files';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, readSecretKey, serviceContext, type Values } from '../context';
 import { countOption } from './post-build-hook';
 

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { importCar } from '../../services/car';
 import { teamContext } from '../../services/network';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { gatewayUrl, nodeOptions, serviceContext } from '../context';
 
 export const importCommand: Command = {

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { generateKeyPair } from '../../core/signature';
-import type { Command } from '../command';
-import { UsageError } from '../command';
+import { UsageError, type Command } from '../command';
 
 export const keygenCommand: Command = {
   usage: '<key-name> <secret-key-file> <public-key-file> [--force]',

@@ -13,8 +13,7 @@ import {
   teamContext,
   type JoinPlan,
 } from '../../services/network';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, serviceContext, type Values } from '../context';
 import { readSecretFile } from '../secrets';
 

@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { formatPublicKey, publicKeyOf } from '../../core/signature';
 import { nixConfInput, nixConfLines } from '../../services/nix-conf';
-import { UsageError, type Command, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { gatewayUrl, nodeOptions, publicKeyOption, readSecretKey, serviceContext } from '../context';
 
 export const nixConfCommand: Command = {

@@ -5,8 +5,7 @@ import { pinSources, type SourceRequest } from '../../services/pin';
 import { nixFilesBelow, scanRecordFetcher, scanWorkspace } from '../../services/scan';
 import { flakeLocksBeside } from '../../services/source-health';
 import { describeSource, sourceRequestOf, sourceRequestOfInput } from '../../services/sources';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, readSecretKey, serviceContext } from '../context';
 import { hashArgument } from './cid';
 

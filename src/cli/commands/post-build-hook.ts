@@ -3,8 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { derivationOutputs, drainQueue, enqueue, queueDir, type DrainResult } from '../../services/build-queue';
 import { stateDir } from '../../services/state-files';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, readSecretKey, serviceContext, type Values } from '../context';
 
 export const postBuildHookCommand: Command = {

@@ -1,8 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import type { Nix } from '../../nix/cli';
 import { publish } from '../../services/publish';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { gatewayUrl, nodeOptions, readSecretKey, serviceContext } from '../context';
 
 export const publishCommand: Command = {

@@ -1,6 +1,5 @@
 import { replicate } from '../../services/replicate';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, positiveInt, serviceContext } from '../context';
 
 export const replicateCommand: Command = {

@@ -1,5 +1,5 @@
 import { scanWorkspace, scanWorkspaceJson, type ScanCounts, type ScanRecord } from '../../services/scan';
-import { directoryOrFileArgument, type Command, print } from '../command';
+import { directoryOrFileArgument, print, type Command } from '../command';
 
 export const scanCommand: Command = {
   usage: '<dir | file.nix> [--json]',

@@ -7,7 +7,7 @@ import {
   type SourceHealth,
   type SourceHealthReport,
 } from '../../services/source-health';
-import { directoryOrFileArgument, type Command, print } from '../command';
+import { directoryOrFileArgument, print, type Command } from '../command';
 import { nodeOptions, serviceContext } from '../context';
 
 export const sourcesCommand: Command = {

@@ -1,7 +1,6 @@
-import { print } from '../command';
 import { listMirrored } from '../../services/mirror';
 import { listPublished } from '../../services/cache-index';
-import type { Command } from '../command';
+import { print, type Command } from '../command';
 import { gatewayUrl, nodeOptions, serviceContext } from '../context';
 
 export const statusCommand: Command = {

@@ -1,6 +1,5 @@
 import { verify } from '../../services/verify';
-import type { Command } from '../command';
-import { UsageError, print } from '../command';
+import { print, UsageError, type Command } from '../command';
 import { nodeOptions, publicKeyOption, serviceContext } from '../context';
 
 export const verifyCommand: Command = {
