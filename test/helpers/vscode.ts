@@ -162,15 +162,21 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCode> {
         await page.locator('.tab.active', { hasText: name }).first().waitFor({ timeout: 30_000 });
         return;
       }
-      await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
-      await page.keyboard.press('F1');
-      await page.keyboard.type('Go to File');
-      await page.keyboard.press('Enter');
-      await page.waitForTimeout(500);
-      await page.keyboard.type(name);
-      await page.waitForTimeout(800);
-      await page.keyboard.press('Enter');
-      await page.locator('.tab', { hasText: name }).first().waitFor({ timeout: 30_000 });
+      // Through runCommand: a focused walkthrough button swallows a bare F1. Right after start the
+      // workbench still opens its Welcome page, which closes the palette under us: then again.
+      const palette = page.locator('.quick-input-widget');
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await vs.runCommand('Go to File...');
+          await palette.locator('input').fill(name, { timeout: 5000 });
+          await palette.locator('.monaco-list-row', { hasText: name }).first().click({ timeout: 10_000 });
+          await tab.waitFor({ timeout: 10_000 });
+          break;
+        } catch (error) {
+          if (attempt === 3) throw error;
+          await page.keyboard.press('Escape');
+        }
+      }
       await page.waitForTimeout(1000);
     },
     async hover(text) {
