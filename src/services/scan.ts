@@ -94,16 +94,21 @@ export function scanRecordsJson(records: ScanRecord[]): string {
 /** Every hash in one .nix file's text. */
 export function scanText(file: string, text: string): ScanRecord[] {
   if (!mayHaveFetchers(text)) return [];
-  // Fetchers come sorted by position: count lines in one pass over the text.
+  const lineOf = lineCounter(text);
+  return scanFetchers(text).map((f) => toScanRecord(file, lineOf(f.hashFrom), f));
+}
+
+/** The line of each offset, asked in increasing order (fetchers come sorted by position): one pass over the text. */
+export function lineCounter(text: string): (offset: number) => number {
   let line = 1;
   let at = 0;
-  return scanFetchers(text).map((f) => {
-    for (let i = text.indexOf('\n', at); i >= 0 && i < f.hashFrom; i = text.indexOf('\n', i + 1)) {
+  return (offset) => {
+    for (let i = text.indexOf('\n', at); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
       line++;
       at = i + 1;
     }
-    return toScanRecord(file, line, f);
-  });
+    return line;
+  };
 }
 
 export interface ScanOptions {

@@ -1,6 +1,7 @@
 import { access, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { mayHaveFetchers, parseNix } from '../core/fetchers/extract';
+import type { Tree } from '@lezer/common';
+import { extractFetchers, mayHaveFetchers, parseNix } from '../core/fetchers/extract';
 import { flakeLockFetchers, isFlakeLock, parseFlakeLock } from '../core/flake-lock';
 import { parseHash } from '../core/hash';
 import { expandMirrorUrl } from '../core/mirrors';
@@ -10,7 +11,7 @@ import { mapLimit } from './concurrency';
 import type { ServiceContext } from './context';
 import type { MirrorRecord } from './mirror';
 import { defaultSourceName, pinSources, type SourceRequest } from './pin';
-import { nixFilesBelow, scanRecordFetcher, scanText } from './scan';
+import { lineCounter, nixFilesBelow } from './scan';
 import { mirroredSources, sourceRequestOf } from './sources';
 
 /**
@@ -139,11 +140,14 @@ async function scanFile(file: string): Promise<ScannedFile> {
   }
   if (isFlakeLock(file)) return scanFlakeLock(file, text);
   if (!mayHaveFetchers(text)) return { file, sources: [] };
-  const sources = scanText(file, text).flatMap((record) => {
-    const source = sourceRequestOf(scanRecordFetcher(record));
-    return source ? [{ ...source, line: record.line, fetcher: record.fetcher }] : [];
+  // One whole parse gives both the fetchers and the first syntax error (the scan's faster path parses part of a file).
+  const parsed = parseNix(text);
+  const lineOf = lineCounter(text);
+  const sources = extractFetchers(parsed).flatMap((fetcher) => {
+    const source = sourceRequestOf(fetcher);
+    return source ? [{ ...source, line: lineOf(fetcher.hashFrom), fetcher: fetcher.fetcher }] : [];
   });
-  const errorAt = syntaxErrorOffset(text);
+  const errorAt = syntaxErrorOffset(parsed.tree);
   const problem = errorAt === undefined ? undefined : `syntax error at line ${lineAt(text, errorAt)}: the sources listed are what could be read`;
   return { file, sources, problem };
 }
@@ -182,10 +186,10 @@ function lineAt(text: string, offset: number): number {
   return text.slice(0, offset).split('\n').length;
 }
 
-/** Where the first syntax error of a Nix text is, or undefined when it parses cleanly. */
-export function syntaxErrorOffset(text: string): number | undefined {
+/** Where the first syntax error of a parsed Nix text is, or undefined when it parses cleanly. */
+export function syntaxErrorOffset(tree: Tree): number | undefined {
   let at: number | undefined;
-  parseNix(text).tree.iterate({
+  tree.iterate({
     enter: (node) => {
       if (at !== undefined) return false;
       if (node.type.isError) at = node.from;

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseNix } from '../../../src/core/fetchers/extract';
 import { NixHash } from '../../../src/core/hash';
 import { Layout, type ServiceContext } from '../../../src/services/context';
 import { pinSource } from '../../../src/services/pin';
@@ -47,9 +48,9 @@ test('an upstream URL is live, dead, or answers something else; a server refusin
 });
 
 test('a syntax error is found where it is; a clean file has none', () => {
-  assert.equal(syntaxErrorOffset('{ a = 1; }'), undefined);
+  assert.equal(syntaxErrorOffset(parseNix('{ a = 1; }').tree), undefined);
   const text = '{\n  a = 1;\n  = ;\n';
-  const at = syntaxErrorOffset(text);
+  const at = syntaxErrorOffset(parseNix(text).tree);
   assert.ok(at !== undefined && at >= text.indexOf('= ;'), String(at));
 });
 
