@@ -1,5 +1,4 @@
 import { stat, unlink } from 'node:fs/promises';
-import { request } from 'node:http';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { create, type KuboRPCClient } from 'kubo-rpc-client';
@@ -540,9 +539,8 @@ export class Kubo {
    * answer in the X-Stream-Error trailer, which fetch drops: node:http reads it, and it fails the stream.
    */
   private async *postStream(url: URL, signal: AbortSignal): AsyncIterable<Uint8Array> {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      send(url, { method: 'POST', headers: this.authHeader(), signal }, resolve).on('error', reject).end();
+      requestFor(url)(url, { method: 'POST', headers: this.authHeader(), signal }, resolve).on('error', reject).end();
     });
     if ((response.statusCode ?? 500) >= 300) {
       let payload = '';
@@ -649,6 +647,11 @@ async function* sourced<T>(items: Iterable<T> | AsyncIterable<T>): AsyncIterable
   }
 }
 
+/** node:http or node:https, as the API's URL says (an API behind TLS is https). */
+function requestFor(url: URL): typeof httpRequest {
+  return url.protocol === 'https:' ? httpsRequest : httpRequest;
+}
+
 /**
  * POSTs files as multipart/form-data, streaming each one's bytes, and returns the newline-delimited
  * JSON answer. `sent` names each file as it goes out. Kubo reports an error after it began to answer
@@ -664,7 +667,7 @@ async function postMultipart(
 ): Promise<Record<string, unknown>[]> {
   const boundary = `nix-ipfs-${Math.random().toString(36).slice(2)}`;
   const signal = limits.outer ? AbortSignal.any([limits.stall.signal, limits.outer]) : limits.stall.signal;
-  const req = request(url, { method: 'POST', headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, signal });
+  const req = requestFor(url)(url, { method: 'POST', headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, signal });
   const idle = setTimeout(() => limits.stall.abort(new DOMException('stream stalled', 'TimeoutError')), limits.idleMs);
   let refused: unknown;
   const answer = new Promise<Record<string, unknown>[]>((resolve, reject) => {
