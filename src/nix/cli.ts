@@ -21,6 +21,12 @@ export interface StoreAccess {
   trusted: boolean;
 }
 
+/** How many paths Nix substitutes at a time, and the setting that says so (Nix 2.16 added its own). */
+export interface SubstitutionJobs {
+  setting: 'max-substitution-jobs' | 'max-jobs';
+  value: number;
+}
+
 type NixCommand = 'nix' | 'nix-store' | 'nix-build' | 'nix-prefetch-url';
 
 export class NixError extends Error {
@@ -125,6 +131,13 @@ export class Nix {
   /** The public keys this Nix trusts (`trusted-public-keys`). */
   async trustedPublicKeys(): Promise<string[]> {
     return ((await this.showConfig()).get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean);
+  }
+
+  async substitutionJobs(): Promise<SubstitutionJobs> {
+    const config = await this.showConfig();
+    const own = config.get('max-substitution-jobs');
+    if (own !== undefined) return { setting: 'max-substitution-jobs', value: Number(own) };
+    return { setting: 'max-jobs', value: Number(config.get('max-jobs') ?? 1) };
   }
 
   /** Whether this user goes through nix-daemon, and whether the daemon trusts them. */

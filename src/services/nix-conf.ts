@@ -1,4 +1,4 @@
-import type { StoreAccess } from '../nix/cli';
+import type { StoreAccess, SubstitutionJobs } from '../nix/cli';
 import type { ServiceContext } from './context';
 
 export interface NixConfInput {
@@ -10,14 +10,15 @@ export interface NixConfInput {
   publicKeys: string[];
   /** How the user reaches Nix: decides where the lines must go. */
   access: StoreAccess;
+  substitutionJobs: SubstitutionJobs;
   /** The script from `nix-ipfs post-build-hook --write-script`, when every build is to be published. */
   postBuildHook?: string;
 }
 
 /** Gathers what nixConfLines needs: the node's IPNS name and how this user reaches Nix. */
 export async function nixConfInput(ctx: ServiceContext, gatewayUrl: string, publicKeys: string[], postBuildHook?: string): Promise<NixConfInput> {
-  const [ipnsName, access] = await Promise.all([ctx.kubo.ensureKey(ctx.keyName), ctx.nix.storeAccess()]);
-  return { gatewayUrl, ipnsName, publicKeys, access, ...(postBuildHook ? { postBuildHook } : {}) };
+  const [ipnsName, access, substitutionJobs] = await Promise.all([ctx.kubo.ensureKey(ctx.keyName), ctx.nix.storeAccess(), ctx.nix.substitutionJobs()]);
+  return { gatewayUrl, ipnsName, publicKeys, access, substitutionJobs, ...(postBuildHook ? { postBuildHook } : {}) };
 }
 
 /** Nix runs the hook after every build and waits for it: nix-ipfs's hook only queues the paths, and a worker publishes them. */
@@ -28,6 +29,21 @@ function postBuildHookLines(script: string | undefined): string[] {
     "# 'nix-ipfs follow' (long-running) or 'nix-ipfs post-build-hook --drain' publishes the queue. Under nix-daemon",
     '# it runs as root, so only /etc/nix/nix.conf can set it.',
     `post-build-hook = ${script}`,
+  ];
+}
+
+/**
+ * Through a peer's gateway each path waits for a few network round trips, so Nix must ask for many at
+ * once (the bench: 16 at a time is ~10× faster than 2). Nix 2.16 and later take 16 by default; older Nix
+ * takes max-jobs, which also bounds builds, so the line is offered, not set.
+ */
+function substitutionJobLines({ setting, value }: SubstitutionJobs): string[] {
+  if (setting === 'max-substitution-jobs' || value >= 16) return [];
+  return [
+    `# This Nix fetches max-jobs paths at a time (${value} now). From a peer's gateway each path waits for network`,
+    '# round trips, so asking for 16 at once is ~10× faster. Nix 2.16 and later do so by default; on this Nix',
+    '# max-jobs also lets 16 builds run at once, so choose:',
+    '# max-jobs = 16',
   ];
 }
 
@@ -63,6 +79,7 @@ export function nixConfLines(input: NixConfInput): string {
     'fallback = true',
     "# Don't let Nix remember a miss: a path published a minute ago must be found.",
     'narinfo-cache-negative-ttl = 0',
+    ...substitutionJobLines(input.substitutionJobs),
     ...postBuildHookLines(input.postBuildHook),
     '',
   ].join('\n');

@@ -78,3 +78,21 @@ export function nixCopyFrom(cacheUrl: string, storeDir: string, storePath: strin
   const options = ['--option', 'trusted-public-keys', trustedKey, '--option', 'require-sigs', 'true', ...noNarinfoCache];
   return run('nix', ['copy', '--from', cacheUrl, '--to', storeDir, storePath, ...options], { env });
 }
+
+/** Stock Nix substitutes a closure into a store of its own as a build does, `jobs` paths at a time, signatures required. */
+export function nixBuildFrom(cacheUrl: string, storeDir: string, storePath: string, trustedKey: string, jobs: number, env: NodeJS.ProcessEnv = process.env) {
+  const options = [
+    '--option',
+    'substituters',
+    cacheUrl,
+    '--option',
+    'trusted-public-keys',
+    trustedKey,
+    '--option',
+    'require-sigs',
+    'true',
+    '--max-jobs',
+    String(jobs),
+  ];
+  return run('nix', ['build', '--no-link', '--store', storeDir, storePath, ...options, ...noNarinfoCache], { env });
+}

@@ -9,7 +9,7 @@ import { writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startKuboNode } from '../helpers/kubo';
 import { cli, run } from '../helpers/cli';
-import { buildClosure, nix, nixCopyFrom, nixKeyPair, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
+import { buildClosure, nix, nixBuildFrom, nixCopyFrom, nixKeyPair, tempDir, untrustedDaemonUser } from '../helpers/nix-env';
 
 /** Whether the store holds the path as valid (registered), which is what Nix would use. */
 async function storeHas(storeDir: string, storePath: string): Promise<boolean> {
@@ -112,6 +112,7 @@ test('2. a fetchurl source whose URL died builds from the hashed mirror on the g
   const conf = await cli(['nix-conf', '--api', node.apiAddr, '--gateway', node.gatewayUrl]);
   assert.equal(conf.code, 0, conf.stderr);
   assert.ok(conf.stdout.includes(`hashed-mirrors = ${mirror}`), conf.stdout);
+  assert.match(conf.stdout, /max-jobs paths at a time \(1 now\)[\s\S]*\n# max-jobs = 16\n/, 'Nix 2.8 substitutes max-jobs paths at a time');
   if (untrustedDaemonUser) {
     // nix-daemon ignores an untrusted user's hashed-mirrors (Nix 2.8 does not even say so to the
     // client): nix-ipfs says who must add it where...
@@ -145,8 +146,9 @@ test('3. what node A published, node B serves to Nix over bitswap', async () => 
   assert.equal(published.code, 0, published.stderr);
   const { rootCid } = JSON.parse(published.stdout);
 
+  // As nix-conf suggests for this Nix: 16 paths at a time (a build's substitution, bounded by max-jobs).
   const storeB = path.join(dir, 'storeB');
-  const copied = await nixCopyFrom(`${b.gatewayUrl}/ipfs/${rootCid}/cache`, storeB, app, key.publicKey, env);
+  const copied = await nixBuildFrom(`${b.gatewayUrl}/ipfs/${rootCid}/cache`, storeB, app, key.publicKey, 16, env);
   assert.equal(copied.code, 0, copied.stderr);
   assert.deepEqual((await nix('nix-store', ['--store', storeB, '-qR', app], env)).split('\n').sort(), [app, dep].sort());
   // B now holds the blocks itself.
