@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -207,13 +207,51 @@ export async function nixFilesBelow(target: string, signal?: AbortSignal): Promi
   return files;
 }
 
-/** Below this many files, starting workers (each loads the grammar) costs more than it saves. */
+/** Up to this many files, starting a worker (it loads the grammar) costs more than it saves: they are scanned on this thread. */
 const MIN_FILES_FOR_WORKERS = 8;
+/**
+ * Text a worker must have to pay for itself: each one compiles its own hot code (~0.5 s of CPU),
+ * so below this a second worker takes as long as one, at twice the CPU (the bench's hand-written tree).
+ */
+const MIN_BYTES_PER_WORKER = 1 << 20;
 
 /** Batches a worker is sent ahead of the one it works on: it never waits for the main thread to send the next. */
 const BATCHES_IN_FLIGHT = 2;
 /** Files per message at most: each message costs a worker a fraction of a millisecond, as much as a small file. */
 const MAX_BATCH = 16;
+/** Bytes per message at most (a bigger file goes alone), so that work is shared out in small parts. */
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/**
+ * The files in the order the workers take them: the first worker from the smallest up, the others from
+ * the largest down, until they meet. Small files are written by hand and all go through the grammar,
+ * whose warm-up (most of their cost) each worker pays once, so one worker takes them; the big ones are
+ * mostly generated sets; and the largest going first leaves none for the end, when one worker would wait.
+ */
+class FileQueue {
+  private readonly bySize: number[];
+  private low = 0;
+  private high: number;
+
+  constructor(
+    private readonly sizes: number[],
+    private readonly maxFiles: number,
+  ) {
+    this.bySize = sizes.map((_, i) => i).sort((a, b) => sizes[a]! - sizes[b]!);
+    this.high = this.bySize.length;
+  }
+
+  /** The next batch's indices; empty when every file is taken. */
+  take(fromSmallest: boolean): number[] {
+    const batch: number[] = [];
+    for (let bytes = 0; this.low < this.high && batch.length < this.maxFiles && bytes < MAX_BATCH_BYTES;) {
+      const index = fromSmallest ? this.bySize[this.low++]! : this.bySize[--this.high]!;
+      batch.push(index);
+      bytes += this.sizes[index]!;
+    }
+    return batch;
+  }
+}
 
 async function scanFiles(
   files: string[],
@@ -223,32 +261,34 @@ async function scanFiles(
 ): Promise<FileScan[]> {
   const results: FileScan[] = new Array(files.length);
   // From TypeScript sources (the unit tests, the bench's in-process baseline) the scan stays on this thread.
-  const threads = parseWorkersAvailable ? Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / MIN_FILES_FOR_WORKERS))) : 1;
-  onStart?.(files.length, threads);
-  if (threads <= 1) {
+  if (!parseWorkersAvailable || files.length <= MIN_FILES_FOR_WORKERS) {
+    onStart?.(files.length, 1);
     for (const [i, file] of files.entries()) {
       signal?.throwIfAborted();
       onFile(i, (results[i] = fileScan(file, await readFile(file, 'utf8'), asJson)));
     }
     return results;
   }
+  // A file gone since the walk counts as empty here; its worker then reports it.
+  const sizes = files.map((file) => statSync(file, { throwIfNoEntry: false })?.size ?? 0);
+  const bytes = sizes.reduce((sum, size) => sum + size, 0);
+  const threads = Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / MIN_FILES_FOR_WORKERS), Math.floor(bytes / MIN_BYTES_PER_WORKER)));
+  onStart?.(files.length, threads);
   const workers = Array.from({ length: threads }, startParseWorker);
-  // Some eight batches per worker, so that they finish close together.
-  const batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(files.length / (threads * 8))));
-  let next = 0;
+  // Some eight batches per worker at least, so that they finish close together.
+  const queue = new FileQueue(sizes, Math.max(1, Math.min(MAX_BATCH, Math.floor(files.length / (threads * 8)))));
   try {
     await Promise.all(
-      workers.map(async (worker) => {
+      workers.map(async (worker, w) => {
         const failed = new Promise<never>((_, reject) => worker.once('error', reject));
         const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
         // Either may settle after this worker's last file, when nobody races it any more.
         failed.catch(() => undefined);
         aborted.catch(() => undefined);
         const sendNext = () => {
-          if (next >= files.length) return false;
-          const first = next;
-          next = Math.min(files.length, next + batch);
-          worker.postMessage({ first, files: files.slice(first, next), asJson } satisfies ScanRequest);
+          const indices = queue.take(w === 0);
+          if (indices.length === 0) return false;
+          worker.postMessage({ indices, files: indices.map((i) => files[i]!), asJson } satisfies ScanRequest);
           return true;
         };
         const nextReply = replies(worker);
@@ -257,7 +297,7 @@ async function scanFiles(
         for (; inFlight > 0; inFlight--) {
           const reply = await Promise.race([nextReply(), failed, aborted]);
           if ('error' in reply) throw new Error(reply.error);
-          for (const [i, scanned] of reply.scanned.entries()) onFile(reply.first + i, (results[reply.first + i] = scanned));
+          for (const [k, index] of reply.indices.entries()) onFile(index, (results[index] = reply.scanned[k]!));
           if (sendNext()) inFlight++;
         }
       }),
@@ -280,15 +320,15 @@ function replies(worker: Worker): () => Promise<ScanReply> {
   return () => (arrived.length > 0 ? Promise.resolve(arrived.shift()!) : new Promise((resolve) => (waiting = resolve)));
 }
 
-/** What scanWorkspace asks a parse worker: files (the result's from `first` on), scanned into records or their JSON text. */
+/** What scanWorkspace asks a parse worker: files (at these indices of the result), scanned into records or their JSON text. */
 export interface ScanRequest {
-  first: number;
+  indices: number[];
   files: string[];
   asJson: boolean;
 }
 
 /** What parse-worker.ts answers for a batch of files. */
-export type ScanReply = { first: number; scanned: FileScan[] } | { error: string };
+export type ScanReply = { indices: number[]; scanned: FileScan[] } | { error: string };
 
 /** A batch's scans as a worker sends them back. */
 export function scanFilesForWorker(request: ScanRequest): { reply: ScanReply; transfer: ArrayBuffer[] } {
@@ -310,5 +350,5 @@ export function scanFilesForWorker(request: ScanRequest): { reply: ScanReply; tr
       return { reply: { error: `${file}: ${error instanceof Error ? error.message : String(error)}` }, transfer: [] };
     }
   }
-  return { reply: { first: request.first, scanned }, transfer };
+  return { reply: { indices: request.indices, scanned }, transfer };
 }
