@@ -2,7 +2,7 @@
 // cache, and that cache read as files.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 // @ts-expect-error plain ESM module shared with the test rig
 import { startKuboNode } from '../scripts/kubo-node.mjs';
@@ -92,6 +92,7 @@ async function publishBench(closure: BenchClosure): Promise<{ node: KuboNode; ro
   const ours: number[] = [];
   const raw: number[] = [];
   const fileCache: number[] = [];
+  const kuboAlone: number[] = [];
   let resumed = 0;
   let rpcs = 0;
   let last: { node: KuboNode; rootCid: string; ipnsName: string } | undefined;
@@ -107,6 +108,7 @@ async function publishBench(closure: BenchClosure): Promise<{ node: KuboNode; ro
     const baselineNode = await startKuboNode();
     raw.push(await time(() => baselineNode.cli(['add', '-r', '-Q', '--cid-version=1', '--raw-leaves', '--chunker=buzhash', closure.narDir])));
     await baselineNode.dispose();
+    kuboAlone.push(await addToFilesAlone(closure.narDir));
     fileCache.push(await time(() => sh('nix', ['copy', '--to', `file://${path.join(work, `file-cache-${i}`)}?compression=none`, closure.top])));
   }
   const mbs = (t: number) => `${(closure.narBytes / 1e6 / (t / 1000)).toFixed(1)} MB/s`;
@@ -126,6 +128,13 @@ async function publishBench(closure: BenchClosure): Promise<{ node: KuboNode; ro
     baseline: mbs(median(fileCache)),
     ratio: median(fileCache) / median(ours),
   });
+  rows.push({
+    area: 'Publish',
+    measure: 'ceiling: the same NARs sent straight to Kubo as publish sends them (16 per add --to-files request, read from disk)',
+    value: mbs(median(kuboAlone)),
+    baseline: `ipfs add -r ${mbs(median(raw))}`,
+    ratio: median(raw) / median(kuboAlone),
+  });
   rows.push({ area: 'Publish', measure: 'Kubo RPC requests per path, first publish', value: (rpcs / closure.paths.length).toFixed(2), baseline: '' });
   rows.push({
     area: 'Publish',
@@ -136,6 +145,31 @@ async function publishBench(closure: BenchClosure): Promise<{ node: KuboNode; ro
     target: 'seconds',
   });
   return { ...last!, fileCache: path.join(work, 'file-cache-0') };
+}
+
+/**
+ * What Kubo alone takes for publish's requests: the NAR files, 16 to a multipart `add --to-files`
+ * into an MFS directory, then one flush; no store, no hashing, no narinfos, no Node start.
+ */
+async function addToFilesAlone(narDir: string): Promise<number> {
+  const node: KuboNode = await startKuboNode();
+  await node.cli(['files', 'mkdir', '-p', '/cache/nar']);
+  const nars = readdirSync(narDir);
+  const query = 'cid-version=1&raw-leaves=true&pin=false&chunker=buzhash&to-files=/cache/nar/';
+  const took = await time(async () => {
+    for (let i = 0; i < nars.length; i += 16) {
+      const form = new FormData();
+      for (const name of nars.slice(i, i + 16)) form.append('file', new Blob([readFileSync(path.join(narDir, name))]), name);
+      const response = await fetch(`${node.apiUrl}/api/v0/add?${query}`, { method: 'POST', body: form });
+      if (!response.ok) throw new Error(`Kubo refused the batch: ${response.status} ${await response.text()}`);
+      await response.text();
+    }
+    await fetch(`${node.apiUrl}/api/v0/files/flush?arg=/`, { method: 'POST' });
+  });
+  const linked = (await node.cli(['files', 'ls', '/cache/nar'])).trim().split('\n').length;
+  await node.dispose();
+  if (linked !== nars.length) throw new Error(`Kubo linked ${linked} of ${nars.length} NARs`);
+  return took;
 }
 
 /** Stock Nix substituting the closure through the gateway, as nix-conf configures it (/ipns/<name>/cache); then what one request costs. */

@@ -222,30 +222,43 @@ const MAX_BATCH = 16;
 /** Bytes per message at most (a bigger file goes alone), so that work is shared out in small parts. */
 const MAX_BATCH_BYTES = 256 * 1024;
 
+/** Text per window of the file queue: the results of a window wait for its slowest file, and are held till then. */
+const WINDOW_BYTES = 16 << 20;
+
 /**
- * The files in the order the workers take them: the first worker from the smallest up, the others from
- * the largest down, until they meet. Small files are written by hand and all go through the grammar,
- * whose warm-up (most of their cost) each worker pays once, so one worker takes them; the big ones are
- * mostly generated sets; and the largest going first leaves none for the end, when one worker would wait.
+ * The files in the order the workers take them, a window of some 16 MiB of text at a time in the walk's
+ * order (so that what waits to be printed in order stays within about a window): in each, the first
+ * worker takes the files from the smallest up, the others from the largest down, until they meet.
+ * Small files are written by hand and all go through the grammar, whose warm-up (most of their cost)
+ * each worker pays once, so one worker takes them; the big ones are mostly generated sets; and the
+ * largest going first leaves none for the end of the window, when one worker would wait.
  */
-class FileQueue {
-  private readonly bySize: number[];
-  private low = 0;
-  private high: number;
+export class FileQueue {
+  /** Each window's file indices, smallest first, and the part of it not taken yet. */
+  private readonly windows: { bySize: number[]; low: number; high: number }[] = [];
+  private current = 0;
 
   constructor(
     private readonly sizes: number[],
     private readonly maxFiles: number,
+    windowBytes = WINDOW_BYTES,
   ) {
-    this.bySize = sizes.map((_, i) => i).sort((a, b) => sizes[a]! - sizes[b]!);
-    this.high = this.bySize.length;
+    for (let from = 0; from < sizes.length;) {
+      let to = from;
+      for (let bytes = 0; to < sizes.length && bytes < windowBytes; to++) bytes += sizes[to]!;
+      const bySize = Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => sizes[a]! - sizes[b]!);
+      this.windows.push({ bySize, low: 0, high: bySize.length });
+      from = to;
+    }
   }
 
-  /** The next batch's indices; empty when every file is taken. */
+  /** The next batch's indices, from one window; empty when every file is taken. */
   take(fromSmallest: boolean): number[] {
+    while (this.current < this.windows.length && this.windows[this.current]!.low >= this.windows[this.current]!.high) this.current++;
+    const window = this.windows[this.current];
     const batch: number[] = [];
-    for (let bytes = 0; this.low < this.high && batch.length < this.maxFiles && bytes < MAX_BATCH_BYTES;) {
-      const index = fromSmallest ? this.bySize[this.low++]! : this.bySize[--this.high]!;
+    for (let bytes = 0; window && window.low < window.high && batch.length < this.maxFiles && bytes < MAX_BATCH_BYTES;) {
+      const index = fromSmallest ? window.bySize[window.low++]! : window.bySize[--window.high]!;
       batch.push(index);
       bytes += this.sizes[index]!;
     }
