@@ -133,6 +133,7 @@ export class Nix {
     return ((await this.showConfig()).get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean);
   }
 
+  /** How many paths this Nix substitutes at a time, from `nix show-config`. */
   async substitutionJobs(): Promise<SubstitutionJobs> {
     const config = await this.showConfig();
     const own = config.get('max-substitution-jobs');
