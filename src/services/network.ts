@@ -116,6 +116,11 @@ export async function planJoin(repo: string, swarmKey: string, peers: string[]):
   change('AutoTLS.Enabled', false, 'the public certificate service would learn your node');
   change('Provide.Strategy', 'pinned+mfs', 'announce only what you publish or follow, not every block you cached');
   change('Import.FastProvideDAG', true, 'announce every block of what you publish or pin at once, so teammates find it when its publisher is gone');
+  change(
+    'Internal.Bitswap.WantHaveReplaceSize',
+    1 << 20,
+    "a teammate asking whether you have a block gets the block itself, up to 1 MiB: one round trip less, and Nix through a teammate's gateway ~1.2-1.5x faster",
+  );
   change('Swarm.Transports.Network.Websocket', false, 'it shares the TCP port, which a private network cannot');
   for (const transport of ['QUIC', 'WebTransport', 'WebRTCDirect']) {
     if (getKey(config, `Swarm.Transports.Network.${transport}`) === true)

@@ -115,10 +115,14 @@ test('1. network init makes a key; join puts a repository on the network; a node
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, new RegExp(`changes the Kubo repository ${outsider.ipfsPath}`));
   assert.match(refused.stderr, /swarm\.key +\(none\) -> \(the team key\)[\s\S]*Bootstrap +\[.*\] -> \[.*\]/);
+  assert.match(refused.stderr, /Internal\.Bitswap\.WantHaveReplaceSize +\(default\) -> 1048576/);
   assert.match(refused.stderr, /nothing was changed: pass --yes/);
   assert.equal(await readFile(path.join(outsider.ipfsPath, 'config'), 'utf8'), configBefore);
   assert.equal(existsSync(path.join(outsider.ipfsPath, 'swarm.key')), false);
 
+  // A joined node answers a want-have with blocks up to 1 MiB (one bitswap round trip less).
+  const joinedConfig = JSON.parse(await readFile(path.join(teammate.ipfsPath, 'config'), 'utf8'));
+  assert.equal(joinedConfig.Internal.Bitswap.WantHaveReplaceSize, 1 << 20);
   // The teammate reached the bootstrap node through its Bootstrap list alone.
   await eventually('the teammate connects to the bootstrap node', async () => (await peersOf(teammate)).includes(bootstrap.peerId));
   const cid = (await teammate.cli(['add', '-q', '--cid-version=1'], `built by the team ${Date.now()}\n`)).trim();
