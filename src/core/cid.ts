@@ -3,8 +3,7 @@ import * as base10 from 'multiformats/bases/base10';
 import * as base16 from 'multiformats/bases/base16';
 import * as base2 from 'multiformats/bases/base2';
 import * as base256emoji from 'multiformats/bases/base256emoji';
-import * as base32s from 'multiformats/bases/base32';
-import { base32 } from 'multiformats/bases/base32';
+import * as base32 from 'multiformats/bases/base32';
 import * as base36 from 'multiformats/bases/base36';
 import * as base58 from 'multiformats/bases/base58';
 import * as base64 from 'multiformats/bases/base64';
@@ -29,7 +28,7 @@ const MULTIHASH_NAMES: Record<number, string> = {
 
 // One decoder for every multibase prefix, so a CID pasted in any base parses. The bases one by one, not
 // multiformats/basics: that also brings its hashers, whose node:crypto costs every start of the CLI ~6 ms.
-const bases = { ...identity, ...base2, ...base8, ...base10, ...base16, ...base32s, ...base36, ...base58, ...base64, ...base256emoji };
+const bases = { ...identity, ...base2, ...base8, ...base10, ...base16, ...base32, ...base36, ...base58, ...base64, ...base256emoji };
 const anyBase = Object.values(bases)
   .map((b) => b.decoder as { or(other: unknown): unknown })
   .reduce((all, decoder) => all.or(decoder) as typeof all) as unknown as Parameters<typeof CID.parse>[1];
@@ -47,7 +46,7 @@ export function cidForFlatHash(hash: NixHash): string | undefined {
   const bytes = new Uint8Array(4 + hash.digest.length);
   bytes.set([1, RAW, code, hash.digest.length]);
   bytes.set(hash.digest, 4);
-  return base32.encode(bytes);
+  return base32.base32.encode(bytes);
 }
 
 export interface CidInfo {

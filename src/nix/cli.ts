@@ -27,6 +27,13 @@ export interface SubstitutionJobs {
   value: number;
 }
 
+/** How many paths this Nix substitutes at a time, from its `nix show-config`. */
+export function substitutionJobsIn(config: Map<string, string>): SubstitutionJobs {
+  const own = config.get('max-substitution-jobs');
+  if (own !== undefined) return { setting: 'max-substitution-jobs', value: Number(own) };
+  return { setting: 'max-jobs', value: Number(config.get('max-jobs') ?? 1) };
+}
+
 type NixCommand = 'nix' | 'nix-store' | 'nix-build' | 'nix-prefetch-url';
 
 export class NixError extends Error {
@@ -133,23 +140,15 @@ export class Nix {
     return ((await this.showConfig()).get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean);
   }
 
-  /** How many paths this Nix substitutes at a time, from `nix show-config`. */
-  async substitutionJobs(): Promise<SubstitutionJobs> {
-    const config = await this.showConfig();
-    const own = config.get('max-substitution-jobs');
-    if (own !== undefined) return { setting: 'max-substitution-jobs', value: Number(own) };
-    return { setting: 'max-jobs', value: Number(config.get('max-jobs') ?? 1) };
-  }
-
-  /** Whether this user goes through nix-daemon, and whether the daemon trusts them. */
-  async storeAccess(): Promise<StoreAccess> {
+  /** Whether this user goes through nix-daemon, and whether the daemon trusts them; `config` is `showConfig()`'s, when read already. */
+  async storeAccess(config?: Map<string, string>): Promise<StoreAccess> {
     // Newer Nix asks the daemon (`trusted` in `nix store ping --json`); Nix 2.8 has no such flag.
     const pinged = await this.run('nix', ['store', 'ping', ...this.storeArgs(), '--json']).catch(() => '');
     const reported = parseJsonObject(pinged);
     if (typeof reported?.trusted === 'number') {
       return { daemon: /^(daemon|unix:)/.test(String(reported.url ?? '')), trusted: reported.trusted === 1 };
     }
-    const config = await this.showConfig();
+    config ??= await this.showConfig();
     const store = this.options.store ?? (this.options.env ?? process.env).NIX_REMOTE ?? config.get('store') ?? 'auto';
     const daemon = store === 'daemon' || store.startsWith('unix:') || (store === 'auto' && !writable('/nix/var/nix/db'));
     if (!daemon) return { daemon, trusted: true };

@@ -1,4 +1,4 @@
-import type { StoreAccess, SubstitutionJobs } from '../nix/cli';
+import { substitutionJobsIn, type StoreAccess, type SubstitutionJobs } from '../nix/cli';
 import type { ServiceContext } from './context';
 
 export interface NixConfInput {
@@ -17,8 +17,10 @@ export interface NixConfInput {
 
 /** Gathers what nixConfLines needs: the node's IPNS name and how this user reaches Nix. */
 export async function nixConfInput(ctx: ServiceContext, gatewayUrl: string, publicKeys: string[], postBuildHook?: string): Promise<NixConfInput> {
-  const [ipnsName, access, substitutionJobs] = await Promise.all([ctx.kubo.ensureKey(ctx.keyName), ctx.nix.storeAccess(), ctx.nix.substitutionJobs()]);
-  return { gatewayUrl, ipnsName, publicKeys, access, substitutionJobs, ...(postBuildHook ? { postBuildHook } : {}) };
+  // One read of Nix's settings serves both (Nix 2.8 tells trust only through them).
+  const [ipnsName, config] = await Promise.all([ctx.kubo.ensureKey(ctx.keyName), ctx.nix.showConfig()]);
+  const access = await ctx.nix.storeAccess(config);
+  return { gatewayUrl, ipnsName, publicKeys, access, substitutionJobs: substitutionJobsIn(config), ...(postBuildHook ? { postBuildHook } : {}) };
 }
 
 /** Nix runs the hook after every build and waits for it: nix-ipfs's hook only queues the paths, and a worker publishes them. */

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -283,7 +283,14 @@ async function scanFiles(
     return results;
   }
   // A file gone since the walk counts as empty here; its worker then reports it.
-  const sizes = files.map((file) => statSync(file, { throwIfNoEntry: false })?.size ?? 0);
+  const sizes = await Promise.all(
+    files.map((file) =>
+      stat(file).then(
+        (info) => info.size,
+        () => 0,
+      ),
+    ),
+  );
   const bytes = sizes.reduce((sum, size) => sum + size, 0);
   const threads = Math.max(1, Math.min(availableParallelism(), Math.ceil(files.length / MIN_FILES_FOR_WORKERS), Math.floor(bytes / MIN_BYTES_PER_WORKER)));
   onStart?.(files.length, threads);

@@ -1,7 +1,7 @@
 // The nix.conf lines are text for a person to read and paste: what they offer depends on this Nix.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import type { SubstitutionJobs } from '../../../src/nix/cli';
+import { substitutionJobsIn, type SubstitutionJobs } from '../../../src/nix/cli';
 import { nixConfLines } from '../../../src/services/nix-conf';
 
 const lines = (substitutionJobs: SubstitutionJobs) =>
@@ -15,4 +15,17 @@ test('nix-conf offers max-jobs = 16 only to a Nix that substitutes max-jobs path
   assert.doesNotMatch(lines({ setting: 'max-jobs', value: 32 }), /max-jobs/);
   assert.doesNotMatch(lines({ setting: 'max-substitution-jobs', value: 16 }), /max-jobs/, 'Nix 2.16 and later take 16 by default');
   assert.match(old, /^extra-substituters = http:\/\/127\.0\.0\.1:8080\/ipns\/k51x\/cache$/m);
+});
+
+test("the substitution jobs come from Nix's own setting where it has one (2.16 and later), else from max-jobs", () => {
+  assert.deepEqual(
+    substitutionJobsIn(
+      new Map([
+        ['max-jobs', '4'],
+        ['max-substitution-jobs', '16'],
+      ]),
+    ),
+    { setting: 'max-substitution-jobs', value: 16 },
+  );
+  assert.deepEqual(substitutionJobsIn(new Map([['max-jobs', '1']])), { setting: 'max-jobs', value: 1 });
 });
