@@ -55,11 +55,21 @@ function tooManyArguments(name: string, command: Command, extra: string[]): stri
 
 declare const VERSION: string;
 
+let finished = false;
+// Node exits once nothing is left to wait for, even with the command unfinished: never let that pass for success.
+process.once('exit', () => {
+  if (finished) return;
+  process.stderr.write('nix-ipfs: stopped before the command finished (a wait that nothing could end): this is a bug in nix-ipfs; run again with NIX_IPFS_DEBUG=1 and report it\n');
+  process.exitCode = 1;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    finished = true;
     // Messages are written for users; the stack only helps when debugging nix-ipfs itself.
     const message = error instanceof Error ? (process.env.NIX_IPFS_DEBUG ? error.stack : error.message) : String(error);
     process.stderr.write(`nix-ipfs: ${redactSecrets(message ?? '')}\n`);

@@ -695,12 +695,15 @@ async function postMultipart(
   });
   // Kubo answering (an error) before the body is sent: stop sending, and report its answer.
   answer.catch((error) => ((refused = error), req.destroy()));
+  const whyClosed = () => refused ?? signal.reason ?? new Error('the request was closed');
   const drained = () =>
     new Promise<void>((resolve, reject) => {
-      const closed = () => reject(refused ?? signal.reason ?? new Error('the request was closed'));
+      const closed = () => reject(whyClosed());
       req.once('close', closed).once('drain', () => (req.off('close', closed), resolve()));
     });
   const write = async (chunk: Uint8Array | string) => {
+    // Closed while the next bytes were read (Kubo answered early): no 'close' or 'drain' is to come.
+    if (req.destroyed) throw whyClosed();
     if (!req.write(chunk)) await drained();
     idle.refresh();
   };

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cli, run } from '../helpers/cli';
 import { startKuboNode } from '../helpers/kubo';
 import { buildClosure, noNarinfoCache, tempDir } from '../helpers/nix-env';
@@ -45,6 +46,27 @@ test('a name the directory has already fails the request, even when it is the la
     (error: Error) => error instanceof KuboError && /already has entry/.test(error.message),
   );
   assert.equal(await node.cli(['files', 'read', '/taken/last']), 'first\n', 'the existing file is untouched');
+});
+
+test('Kubo refusing while a later file is still being read ends the request with its reason, at once', { timeout: 20_000 }, async () => {
+  // Kubo answers and the request closes while the next bytes are read: writing them must not wait for a 'drain'
+  // that cannot come (publish once exited silently this way when Kubo's disk filled up).
+  const node = await startKuboNode();
+  const kubo = new Kubo({ api: node.apiAddr });
+  await kubo.mfsWrite('/refused/first', bytes('first\n'));
+  async function* endless(): AsyncIterable<Uint8Array> {
+    for (;;) {
+      yield new Uint8Array(64 * 1024);
+      await sleep(5);
+    }
+  }
+  await assert.rejects(
+    kubo.addToMfsDirectory('/refused', [
+      { name: 'first', content: bytes('second\n') },
+      { name: 'endless', content: endless() },
+    ]),
+    (error: Error) => error instanceof KuboError && /already has entry/.test(error.message),
+  );
 });
 
 test('a file whose bytes cannot be read fails with its own error, not as a Kubo error', async () => {
