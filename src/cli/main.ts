@@ -59,7 +59,9 @@ let finished = false;
 // Node exits once nothing is left to wait for, even with the command unfinished: never let that pass for success.
 process.once('exit', () => {
   if (finished) return;
-  process.stderr.write('nix-ipfs: stopped before the command finished (a wait that nothing could end): this is a bug in nix-ipfs; run again with NIX_IPFS_DEBUG=1 and report it\n');
+  process.stderr.write(
+    'nix-ipfs: stopped before the command finished (a wait that nothing could end): this is a bug in nix-ipfs; run again with NIX_IPFS_DEBUG=1 and report it\n',
+  );
   process.exitCode = 1;
 });
 
