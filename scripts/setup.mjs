@@ -55,6 +55,9 @@ const DEBIAN_PACKAGES = {
     ['unzip', 'unzip'],
     // The tests' "other machine" (a plain-HTTP API off loopback) is a network namespace of their own.
     ['iproute2', 'ip'],
+    // A Kubo API behind TLS, as a team would put it behind a reverse proxy: nginx, with a certificate made here.
+    ['nginx', '/usr/sbin/nginx'],
+    ['openssl', 'openssl'],
   ],
   neovim: [['neovim', 'nvim']],
   // Chromium drives VS Code; code-server's native modules build against the -dev libraries.

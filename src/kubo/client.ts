@@ -591,6 +591,11 @@ export class Kubo {
     }
     const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string }; response?: { status?: number } };
     const code = err.cause?.code ?? '';
+    if (/CERT|SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY)/.test(code)) {
+      return new KuboError(
+        `the TLS certificate of the Kubo API at ${this.address} is not trusted here (${redactSecrets(err.cause?.message ?? code)}): give Node the certificate, or the CA that signed it, in the environment variable NODE_EXTRA_CA_CERTS=<file.pem>, or check that the API URL names the host the certificate is for`,
+      );
+    }
     if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|UND_ERR_SOCKET|EAI_AGAIN/.test(code) || err.message === 'fetch failed') {
       return new KuboUnreachableError(
         `Kubo API at ${this.address} is not reachable: ${redactSecrets(err.cause?.message ?? err.message ?? '')}. Is the daemon running ('ipfs daemon')?`,
