@@ -2,21 +2,13 @@
 // team would run instead of a Kubo gateway (the config of /work/shared/FACTS.md).
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { work } from './measure';
+import { freePort } from '../test/helpers/free-port';
 
 export interface Nginx {
   url: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startNginx(cacheDir: string): Promise<Nginx> {

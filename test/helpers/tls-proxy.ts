@@ -2,11 +2,11 @@
 // machines; the certificate is made by openssl for this run, so only a client given it trusts it.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import { run } from './cli';
+import { freePort } from './free-port';
 
 export interface TlsProxy {
   /** https://127.0.0.1:<port> */
@@ -15,14 +15,6 @@ export interface TlsProxy {
   certificate: string;
   /** Requests nginx passed on, from its access log. */
   requests(): Promise<string[]>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Starts nginx on a free loopback port, forwarding to `upstream` (http://host:port); stopped after the test file. */
