@@ -117,6 +117,60 @@ test('a flake whose tarball and git inputs are gone from their origins and from 
   for (const storePath of storePaths) assert.ok(back.stderr.includes(`copying path '${storePath}' from '${cache}'`), back.stderr);
 });
 
+test('a github: input (the commonest kind) is pinned from the store, and Nix evaluates the flake from IPFS with GitHub unreachable', async () => {
+  // Nothing may leave this machine, so the input's host is 127.0.0.1 (GitHub Enterprise's `host`), where
+  // nothing answers on 443: GitHub is as gone as it can be. The lock is written in the shape
+  // `nix flake lock` writes for github inputs; the tree is in the store as Nix would have unpacked it.
+  const node = await startKuboNode();
+  const dir = await tempDir();
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(dir, 'xdg') };
+  const tag = `${process.pid}-${Date.now()}`;
+  await mkdir(path.join(dir, 'unpacked/source'), { recursive: true });
+  await writeFile(path.join(dir, 'unpacked/source/README.md'), `a github input ${tag}\n`);
+  const storePath = await nix('nix-store', ['--add-fixed', '--recursive', 'sha256', path.join(dir, 'unpacked/source')]);
+  const narHash = await nix('nix', ['hash', 'to-sri', '--type', 'sha256', await nix('nix-store', ['--query', '--hash', storePath])]);
+
+  const flake = path.join(dir, 'flake');
+  await mkdir(flake);
+  const original = { type: 'github', owner: 'nix-ipfs-test', repo: `gone-${tag}`, host: '127.0.0.1' };
+  await writeFile(
+    path.join(flake, 'flake.nix'),
+    `{
+  inputs.gh = { url = "github:${original.owner}/${original.repo}?host=127.0.0.1"; flake = false; };
+  outputs = { self, gh }: { out = builtins.readFile "\${gh}/README.md"; };
+}
+`,
+  );
+  const locked = { ...original, rev: '0123456789abcdef0123456789abcdef01234567', lastModified: 1700000000, narHash };
+  const lock = { nodes: { gh: { flake: false, locked, original }, root: { inputs: { gh: 'gh' } } }, root: 'root', version: 7 };
+  await writeFile(path.join(flake, 'flake.lock'), JSON.stringify(lock, null, 2));
+  const evaluate = (...extra: string[]) => run('nix', [...FLAKES, 'eval', '--raw', `${flake}#out`, ...noNarinfoCache, ...extra], { env });
+  const first = await evaluate('--option', 'substituters', '');
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, `a github input ${tag}\n`);
+
+  const pinned = await cli(['pin', path.join(flake, 'flake.lock'), '--api', node.apiAddr, '--json'], { env });
+  assert.equal(pinned.code, 0, pinned.stdout + pinned.stderr);
+  const report = JSON.parse(pinned.stdout);
+  assert.deepEqual(
+    report.pinned.map((r: { storePath: string }) => r.storePath),
+    [storePath],
+  );
+
+  await rm(path.join(dir, 'xdg'), { recursive: true, force: true });
+  const deleted = await run('nix-store', ['--delete', storePath], { env });
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const dead = await evaluate('--option', 'substituters', '', '--option', 'connect-timeout', '2');
+  assert.notEqual(dead.code, 0, 'without the cache the input must really be gone');
+
+  const cache = `${node.gatewayUrl}/ipns/${report.ipnsName}/cache`;
+  const store = untrustedDaemonUser ? ['--store', path.join(dir, 'storeB')] : [];
+  const back = await evaluate(...store, '--option', 'substituters', cache, '--option', 'require-sigs', 'true', '--option', 'trusted-public-keys', '');
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal(back.stdout, `a github input ${tag}\n`);
+  assert.ok(back.stderr.includes(`copying path '${storePath}' from '${cache}'`), back.stderr);
+});
+
 test('a flake.lock with an input without narHash and one nothing can fetch: each is named, the good input is pinned', async () => {
   const node = await startKuboNode();
   const dir = await tempDir();
