@@ -57,7 +57,8 @@ declare const VERSION: string;
 
 let finished = false;
 // Node exits once nothing is left to wait for, even with the command unfinished: never let that pass for success.
-process.once('exit', () => {
+// ('beforeExit' comes only then, not when the language server ends the process itself with process.exit.)
+process.once('beforeExit', () => {
   if (finished) return;
   process.stderr.write(
     'nix-ipfs: stopped before the command finished (a wait that nothing could end): this is a bug in nix-ipfs; run again with NIX_IPFS_DEBUG=1 and report it\n',

@@ -1,6 +1,7 @@
 // The language server, driven over stdio by JSON-RPC exactly as an editor drives it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -490,4 +491,32 @@ test('the scanWorkspace request lists every fetcher', async () => {
     'sources.nix:attrset',
     'sources.nix:attrset',
   ]);
+});
+
+test("'nix-ipfs lsp --stdio' ends as editors expect: exit code 0 after shutdown and exit, and nothing on stderr", async () => {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli.mjs'), 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const send = (body: object) => {
+    const json = JSON.stringify({ jsonrpc: '2.0', ...body });
+    child.stdin.write(`Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+  };
+  const answered = async (id: number) => {
+    for (let waited = 0; !stdout.includes(`"id":${id},`); waited += 20) {
+      assert.ok(waited < 10_000, `no answer to request ${id}: ${stdout}${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  // As an editor does: each request's answer before the next step.
+  send({ id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+  await answered(1);
+  send({ method: 'initialized', params: {} });
+  send({ id: 2, method: 'shutdown' });
+  await answered(2);
+  send({ method: 'exit' });
+  assert.equal(await exited, 0, stderr);
+  assert.equal(stderr, '');
 });
